@@ -1,0 +1,11 @@
+// Command ibt-diff is one of the ibt incremental backup filters; see
+// 'ibt-diff --help' and the project's README.
+package main
+
+import (
+	"os"
+
+	"github.com/ibt-tools/ibt/internal/cli"
+)
+
+func main() { os.Exit(cli.Main("ibt-diff", os.Args[1:], cli.OSEnv())) }

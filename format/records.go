@@ -1,0 +1,176 @@
+package format
+
+// Kind names what a stream carries.
+type Kind string
+
+const (
+	KindIndex Kind = "index" // Entry records: a DirIndex
+	KindDiff  Kind = "diff"  // Change records: a DiffIndex
+	KindDelta Kind = "delta" // Change records, each created or updated file followed by its data
+)
+
+// Version is the version of the wire format this package reads and writes.
+const Version = 1
+
+// Algorithm names recorded in every header, so that a reader can refuse
+// what it does not implement instead of misreading it.
+const (
+	HashAlgorithm = "sha256-blocks" // file hash: see the spec in doc.go
+	WeakAlgorithm = "rabinkarp32"   // rolling weak checksum of a block
+	StrongLen     = 16              // bytes of the truncated SHA-256 kept per block
+)
+
+// Header opens every stream.
+type Header struct {
+	Kind      Kind   `msgpack:"kind"`
+	Version   int    `msgpack:"version"`
+	Hash      string `msgpack:"hash"`
+	Weak      string `msgpack:"weak"`
+	StrongLen int    `msgpack:"strong_len"`
+	Tool      string `msgpack:"tool"`           // creating tool and version, e.g. "ibt-sign 0.1.0"
+	Root      string `msgpack:"root,omitempty"` // absolute path of the signed directory (index; diff and delta copy the new index's)
+}
+
+// Trailer closes every stream. Count and Checksum are filled in by the Writer.
+type Trailer struct {
+	Count    uint64 `msgpack:"count"`    // records between header and trailer
+	Checksum uint64 `msgpack:"checksum"` // xxh64 of the stream bytes before the trailer
+	// TreeHash is the hash of the whole tree (see TreeHasher): for an index,
+	// of its own entries; for a diff or delta, of the new index.
+	TreeHash []byte `msgpack:"tree_hash,omitempty"`
+}
+
+// Type is the type of a tree entry.
+type Type uint8
+
+const (
+	TypeFile    Type = 0
+	TypeDir     Type = 1
+	TypeSymlink Type = 2
+)
+
+func (t Type) String() string {
+	switch t {
+	case TypeFile:
+		return "file"
+	case TypeDir:
+		return "dir"
+	case TypeSymlink:
+		return "symlink"
+	}
+	return "unknown"
+}
+
+// Xattr is one extended attribute.
+type Xattr struct {
+	Name  string `msgpack:"n"`
+	Value []byte `msgpack:"v"`
+}
+
+// Entry is one file, directory or symlink of a tree. Path is the slash-separated
+// path relative to the tree's root, as the filesystem spells it (it may hold any
+// byte but NUL and is not necessarily UTF-8).
+type Entry struct {
+	Path   string `msgpack:"p"`
+	Type   Type   `msgpack:"t"`
+	Mode   uint32 `msgpack:"m"`            // permission bits with setuid, setgid and sticky (07777)
+	MTime  int64  `msgpack:"mt"`           // modification time, nanoseconds since the Unix epoch
+	Size   int64  `msgpack:"s,omitempty"`  // files: content length in bytes
+	Target string `msgpack:"l,omitempty"`  // symlinks: the target, verbatim
+	UID    uint32 `msgpack:"u,omitempty"`  // owner, as a number
+	GID    uint32 `msgpack:"g,omitempty"`  // group, as a number
+	Dev    uint64 `msgpack:"dv,omitempty"` // device, inode and ctime serve the quick check of ibt-sign --prev
+	Inode  uint64 `msgpack:"in,omitempty"`
+	CTime  int64  `msgpack:"ct,omitempty"`
+	// LinkTo, for a hard link, is the path of the first entry (in stream order)
+	// of the same inode; the entry's content fields then repeat that entry's.
+	LinkTo string  `msgpack:"h,omitempty"`
+	Xattrs []Xattr `msgpack:"x,omitempty"`
+	// Hash is the file's content hash (HashAlgorithm, 32 bytes); files only.
+	Hash []byte `msgpack:"H,omitempty"`
+	// BlockSize is the block length used for Hash and Sig (files only).
+	BlockSize uint32 `msgpack:"b,omitempty"`
+	// Sig holds the block signatures, one per block of BlockSize bytes (the
+	// last may be short): a 4-byte big-endian weak sum followed by StrongLen
+	// bytes of the block's SHA-256. Empty for files too small to gain from them.
+	Sig []byte `msgpack:"S,omitempty"`
+}
+
+// Op is the kind of a Change.
+type Op uint8
+
+const (
+	OpCreate  Op = 1 // New is created (a file's content follows in a delta stream)
+	OpUpdate  Op = 2 // a file's content changed (its rsync delta follows in a delta stream)
+	OpDelete  Op = 3 // Old is removed (a directory only once its contents are)
+	OpMeta    Op = 4 // same content, other metadata (mode, mtime, owner, xattrs)
+	OpReplace Op = 5 // the type changed: Old is removed, then New created (content follows if a file)
+)
+
+func (o Op) String() string {
+	switch o {
+	case OpCreate:
+		return "create"
+	case OpUpdate:
+		return "update"
+	case OpDelete:
+		return "delete"
+	case OpMeta:
+		return "meta"
+	case OpReplace:
+		return "replace"
+	}
+	return "unknown"
+}
+
+// Change is one difference between two indexes, at one path. Old is the entry
+// in the old index (nil for OpCreate), New the entry in the new one (nil for
+// OpDelete). In a diff stream Old carries its signature for OpUpdate.
+type Change struct {
+	Op  Op     `msgpack:"o"`
+	Old *Entry `msgpack:"old,omitempty"`
+	New *Entry `msgpack:"new,omitempty"`
+}
+
+// Path is the path the change is about.
+func (c *Change) Path() string {
+	if c.New != nil {
+		return c.New.Path
+	}
+	if c.Old != nil {
+		return c.Old.Path
+	}
+	return ""
+}
+
+// HasData reports whether the change is followed by data records in a delta
+// stream (and by a data member in an archive): the content of a created file,
+// or the delta of an updated one.
+func (c *Change) HasData() bool {
+	switch c.Op {
+	case OpCreate, OpReplace:
+		return c.New != nil && c.New.Type == TypeFile && c.New.LinkTo == ""
+	case OpUpdate:
+		return true
+	}
+	return false
+}
+
+// Copy is a delta operation: copy Length bytes from offset Offset of the old file.
+type Copy struct {
+	Offset int64 `msgpack:"off"`
+	Length int64 `msgpack:"len"`
+}
+
+// Literal is a delta operation carrying bytes of the new file verbatim; a
+// created file's content is a sequence of Literals. Data is at most MaxChunk bytes.
+type Literal struct {
+	Data []byte `msgpack:"d"`
+}
+
+// MaxChunk bounds the data of one Literal.
+const MaxChunk = 1 << 20
+
+// A file's data records end when they have produced exactly New.Size bytes:
+// the stream needs no end marker, and a reader refuses a record that would
+// produce more.

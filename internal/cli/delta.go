@@ -1,0 +1,194 @@
+package cli
+
+import (
+	"bytes"
+	"fmt"
+	"io"
+	"os"
+
+	"github.com/ibt-tools/ibt/format"
+	"github.com/ibt-tools/ibt/internal/rsync"
+	"github.com/ibt-tools/ibt/internal/tree"
+)
+
+const deltaHelp = `Read a diff and write the data a backup needs: the rsync delta of every
+updated file against its old signature, and the content of every created one,
+read from the directory that was signed.
+
+Example:
+  ibt-diff v1.idx v2.idx | ibt-delta > v2.delta
+  ibt-delta -C /mnt/snapshot < v2.diff > v2.delta`
+
+type deltaCmd struct {
+	Input string `arg:"" optional:"" default:"-" placeholder:"DIFF" help:"The diff to read ('-', the default, for standard input)."`
+	Dir   string `short:"C" placeholder:"DIR" help:"Read files from DIR (default: the directory the new index was made from)."`
+	outputFlag
+	LZ4 bool `name:"lz4" help:"Frame the output in lz4."`
+}
+
+func (d *deltaCmd) run(c *runContext) error {
+	in, err := c.openInput(d.Input)
+	if err != nil {
+		return err
+	}
+	defer in.Close()
+	r, err := format.NewReader(in)
+	if err != nil {
+		return fmt.Errorf("failed to read diff %q: %w", displayName(d.Input), err)
+	}
+	h := r.Header()
+	if h.Kind != format.KindDiff {
+		return withHint(fmt.Errorf("%q is a %s stream, not a diff", displayName(d.Input), h.Kind),
+			"diffs are made by ibt-diff")
+	}
+	dir := d.Dir
+	if dir == "" {
+		dir = h.Root
+	}
+	if dir == "" {
+		return withHint(fmt.Errorf("the diff does not say which directory it was made from"), "name it with -C DIR")
+	}
+	root, err := os.OpenRoot(dir)
+	if err != nil {
+		return withHint(fmt.Errorf("failed to open directory %q: %w", dir, unwrapPathError(err)),
+			"name the directory that was signed with -C DIR")
+	}
+	defer root.Close()
+
+	out, err := c.openOutput(d.outputFlag)
+	if err != nil {
+		return err
+	}
+	defer out.abort()
+	w, err := format.NewWriter(out, format.Header{Kind: format.KindDelta, Tool: c.name + " " + Version, Root: dir},
+		format.WriterOptions{LZ4: d.LZ4})
+	if err != nil {
+		return err
+	}
+	dw := &deltaWriter{w: w, root: root, buf: make([]byte, format.MaxChunk)}
+	for {
+		rec, err := r.Next()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return fmt.Errorf("failed to read diff %q: %w", displayName(d.Input), err)
+		}
+		ch, ok := rec.(*format.Change)
+		if !ok {
+			return fmt.Errorf("failed to read diff %q: unexpected %T record", displayName(d.Input), rec)
+		}
+		if err := dw.change(ch); err != nil {
+			return err
+		}
+	}
+	if err := w.Close(format.Trailer{TreeHash: r.Trailer().TreeHash}); err != nil {
+		return fmt.Errorf("failed to write delta: %w", err)
+	}
+	return out.commit()
+}
+
+// deltaWriter turns each change of a diff into a change of the delta stream
+// followed by its data.
+type deltaWriter struct {
+	w    *format.Writer
+	root *os.Root
+	buf  []byte
+}
+
+func (d *deltaWriter) change(ch *format.Change) error {
+	var sig *format.Entry
+	if ch.Op == format.OpUpdate {
+		sig = ch.Old
+		ch = &format.Change{Op: ch.Op, Old: stripSig(ch.Old), New: ch.New}
+	}
+	if err := d.w.WriteChange(ch); err != nil {
+		return fmt.Errorf("failed to write delta: %w", err)
+	}
+	if !ch.HasData() {
+		return nil
+	}
+	e := ch.New
+	f, fi, err := tree.OpenFile(d.root, e.Path)
+	if err != nil {
+		return withHint(fmt.Errorf("failed to read %q: %w", e.Path, err),
+			"the directory changed since it was signed: run ibt-sign and ibt-diff again")
+	}
+	defer f.Close()
+	if fi.Size() != e.Size || fi.ModTime().UnixNano() != e.MTime {
+		return changedSinceSigned(e.Path)
+	}
+	h := rsync.NewFileHash(e.Size)
+	src := &countingReader{r: io.TeeReader(io.LimitReader(f, e.Size+1), h)}
+	if sig == nil {
+		err = d.content(src)
+	} else {
+		err = d.delta(sig, src)
+	}
+	if err != nil {
+		return err
+	}
+	if src.n != e.Size || !bytes.Equal(h.Sum(), e.Hash) {
+		return changedSinceSigned(e.Path)
+	}
+	return nil
+}
+
+// content writes a created file's bytes as literals.
+func (d *deltaWriter) content(src io.Reader) error {
+	for {
+		n, err := io.ReadFull(src, d.buf)
+		if n > 0 {
+			if err := d.w.WriteLiteral(d.buf[:n]); err != nil {
+				return fmt.Errorf("failed to write delta: %w", err)
+			}
+		}
+		if err == io.EOF || err == io.ErrUnexpectedEOF {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+	}
+}
+
+// delta writes the rsync delta of an updated file against its old signature.
+func (d *deltaWriter) delta(old *format.Entry, src io.Reader) error {
+	var sig *rsync.Signature
+	if len(old.Sig) > 0 {
+		var err error
+		sig, err = rsync.ParseSignature(old.Sig, int(old.BlockSize), old.Size)
+		if err != nil {
+			return fmt.Errorf("bad signature of %q in the diff: %w", old.Path, err)
+		}
+	}
+	return rsync.Delta(sig, src, func(op rsync.Op) error {
+		var err error
+		if op.Kind == rsync.OpCopy {
+			err = d.w.WriteCopy(format.Copy{Offset: op.Offset, Length: op.Length})
+		} else {
+			err = d.w.WriteLiteral(op.Data)
+		}
+		if err != nil {
+			return fmt.Errorf("failed to write delta: %w", err)
+		}
+		return nil
+	})
+}
+
+func changedSinceSigned(path string) error {
+	return withHint(fmt.Errorf("%q changed since it was signed", path),
+		"run ibt-sign and ibt-diff again, then ibt-delta")
+}
+
+// countingReader counts the bytes read through it.
+type countingReader struct {
+	r io.Reader
+	n int64
+}
+
+func (c *countingReader) Read(p []byte) (int, error) {
+	n, err := c.r.Read(p)
+	c.n += int64(n)
+	return n, err
+}

@@ -1,0 +1,106 @@
+package cli
+
+import (
+	"bufio"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+
+	"golang.org/x/term"
+)
+
+// outputFlag is the -o flag every tool shares.
+type outputFlag struct {
+	Output string `short:"o" placeholder:"FILE" help:"Write to FILE instead of standard output (FILE appears only once the output is complete)."`
+}
+
+// openInput opens name for reading, "-" (or "") being standard input.
+func (c *runContext) openInput(name string) (io.ReadCloser, error) {
+	if name == "-" || name == "" {
+		return io.NopCloser(c.env.Stdin), nil
+	}
+	f, err := os.Open(name)
+	if err != nil {
+		return nil, fmt.Errorf("failed to open input file %q: %w", name, unwrapPathError(err))
+	}
+	return f, nil
+}
+
+// output is where a tool writes its stream: standard output, or a file that
+// is written under a temporary name beside its destination and renamed into
+// place by commit, so that a failed run never leaves a partial file behind.
+type output struct {
+	*bufio.Writer
+	name string   // destination path, "" for stdout
+	tmp  *os.File // the file being written, when name != ""
+}
+
+// openOutput prepares the output of a tool writing binary data. Binary data
+// is never written to a terminal.
+func (c *runContext) openOutput(o outputFlag) (*output, error) {
+	if o.Output == "" || o.Output == "-" {
+		if c.env.IsTerminal(c.env.Stdout) {
+			return nil, withHint(errors.New("refusing to write binary data to a terminal"),
+				"redirect the output to a file with '> FILE' or '-o FILE', or pipe it to the next tool")
+		}
+		return &output{Writer: bufio.NewWriterSize(c.env.Stdout, 256<<10)}, nil
+	}
+	dir, base := filepath.Split(o.Output)
+	if dir == "" {
+		dir = "."
+	}
+	tmp, err := os.CreateTemp(dir, "."+base+".tmp-*")
+	if err != nil {
+		return nil, fmt.Errorf("failed to create output file %q: %w", o.Output, unwrapPathError(err))
+	}
+	return &output{Writer: bufio.NewWriterSize(tmp, 256<<10), name: o.Output, tmp: tmp}, nil
+}
+
+// commit flushes the output and, for a file, moves it into place.
+func (o *output) commit() error {
+	if err := o.Flush(); err != nil {
+		o.abort()
+		return fmt.Errorf("failed to write output: %w", err)
+	}
+	if o.tmp == nil {
+		return nil
+	}
+	if err := o.tmp.Chmod(0o644 &^ umask()); err != nil {
+		o.abort()
+		return fmt.Errorf("failed to write output file %q: %w", o.name, err)
+	}
+	if err := o.tmp.Close(); err != nil {
+		os.Remove(o.tmp.Name())
+		return fmt.Errorf("failed to write output file %q: %w", o.name, err)
+	}
+	if err := os.Rename(o.tmp.Name(), o.name); err != nil {
+		os.Remove(o.tmp.Name())
+		return fmt.Errorf("failed to write output file %q: %w", o.name, unwrapPathError(err))
+	}
+	return nil
+}
+
+// abort discards a file output; it is a no-op for stdout or once committed.
+func (o *output) abort() {
+	if o.tmp != nil {
+		o.tmp.Close()
+		os.Remove(o.tmp.Name())
+	}
+}
+
+// unwrapPathError drops the *os.PathError layer whose path the message
+// already names.
+func unwrapPathError(err error) error {
+	var pe *os.PathError
+	if errors.As(err, &pe) {
+		return pe.Err
+	}
+	return err
+}
+
+func isTerminal(w any) bool {
+	f, ok := w.(*os.File)
+	return ok && term.IsTerminal(int(f.Fd()))
+}

@@ -1,0 +1,182 @@
+// Package cli holds the ibt commands: one file a command, each parsing its
+// flags with kong and doing its work on the readers and writers of an Env,
+// so that tests and the tiny mains in cmd/ run exactly the same code.
+package cli
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"strconv"
+	"strings"
+
+	"github.com/alecthomas/kong"
+)
+
+// Version is the version of the ibt tools.
+const Version = "0.1.0"
+
+// Exit codes shared by every tool.
+const (
+	ExitOK    = 0
+	ExitError = 1 // the work failed: bad input, I/O error, verification failure
+	ExitUsage = 2 // the command line was wrong
+)
+
+// Env is what a command may touch of the process: its standard streams, the
+// environment, and whether a stream is a terminal.
+type Env struct {
+	Stdin  io.Reader
+	Stdout io.Writer
+	Stderr io.Writer
+	// IsTerminal reports whether w is an interactive terminal.
+	IsTerminal func(w any) bool
+}
+
+// OSEnv is the Env of the running process.
+func OSEnv() Env {
+	return Env{Stdin: os.Stdin, Stdout: os.Stdout, Stderr: os.Stderr, IsTerminal: isTerminal}
+}
+
+// command is implemented by every tool's flag struct.
+type command interface {
+	run(*runContext) error
+}
+
+// runContext carries what a command's run needs besides its flags.
+type runContext struct {
+	name string
+	env  Env
+}
+
+// warnf prints a warning on stderr.
+func (c *runContext) warnf(format string, args ...any) {
+	fmt.Fprintf(c.env.Stderr, "%s: warning: %s\n", c.name, fmt.Sprintf(format, args...))
+}
+
+// tools maps each tool name to a constructor of its flag struct and its description.
+var tools = map[string]struct {
+	cmd  func() command
+	help string
+}{
+	"ibt-sign":  {func() command { return &signCmd{} }, signHelp},
+	"ibt-diff":  {func() command { return &diffCmd{} }, diffHelp},
+	"ibt-delta": {func() command { return &deltaCmd{} }, deltaHelp},
+	"ibt-pack":  {func() command { return &packCmd{} }, packHelp},
+	"ibt-patch": {func() command { return &patchCmd{} }, patchHelp},
+}
+
+// Tools lists the names of the tools Main runs.
+func Tools() []string {
+	return []string{"ibt-sign", "ibt-diff", "ibt-delta", "ibt-pack", "ibt-patch"}
+}
+
+// exitRequest is how kong's Exit (after --help or --version) unwinds to Main.
+type exitRequest int
+
+// Main runs the tool called name with args and returns its exit code.
+func Main(name string, args []string, env Env) (code int) {
+	t, ok := tools[name]
+	if !ok {
+		fmt.Fprintf(env.Stderr, "ibt: error: unknown tool %q\n", name)
+		return ExitUsage
+	}
+	if env.IsTerminal == nil {
+		env.IsTerminal = func(any) bool { return false }
+	}
+	cmd := t.cmd()
+	defer func() {
+		if r := recover(); r != nil {
+			e, ok := r.(exitRequest)
+			if !ok {
+				panic(r)
+			}
+			code = int(e)
+		}
+	}()
+	parser, err := kong.New(cmd,
+		kong.Name(name),
+		kong.Description(t.help),
+		kong.Writers(env.Stdout, env.Stderr),
+		kong.Exit(func(c int) { panic(exitRequest(c)) }),
+		kong.UsageOnError(),
+		kong.ConfigureHelp(kong.HelpOptions{Compact: true, NoExpandSubcommands: true}),
+		kong.Vars{"version": fmt.Sprintf("%s %s (stream format %d)", name, Version, formatVersion)},
+	)
+	if err != nil {
+		fmt.Fprintf(env.Stderr, "%s: error: %v\n", name, err)
+		return ExitError
+	}
+	if _, err := parser.Parse(args); err != nil {
+		fmt.Fprintf(env.Stderr, "%s: error: %v\n", name, err)
+		fmt.Fprintf(env.Stderr, "%s: hint: run '%s --help' for usage\n", name, name)
+		return ExitUsage
+	}
+	rc := &runContext{name: name, env: env}
+	if err := cmd.run(rc); err != nil {
+		printError(env.Stderr, name, err)
+		var u usageError
+		if errors.As(err, &u) {
+			return ExitUsage
+		}
+		return ExitError
+	}
+	return ExitOK
+}
+
+// printError prints err in the tools' shape: "NAME: error: what: why", then
+// any hints carried by the error chain.
+func printError(w io.Writer, name string, err error) {
+	fmt.Fprintf(w, "%s: error: %s\n", name, strings.TrimSpace(err.Error()))
+	for _, h := range hints(err) {
+		fmt.Fprintf(w, "%s: hint: %s\n", name, h)
+	}
+}
+
+// hintError attaches a known fix to an error.
+type hintError struct {
+	err  error
+	hint string
+}
+
+func (e *hintError) Error() string { return e.err.Error() }
+func (e *hintError) Unwrap() error { return e.err }
+
+// withHint returns err carrying hint, printed after the error.
+func withHint(err error, hint string, args ...any) error {
+	if err == nil {
+		return nil
+	}
+	return &hintError{err: err, hint: fmt.Sprintf(hint, args...)}
+}
+
+func hints(err error) []string {
+	var out []string
+	for err != nil {
+		if h, ok := err.(*hintError); ok {
+			out = append(out, h.hint)
+		}
+		err = errors.Unwrap(err)
+	}
+	return out
+}
+
+// usageError is a command line that parsed but makes no sense (exit 2).
+type usageError struct{ msg string }
+
+func (e usageError) Error() string { return e.msg }
+
+func usagef(format string, args ...any) error {
+	return usageError{fmt.Sprintf(format, args...)}
+}
+
+// quotePath prints a path for people: as is when it is plain, quoted
+// (losslessly, with Go escapes) when it holds spaces, control characters or
+// bytes that are not UTF-8.
+func quotePath(p string) string {
+	if p == "" || strings.ContainsAny(p, " \t\"'\\") || strconv.Quote(p) != `"`+p+`"` {
+		return strconv.Quote(p)
+	}
+	return p
+}

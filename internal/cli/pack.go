@@ -1,0 +1,85 @@
+package cli
+
+import (
+	"fmt"
+	"io"
+
+	"github.com/ibt-tools/ibt/format"
+	"github.com/ibt-tools/ibt/format/archive"
+)
+
+const packHelp = `Read a delta stream and write the archive: a tar stream (gzip by default)
+with created/ (new files) and updated/ (rsync deltas), each named by the
+SHA-256 of its path, and the records ibt-patch needs to apply it alone.
+
+Example:
+  ibt-delta < v2.diff | ibt-pack > v2.tar.gz
+  ibt-pack --codec lz4 < v2.delta | ssh backup 'cat > v2.tar.lz4'`
+
+type packCmd struct {
+	Input string `arg:"" optional:"" default:"-" placeholder:"DELTA" help:"The delta stream to read ('-', the default, for standard input)."`
+	Codec string `default:"gzip" enum:"gzip,lz4,none" help:"Compression of the tar stream: gzip, lz4 or none (default: gzip)."`
+	Level int    `help:"Compression level (default: the codec's fast default)."`
+	outputFlag
+}
+
+func (p *packCmd) run(c *runContext) error {
+	in, err := c.openInput(p.Input)
+	if err != nil {
+		return err
+	}
+	defer in.Close()
+	r, err := format.NewReader(in)
+	if err != nil {
+		return fmt.Errorf("failed to read delta %q: %w", displayName(p.Input), err)
+	}
+	h := r.Header()
+	if h.Kind != format.KindDelta {
+		hint := "deltas are made by ibt-delta"
+		if h.Kind == format.KindDiff {
+			hint = "pipe the diff through ibt-delta first: ibt-delta < DIFF | ibt-pack"
+		}
+		return withHint(fmt.Errorf("%q is a %s stream, not a delta", displayName(p.Input), h.Kind), hint)
+	}
+	out, err := c.openOutput(p.outputFlag)
+	if err != nil {
+		return err
+	}
+	defer out.abort()
+	h.Tool = c.name + " " + Version
+	w, err := archive.NewWriter(out, h, archive.WriterOptions{Codec: archive.Codec(p.Codec), Level: p.Level})
+	if err != nil {
+		return err
+	}
+	var cur *format.Change // the change whose data the next records are
+	for {
+		rec, err := r.Next()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return fmt.Errorf("failed to read delta %q: %w", displayName(p.Input), err)
+		}
+		switch rec := rec.(type) {
+		case *format.Change:
+			cur, err = rec, w.AddChange(rec)
+		case *format.Literal:
+			if cur != nil && cur.Op == format.OpUpdate {
+				err = w.WriteLiteral(rec.Data)
+			} else {
+				err = w.WriteContent(rec.Data)
+			}
+		case *format.Copy:
+			err = w.WriteCopy(rec.Offset, rec.Length)
+		default:
+			err = fmt.Errorf("unexpected %T record in a delta stream", rec)
+		}
+		if err != nil {
+			return fmt.Errorf("failed to write archive: %w", err)
+		}
+	}
+	if err := w.Close(r.Trailer()); err != nil {
+		return fmt.Errorf("failed to write archive: %w", err)
+	}
+	return out.commit()
+}

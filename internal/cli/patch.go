@@ -1,0 +1,38 @@
+package cli
+
+import (
+	"fmt"
+
+	"github.com/ibt-tools/ibt/internal/patch"
+)
+
+const patchHelp = `Apply an archive made by ibt-pack to DIR, turning the old tree into the new
+one: every file is staged and verified before anything in DIR changes, and
+the whole tree is verified afterwards. On any failure DIR is left as it was;
+an interrupted run is finished by running the same command again.
+
+Example:
+  mkdir restore && ibt-patch restore < full.tar.gz
+  ibt-patch restore < v2.tar.gz && ibt-patch restore < v3.tar.gz`
+
+type patchCmd struct {
+	Dir    string `arg:"" help:"The directory to patch (created if missing, for a full backup)."`
+	Input  string `short:"i" default:"-" placeholder:"ARCHIVE" help:"Read the archive from ARCHIVE ('-', the default, for standard input)."`
+	DryRun bool   `short:"n" help:"Report what would change, and change nothing."`
+}
+
+func (p *patchCmd) run(c *runContext) error {
+	in, err := c.openInput(p.Input)
+	if err != nil {
+		return err
+	}
+	defer in.Close()
+	opt := patch.Options{DryRun: p.DryRun, Warn: func(msg string) { c.warnf("%s", msg) }}
+	if p.DryRun {
+		opt.Report = func(action, path string) { fmt.Fprintf(c.env.Stdout, "%s %s\n", action, quotePath(path)) }
+	}
+	if _, err := patch.Apply(p.Dir, in, opt); err != nil {
+		return err
+	}
+	return nil
+}

@@ -1,0 +1,30 @@
+package cli
+
+import (
+	"os"
+	"testing"
+
+	"github.com/rogpeppe/go-internal/testscript"
+)
+
+func TestMain(m *testing.M) {
+	cmds := map[string]func(){}
+	for _, name := range Tools() {
+		cmds[name] = func() { os.Exit(Main(name, os.Args[1:], OSEnv())) }
+	}
+	testscript.Main(m, cmds)
+}
+
+// TestScripts runs the end-to-end scripts in testdata/scripts: each is one
+// behaviour of the tools, as a user would run them in a shell.
+func TestScripts(t *testing.T) {
+	testscript.Run(t, testscript.Params{
+		Dir:                 "../../testdata/scripts",
+		RequireExplicitExec: true,
+		Cmds:                map[string]func(*testscript.TestScript, bool, []string){"listtree": listTree},
+		Setup: func(e *testscript.Env) error {
+			e.Setenv("GOCOVERDIR", os.Getenv("GOCOVERDIR"))
+			return nil
+		},
+	})
+}

@@ -1,0 +1,192 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"runtime"
+	"sync"
+
+	"github.com/ibt-tools/ibt/format"
+	"github.com/ibt-tools/ibt/internal/rsync"
+	"github.com/ibt-tools/ibt/internal/tree"
+)
+
+const signHelp = `Index a directory: every file, directory and symlink with its metadata,
+content hash and rsync block signatures, sorted by path.
+
+Example:
+  ibt-sign ~/data > v1.idx
+  ibt-diff --full v1.idx | ibt-delta | ibt-pack > full.tar.gz`
+
+type signCmd struct {
+	Dir string `arg:"" help:"Directory to index."`
+	outputFlag
+	Jobs int  `short:"j" placeholder:"N" help:"Hash N files at once (default: one per core)."`
+	LZ4  bool `name:"lz4" help:"Frame the index in lz4."`
+}
+
+// signJob is one entry on its way from the walk to the output; files are
+// hashed by workers while the output keeps the walk's order.
+type signJob struct {
+	entry format.Entry
+	err   error
+	done  chan struct{} // nil when there is nothing to hash
+}
+
+func (s *signCmd) run(c *runContext) error {
+	dir, err := filepath.Abs(s.Dir)
+	if err != nil {
+		return fmt.Errorf("failed to resolve directory %q: %w", s.Dir, err)
+	}
+	if fi, err := os.Stat(dir); err != nil {
+		return fmt.Errorf("failed to open directory %q: %w", s.Dir, unwrapPathError(err))
+	} else if !fi.IsDir() {
+		return withHint(fmt.Errorf("%q is not a directory", s.Dir), "ibt-sign indexes a directory tree; put a single file in a directory of its own")
+	}
+	root, err := os.OpenRoot(dir)
+	if err != nil {
+		return fmt.Errorf("failed to open directory %q: %w", s.Dir, unwrapPathError(err))
+	}
+	defer root.Close()
+
+	out, err := c.openOutput(s.outputFlag)
+	if err != nil {
+		return err
+	}
+	defer out.abort()
+	w, err := format.NewWriter(out, format.Header{Kind: format.KindIndex, Tool: c.name + " " + Version, Root: dir},
+		format.WriterOptions{LZ4: s.LZ4})
+	if err != nil {
+		return err
+	}
+
+	jobs := s.Jobs
+	if jobs <= 0 {
+		jobs = runtime.GOMAXPROCS(0)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	queue := make(chan *signJob, 8*jobs) // in walk order, to the writer
+	work := make(chan *signJob, 8*jobs)  // files, to the hashing workers
+	var walkErr error
+	go func() {
+		defer close(queue)
+		defer close(work)
+		walkErr = tree.Walk(dir, tree.Options{Warn: func(p, why string) { c.warnf("skipping %q: %s", p, why) }},
+			func(n *tree.Node) error {
+				j := &signJob{entry: entryFromNode(n)}
+				if j.entry.Type == format.TypeFile {
+					j.done = make(chan struct{})
+					select {
+					case work <- j:
+					case <-ctx.Done():
+						return ctx.Err()
+					}
+				}
+				select {
+				case queue <- j:
+					return nil
+				case <-ctx.Done():
+					return ctx.Err()
+				}
+			})
+	}()
+	var wg sync.WaitGroup
+	for range jobs {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for j := range work {
+				if ctx.Err() == nil {
+					j.err = signFile(root, &j.entry)
+				}
+				close(j.done)
+			}
+		}()
+	}
+	defer wg.Wait()
+	defer cancel()
+
+	th := format.NewTreeHasher()
+	for j := range queue {
+		if j.done != nil {
+			<-j.done
+		}
+		if j.err != nil {
+			return j.err
+		}
+		th.Add(&j.entry)
+		if err := w.WriteEntry(&j.entry); err != nil {
+			return fmt.Errorf("failed to write index: %w", err)
+		}
+	}
+	if walkErr != nil {
+		return fmt.Errorf("failed to index %q: %w", s.Dir, walkErr)
+	}
+	if err := w.Close(format.Trailer{TreeHash: th.Sum()}); err != nil {
+		return fmt.Errorf("failed to write index: %w", err)
+	}
+	return out.commit()
+}
+
+// signFile fills in the content hash and block signatures of a file entry.
+func signFile(root *os.Root, e *format.Entry) error {
+	f, fi, err := tree.OpenFile(root, e.Path)
+	if err != nil {
+		return fmt.Errorf("failed to read %q: %w", e.Path, err)
+	}
+	defer f.Close()
+	if fi.Size() != e.Size || fi.ModTime().UnixNano() != e.MTime {
+		return changedWhileReading(e.Path)
+	}
+	e.BlockSize = uint32(rsync.BlockSize(e.Size))
+	e.Hash, e.Sig, err = rsync.Sign(f, e.Size)
+	if errors.Is(err, rsync.ErrSizeChanged) {
+		return changedWhileReading(e.Path)
+	}
+	if err != nil {
+		return fmt.Errorf("failed to read %q: %w", e.Path, err)
+	}
+	after, err := f.Stat()
+	if err != nil {
+		return fmt.Errorf("failed to read %q: %w", e.Path, err)
+	}
+	if after.Size() != e.Size || after.ModTime().UnixNano() != e.MTime {
+		return changedWhileReading(e.Path)
+	}
+	return nil
+}
+
+func changedWhileReading(path string) error {
+	return withHint(fmt.Errorf("%q changed while it was being read", path),
+		"run the command again once the file is no longer being written")
+}
+
+// entryFromNode converts what the walk saw into an index entry (without
+// content hash and signatures, which signFile adds).
+func entryFromNode(n *tree.Node) format.Entry {
+	e := format.Entry{
+		Path:  n.Path,
+		Mode:  n.Mode,
+		MTime: n.MTime,
+		UID:   n.UID,
+		GID:   n.GID,
+		Dev:   n.Dev,
+		Inode: n.Inode,
+		CTime: n.CTime,
+	}
+	switch n.Type {
+	case tree.TypeDir:
+		e.Type = format.TypeDir
+	case tree.TypeSymlink:
+		e.Type = format.TypeSymlink
+		e.Target = n.Target
+	default:
+		e.Type = format.TypeFile
+		e.Size = n.Size
+	}
+	return e
+}

@@ -1,0 +1,104 @@
+package rsync
+
+import (
+	"crypto/sha256"
+	"encoding"
+	"encoding/binary"
+	"hash"
+)
+
+// StrongLen is the number of bytes of a block's SHA-256 kept in a signature.
+const StrongLen = 16
+
+// FileHash computes the "sha256-blocks" hash of a file (see the package doc)
+// from its content written in any split. It holds one block at most.
+type FileHash struct {
+	blockSize int
+	outer     hash.Hash
+	block     []byte // a partial block carried between writes
+	written   int64
+}
+
+// NewFileHash returns a FileHash for a file of size bytes; size decides the
+// block size and starts the hash.
+func NewFileHash(size int64) *FileHash {
+	return newFileHash(size, BlockSize(size))
+}
+
+func newFileHash(size int64, blockSize int) *FileHash {
+	h := &FileHash{blockSize: blockSize, outer: sha256.New()}
+	var head [12]byte
+	binary.LittleEndian.PutUint64(head[:8], uint64(size))
+	binary.LittleEndian.PutUint32(head[8:], uint32(blockSize))
+	h.outer.Write(head[:])
+	return h
+}
+
+// Write adds content; it never fails.
+func (h *FileHash) Write(p []byte) (int, error) {
+	n := len(p)
+	h.written += int64(n)
+	if len(h.block) > 0 {
+		k := min(h.blockSize-len(h.block), len(p))
+		h.block = append(h.block, p[:k]...)
+		p = p[k:]
+		if len(h.block) < h.blockSize {
+			return n, nil
+		}
+		h.addLeaf(sha256.Sum256(h.block))
+		h.block = h.block[:0]
+	}
+	for len(p) >= h.blockSize {
+		h.addLeaf(sha256.Sum256(p[:h.blockSize]))
+		p = p[h.blockSize:]
+	}
+	if len(p) > 0 {
+		if h.block == nil {
+			h.block = make([]byte, 0, h.blockSize)
+		}
+		h.block = append(h.block, p...)
+	}
+	return n, nil
+}
+
+// addLeaf adds the SHA-256 of one block.
+func (h *FileHash) addLeaf(leaf [sha256.Size]byte) {
+	h.outer.Write(leaf[:])
+}
+
+// Written returns the number of content bytes written so far.
+func (h *FileHash) Written() int64 { return h.written }
+
+// Sum returns the 32-byte file hash. It is the hash of the file only when
+// exactly size bytes were written; it does not change the state, so writing
+// may go on.
+func (h *FileHash) Sum() []byte {
+	if len(h.block) == 0 {
+		return h.outer.Sum(nil)
+	}
+	// The short last block is a leaf of its own; hash it into a copy of the
+	// state so that Sum stays read-only.
+	outer := cloneHash(h.outer)
+	leaf := sha256.Sum256(h.block)
+	outer.Write(leaf[:])
+	return outer.Sum(nil)
+}
+
+// cloneHash copies a SHA-256 state. Every standard hash supports one of the
+// two ways; both failing would be a broken standard library.
+func cloneHash(h hash.Hash) hash.Hash {
+	if c, ok := h.(hash.Cloner); ok {
+		if cl, err := c.Clone(); err == nil {
+			return cl
+		}
+	}
+	out := sha256.New()
+	m, ok1 := h.(encoding.BinaryMarshaler)
+	u, ok2 := out.(encoding.BinaryUnmarshaler)
+	if ok1 && ok2 {
+		if st, err := m.MarshalBinary(); err == nil && u.UnmarshalBinary(st) == nil {
+			return out
+		}
+	}
+	return out
+}

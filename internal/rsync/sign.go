@@ -1,0 +1,69 @@
+package rsync
+
+import (
+	"crypto/sha256"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"io"
+)
+
+// ErrSizeChanged reports content shorter or longer than the size it was
+// announced with, typically a file that changed while it was read.
+var ErrSizeChanged = errors.New("size changed while reading")
+
+// signChunk is about how much content Sign reads at once.
+const signChunk = 1 << 20
+
+// Sign reads exactly size bytes of content from r and returns the file hash
+// and, if Signed(size), the signature: per block a 4-byte big-endian weak sum
+// then StrongLen bytes of the block's SHA-256. Each byte is hashed once: the
+// block hashes are both the signature's strong sums and the leaves of the
+// file hash. It returns an error wrapping ErrSizeChanged if r yields fewer or
+// more than size bytes.
+func Sign(r io.Reader, size int64) (hash, sig []byte, err error) {
+	return sign(r, size, BlockSize(size), Signed(size))
+}
+
+// sign is Sign with a chosen block size, for tests.
+func sign(r io.Reader, size int64, blockSize int, signed bool) (hash, sig []byte, err error) {
+	if size < 0 {
+		return nil, nil, fmt.Errorf("sign: negative size %d", size)
+	}
+	fh := newFileHash(size, blockSize)
+	if signed {
+		sig = make([]byte, 0, SigLen(size, blockSize))
+	}
+	chunk := int64(blockSize) * max(1, signChunk/int64(blockSize))
+	buf := make([]byte, min(chunk, BlockCount(size, blockSize)*int64(blockSize)))
+	for done := int64(0); done < size; {
+		want := min(int64(len(buf)), size-done)
+		n, err := io.ReadFull(r, buf[:want])
+		if err != nil {
+			if errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF) {
+				return nil, nil, fmt.Errorf("sign: got %d of %d bytes: %w", done+int64(n), size, ErrSizeChanged)
+			}
+			return nil, nil, fmt.Errorf("sign: read: %w", err)
+		}
+		done += int64(n)
+		for p := buf[:n]; len(p) > 0; {
+			block := p[:min(blockSize, len(p))]
+			p = p[len(block):]
+			leaf := sha256.Sum256(block)
+			fh.addLeaf(leaf)
+			if signed {
+				sig = binary.BigEndian.AppendUint32(sig, WeakSum(block))
+				sig = append(sig, leaf[:StrongLen]...)
+			}
+		}
+	}
+	var probe [1]byte
+	switch n, err := io.ReadFull(r, probe[:]); {
+	case n > 0:
+		return nil, nil, fmt.Errorf("sign: more than %d bytes: %w", size, ErrSizeChanged)
+	case err != nil && !errors.Is(err, io.EOF):
+		return nil, nil, fmt.Errorf("sign: read: %w", err)
+	}
+	fh.written = size
+	return fh.outer.Sum(nil), sig, nil
+}
