@@ -32,7 +32,8 @@ func sign(r io.Reader, size int64, blockSize int, signed bool) (hash, sig []byte
 	}
 	fh := newFileHash(size, blockSize)
 	if signed {
-		sig = make([]byte, 0, SigLen(size, blockSize))
+		// Capped: size is only a claim until the content is read.
+		sig = make([]byte, 0, min(SigLen(size, blockSize), signChunk))
 	}
 	chunk := int64(blockSize) * max(1, signChunk/int64(blockSize))
 	buf := make([]byte, min(chunk, BlockCount(size, blockSize)*int64(blockSize)))

@@ -1,0 +1,86 @@
+package rsync
+
+import (
+	"errors"
+	"fmt"
+	"io"
+)
+
+// ErrInvalidOp reports an operation a Patcher refuses: an unknown kind, a
+// copy outside the base, or output beyond its limit.
+var ErrInvalidOp = errors.New("invalid delta operation")
+
+// patchChunk bounds the buffer a Patcher copies through.
+const patchChunk = 1 << 20
+
+// Patcher applies operations to rebuild a file: copies read from the base,
+// literals are written through. It never reads outside the base nor writes
+// more than its limit, whatever the operations say.
+type Patcher struct {
+	base     io.ReaderAt
+	baseSize int64
+	out      io.Writer
+	maxOut   int64
+	written  int64
+	buf      []byte
+}
+
+// NewPatcher returns a Patcher copying from base, of baseSize bytes, and
+// writing to out at most maxOut bytes.
+func NewPatcher(base io.ReaderAt, baseSize int64, out io.Writer, maxOut int64) *Patcher {
+	return &Patcher{base: base, baseSize: baseSize, out: out, maxOut: maxOut}
+}
+
+// Written returns the number of bytes written so far.
+func (p *Patcher) Written() int64 { return p.written }
+
+// Apply applies one operation. It returns an error wrapping ErrInvalidOp for
+// an operation it refuses, before writing anything of it.
+func (p *Patcher) Apply(op Op) error {
+	switch op.Kind {
+	case OpLiteral:
+		if int64(len(op.Data)) > p.maxOut-p.written {
+			return fmt.Errorf("patch: literal of %d bytes after %d exceeds the output limit %d: %w", len(op.Data), p.written, p.maxOut, ErrInvalidOp)
+		}
+		n, err := p.out.Write(op.Data)
+		p.written += int64(n)
+		if err != nil {
+			return fmt.Errorf("patch: write: %w", err)
+		}
+		return nil
+	case OpCopy:
+		if op.Offset < 0 || op.Length < 0 || op.Offset > p.baseSize || op.Length > p.baseSize-op.Offset {
+			return fmt.Errorf("patch: copy of %d bytes at %d outside the base of %d bytes: %w", op.Length, op.Offset, p.baseSize, ErrInvalidOp)
+		}
+		if op.Length > p.maxOut-p.written {
+			return fmt.Errorf("patch: copy of %d bytes after %d exceeds the output limit %d: %w", op.Length, p.written, p.maxOut, ErrInvalidOp)
+		}
+		return p.copy(op.Offset, op.Length)
+	default:
+		return fmt.Errorf("patch: operation kind %d: %w", op.Kind, ErrInvalidOp)
+	}
+}
+
+func (p *Patcher) copy(off, length int64) error {
+	if want := int(min(length, patchChunk)); len(p.buf) < want {
+		p.buf = make([]byte, want)
+	}
+	for length > 0 {
+		c := p.buf[:min(int64(len(p.buf)), length)]
+		n, err := p.base.ReadAt(c, off)
+		if n < len(c) {
+			if err == nil || errors.Is(err, io.EOF) {
+				err = io.ErrUnexpectedEOF
+			}
+			return fmt.Errorf("patch: read base at %d: %w", off, err)
+		}
+		w, err := p.out.Write(c)
+		p.written += int64(w)
+		if err != nil {
+			return fmt.Errorf("patch: write: %w", err)
+		}
+		off += int64(len(c))
+		length -= int64(len(c))
+	}
+	return nil
+}

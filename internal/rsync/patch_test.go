@@ -1,0 +1,82 @@
+package rsync
+
+import (
+	"bytes"
+	"errors"
+	"testing"
+)
+
+func TestPatcherRefuses(t *testing.T) {
+	base := []byte("0123456789")
+	tests := []struct {
+		name   string
+		maxOut int64
+		ops    []Op
+	}{
+		{"copy past the end", 100, []Op{{Kind: OpCopy, Offset: 5, Length: 6}}},
+		{"copy starting past the end", 100, []Op{{Kind: OpCopy, Offset: 11, Length: 0}}},
+		{"copy at a negative offset", 100, []Op{{Kind: OpCopy, Offset: -1, Length: 2}}},
+		{"copy of negative length", 100, []Op{{Kind: OpCopy, Offset: 2, Length: -1}}},
+		{"copy overflowing int64", 100, []Op{{Kind: OpCopy, Offset: 5, Length: 1<<63 - 1}}},
+		{"copy beyond the output limit", 4, []Op{{Kind: OpCopy, Offset: 0, Length: 5}}},
+		{"literal beyond the output limit", 4, []Op{{Kind: OpLiteral, Length: 5, Data: []byte("abcde")}}},
+		{"output limit reached by several ops", 12, []Op{
+			{Kind: OpCopy, Offset: 0, Length: 10},
+			{Kind: OpLiteral, Length: 3, Data: []byte("abc")},
+		}},
+		{"unknown kind", 100, []Op{{Kind: 9}}},
+		{"zero kind", 100, []Op{{}}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var out bytes.Buffer
+			p := NewPatcher(bytes.NewReader(base), int64(len(base)), &out, tt.maxOut)
+			var err error
+			for _, op := range tt.ops {
+				before := out.Len()
+				if err = p.Apply(op); err != nil {
+					if out.Len() != before {
+						t.Errorf("refused op wrote %d bytes", out.Len()-before)
+					}
+					break
+				}
+			}
+			if !errors.Is(err, ErrInvalidOp) {
+				t.Fatalf("Apply = %v, want ErrInvalidOp", err)
+			}
+			if p.Written() != int64(out.Len()) || p.Written() > tt.maxOut {
+				t.Errorf("Written() = %d, wrote %d, limit %d", p.Written(), out.Len(), tt.maxOut)
+			}
+		})
+	}
+}
+
+func TestPatcherApplies(t *testing.T) {
+	base := []byte("0123456789")
+	var out bytes.Buffer
+	p := NewPatcher(bytes.NewReader(base), int64(len(base)), &out, 13)
+	for _, op := range []Op{
+		{Kind: OpCopy, Offset: 7, Length: 3},
+		{Kind: OpLiteral, Length: 1, Data: []byte("-")},
+		{Kind: OpCopy, Offset: 0, Length: 0},
+		{Kind: OpCopy, Offset: 10, Length: 0},
+		{Kind: OpCopy, Offset: 0, Length: 9},
+	} {
+		if err := p.Apply(op); err != nil {
+			t.Fatalf("Apply(%+v): %v", op, err)
+		}
+	}
+	if got := out.String(); got != "789-012345678" || p.Written() != 13 {
+		t.Fatalf("rebuilt %q (Written %d), want %q", got, p.Written(), "789-012345678")
+	}
+}
+
+func TestPatcherShortBase(t *testing.T) {
+	// A base shorter than announced (a file truncated under us) is an error,
+	// not silently short output.
+	var out bytes.Buffer
+	p := NewPatcher(bytes.NewReader([]byte("0123")), 10, &out, 100)
+	if err := p.Apply(Op{Kind: OpCopy, Offset: 2, Length: 5}); err == nil {
+		t.Fatal("copy past the real end of the base succeeded")
+	}
+}
