@@ -29,12 +29,16 @@ type Header struct {
 	StrongLen int    `msgpack:"strong_len"`
 	Tool      string `msgpack:"tool"`           // creating tool and version, e.g. "ibt-sign 0.1.0"
 	Root      string `msgpack:"root,omitempty"` // absolute path of the signed directory (index; diff and delta copy the new index's)
+	// Time is when ibt-sign started walking (ns since the Unix epoch; index
+	// only). ibt-sign --prev trusts an entry of this index only if its file
+	// was last changed well before this time.
+	Time int64 `msgpack:"time,omitempty"`
 }
 
 // Trailer closes every stream. Count and Checksum are filled in by the Writer.
 type Trailer struct {
 	Count    uint64 `msgpack:"count"`    // records between header and trailer
-	Checksum uint64 `msgpack:"checksum"` // xxh64 of the stream bytes before the trailer
+	Checksum uint64 `msgpack:"checksum"` // xxh64 of the stream bytes before the checksum itself (the trailer's other fields included; see doc.go)
 	// TreeHash is the hash of the whole tree (see TreeHasher): for an index,
 	// of its own entries; for a diff or delta, of the new index.
 	TreeHash []byte `msgpack:"tree_hash,omitempty"`

@@ -1,0 +1,138 @@
+package format
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+)
+
+// The checks in this file hold for every record a Writer writes and a Reader
+// returns: a Writer refuses what a Reader would refuse, so no tool can write a
+// stream that others cannot read.
+
+// sigEntryLen is the length of one block's entry in Entry.Sig.
+const sigEntryLen = 4 + StrongLen
+
+// checkHeader checks h against what this package implements.
+func checkHeader(h *Header) error {
+	switch h.Kind {
+	case KindIndex, KindDiff, KindDelta:
+	default:
+		return fmt.Errorf("unknown stream kind %q (want index, diff or delta)", h.Kind)
+	}
+	if h.Version != Version {
+		return fmt.Errorf("format version %d, but this program reads and writes version %d: use an ibt release of the same format version", h.Version, Version)
+	}
+	if h.Hash != HashAlgorithm {
+		return fmt.Errorf("file hash algorithm %q, but this program implements %q", h.Hash, HashAlgorithm)
+	}
+	if h.Weak != WeakAlgorithm {
+		return fmt.Errorf("weak checksum %q, but this program implements %q", h.Weak, WeakAlgorithm)
+	}
+	if h.StrongLen != StrongLen {
+		return fmt.Errorf("strong checksums of %d bytes, but this program uses %d", h.StrongLen, StrongLen)
+	}
+	return nil
+}
+
+// checkEntry checks that e is a well-formed entry.
+func checkEntry(e *Entry) error {
+	if err := ValidPath(e.Path); err != nil {
+		return fmt.Errorf("path %q: %w", e.Path, err)
+	}
+	isFile := e.Type == TypeFile
+	switch {
+	case e.Type > TypeSymlink:
+		return fmt.Errorf("entry %q: unknown type %d", e.Path, e.Type)
+	case e.Mode&^0o7777 != 0:
+		return fmt.Errorf("entry %q: mode %#o has bits beyond 07777", e.Path, e.Mode)
+	case e.Size < 0:
+		return fmt.Errorf("entry %q: negative size %d", e.Path, e.Size)
+	case !isFile && (e.Size != 0 || len(e.Hash) > 0 || len(e.Sig) > 0 || e.BlockSize != 0):
+		return fmt.Errorf("entry %q: a %s has no size, hash, block size or signature", e.Path, e.Type)
+	case (e.Type == TypeSymlink) != (e.Target != ""):
+		return fmt.Errorf("entry %q: a %s with a symlink target %q", e.Path, e.Type, e.Target)
+	case strings.IndexByte(e.Target, 0) >= 0:
+		return fmt.Errorf("entry %q: symlink target holds a NUL byte", e.Path)
+	case len(e.Hash) != 0 && len(e.Hash) != 32:
+		return fmt.Errorf("entry %q: content hash of %d bytes, want 32", e.Path, len(e.Hash))
+	case len(e.Xattrs) > maxXattrs:
+		return fmt.Errorf("entry %q: %d extended attributes, more than %d", e.Path, len(e.Xattrs), maxXattrs)
+	}
+	if len(e.Sig) > 0 {
+		if err := checkSig(e); err != nil {
+			return fmt.Errorf("entry %q: %w", e.Path, err)
+		}
+	}
+	if e.LinkTo != "" {
+		if err := ValidPath(e.LinkTo); err != nil {
+			return fmt.Errorf("entry %q: hard link to %q: %w", e.Path, e.LinkTo, err)
+		}
+		if e.LinkTo >= e.Path {
+			return fmt.Errorf("entry %q: hard link to %q, which does not come before it", e.Path, e.LinkTo)
+		}
+	}
+	for _, x := range e.Xattrs {
+		if x.Name == "" || strings.IndexByte(x.Name, 0) >= 0 {
+			return fmt.Errorf("entry %q: extended attribute name %q is empty or holds a NUL byte", e.Path, x.Name)
+		}
+	}
+	return nil
+}
+
+// checkSig checks that a non-empty signature has one entry per block.
+func checkSig(e *Entry) error {
+	if len(e.Sig)%sigEntryLen != 0 {
+		return fmt.Errorf("signature of %d bytes, not a multiple of %d", len(e.Sig), sigEntryLen)
+	}
+	if e.BlockSize == 0 {
+		return errors.New("signature without a block size")
+	}
+	blocks := (e.Size + int64(e.BlockSize) - 1) / int64(e.BlockSize)
+	if int64(len(e.Sig)/sigEntryLen) != blocks {
+		return fmt.Errorf("signature of %d blocks, but %d bytes in blocks of %d make %d",
+			len(e.Sig)/sigEntryLen, e.Size, e.BlockSize, blocks)
+	}
+	return nil
+}
+
+// checkChange checks that c is a well-formed change: its Op agrees with the
+// entries it carries.
+func checkChange(c *Change) error {
+	if c.Op < OpCreate || c.Op > OpReplace {
+		return fmt.Errorf("change %q: unknown op %d", c.Path(), c.Op)
+	}
+	wantOld, wantNew := c.Op != OpCreate, c.Op != OpDelete
+	if (c.Old != nil) != wantOld || (c.New != nil) != wantNew {
+		return fmt.Errorf("change %q: %s with old entry %t and new entry %t, want %t and %t",
+			c.Path(), c.Op, c.Old != nil, c.New != nil, wantOld, wantNew)
+	}
+	for _, e := range []*Entry{c.Old, c.New} {
+		if e == nil {
+			continue
+		}
+		if err := checkEntry(e); err != nil {
+			return fmt.Errorf("%s change: %w", c.Op, err)
+		}
+	}
+	if c.Old == nil || c.New == nil {
+		return nil
+	}
+	switch {
+	case c.Old.Path != c.New.Path:
+		return fmt.Errorf("change %q: old entry at another path %q", c.New.Path, c.Old.Path)
+	case c.Op == OpUpdate && (c.Old.Type != TypeFile || c.New.Type != TypeFile || c.New.LinkTo != ""):
+		return fmt.Errorf("change %q: update of a %s into a %s: only a file's content is updated", c.New.Path, c.Old.Type, c.New.Type)
+	case c.Op == OpMeta && c.Old.Type != c.New.Type:
+		return fmt.Errorf("change %q: metadata change of a %s into a %s", c.New.Path, c.Old.Type, c.New.Type)
+	}
+	return nil
+}
+
+// checkTrailer checks the fields of t that its writer chose.
+func checkTrailer(t *Trailer) error {
+	if len(t.TreeHash) != 0 && len(t.TreeHash) != 32 {
+		return fmt.Errorf("tree hash of %d bytes, want 32", len(t.TreeHash))
+	}
+	return nil
+}

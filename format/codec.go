@@ -1,0 +1,288 @@
+package format
+
+import (
+	"bytes"
+	"encoding/binary"
+	"errors"
+	"fmt"
+
+	"github.com/vmihailenco/msgpack/v5"
+)
+
+// Limits on the msgpack structure of one record body, checked before the
+// body is decoded so that the decoder never allocates for a length the body
+// cannot hold. The deepest record is a Change holding an Entry holding its
+// Xattrs, each a map: four levels.
+const (
+	maxDepth    = 6
+	maxElements = 4 * maxXattrs // array elements plus map pairs in one record
+)
+
+var errShortValue = errors.New("msgpack value runs past the end of its record")
+
+// codec encodes records in their canonical form and decodes record bodies
+// strictly: a body must be exactly what the codec would write for the value
+// it decodes to, so that decode then encode gives back the same bytes.
+type codec struct {
+	buf bytes.Buffer
+	enc *msgpack.Encoder
+	dec *msgpack.Decoder
+	rd  bytes.Reader
+}
+
+func newCodec() *codec {
+	c := &codec{}
+	c.enc = msgpack.NewEncoder(&c.buf)
+	c.enc.UseCompactInts(true)
+	c.dec = msgpack.NewDecoder(&c.rd)
+	return c
+}
+
+// encode returns the canonical msgpack encoding of v, valid until the next
+// call.
+func (c *codec) encode(v any) ([]byte, error) {
+	c.buf.Reset()
+	if err := c.enc.Encode(v); err != nil {
+		return nil, err
+	}
+	return c.buf.Bytes(), nil
+}
+
+// decode decodes body into v (a pointer to a zero record) and checks that
+// body is v's canonical encoding.
+func (c *codec) decode(body []byte, v any) error {
+	if err := c.unmarshal(body, v); err != nil {
+		return err
+	}
+	again, err := c.encode(v)
+	if err != nil {
+		return err
+	}
+	if !bytes.Equal(again, body) {
+		return errors.New("not in canonical form (unknown, repeated, misordered or zero-valued keys, or non-minimal numbers)")
+	}
+	return nil
+}
+
+// unmarshal decodes body into v once checkMsgpack has bounded its lengths.
+func (c *codec) unmarshal(body []byte, v any) error {
+	if err := checkMsgpack(body); err != nil {
+		return err
+	}
+	c.rd.Reset(body)
+	c.dec.Reset(&c.rd)
+	return c.dec.Decode(v)
+}
+
+// checkMsgpack checks that b holds exactly one msgpack value of the types
+// records use, whose every length fits in b, nested at most maxDepth deep
+// with at most maxElements elements in all.
+func checkMsgpack(b []byte) error {
+	w := walker{b: b, budget: maxElements}
+	if err := w.value(0); err != nil {
+		return err
+	}
+	if w.pos != len(b) {
+		return fmt.Errorf("%d bytes after the msgpack value", len(b)-w.pos)
+	}
+	return nil
+}
+
+type walker struct {
+	b      []byte
+	pos    int
+	budget uint64
+}
+
+func (w *walker) left() uint64 { return uint64(len(w.b) - w.pos) }
+
+func (w *walker) skip(n uint64) error {
+	if n > w.left() {
+		return errShortValue
+	}
+	w.pos += int(n)
+	return nil
+}
+
+// uint reads an n-byte big-endian length.
+func (w *walker) uint(n int) (uint64, error) {
+	if uint64(n) > w.left() {
+		return 0, errShortValue
+	}
+	var v uint64
+	for _, c := range w.b[w.pos : w.pos+n] {
+		v = v<<8 | uint64(c)
+	}
+	w.pos += n
+	return v, nil
+}
+
+func (w *walker) value(depth int) error {
+	if depth > maxDepth {
+		return errors.New("msgpack values nested too deeply")
+	}
+	if w.left() == 0 {
+		return errShortValue
+	}
+	c := w.b[w.pos]
+	w.pos++
+	switch {
+	case c <= 0x7f || c >= 0xe0: // positive and negative fixint
+		return nil
+	case c <= 0x8f: // fixmap
+		return w.container(2*uint64(c&0x0f), depth)
+	case c <= 0x9f: // fixarray
+		return w.container(uint64(c&0x0f), depth)
+	case c <= 0xbf: // fixstr
+		return w.skip(uint64(c & 0x1f))
+	}
+	var lenBytes int
+	switch c {
+	case 0xc0, 0xc2, 0xc3: // nil, false, true
+		return nil
+	case 0xcc, 0xd0: // uint8, int8
+		return w.skip(1)
+	case 0xcd, 0xd1:
+		return w.skip(2)
+	case 0xce, 0xd2:
+		return w.skip(4)
+	case 0xcf, 0xd3:
+		return w.skip(8)
+	case 0xd9, 0xc4: // str8, bin8
+		lenBytes = 1
+	case 0xda, 0xc5:
+		lenBytes = 2
+	case 0xdb, 0xc6:
+		lenBytes = 4
+	case 0xdc, 0xde: // array16, map16
+		return w.containerLen(2, c == 0xde, depth)
+	case 0xdd, 0xdf: // array32, map32
+		return w.containerLen(4, c == 0xdf, depth)
+	default: // floats, ext types and the unused code 0xc1: no record has them
+		return fmt.Errorf("unexpected msgpack type 0x%02x", c)
+	}
+	n, err := w.uint(lenBytes)
+	if err != nil {
+		return err
+	}
+	return w.skip(n)
+}
+
+// containerLen reads the lenBytes-byte count of an array or map and checks
+// its values.
+func (w *walker) containerLen(lenBytes int, isMap bool, depth int) error {
+	n, err := w.uint(lenBytes)
+	if err != nil {
+		return err
+	}
+	if isMap {
+		n *= 2
+	}
+	return w.container(n, depth)
+}
+
+// container checks n values (the elements of an array, or keys and values of
+// a map).
+func (w *walker) container(n uint64, depth int) error {
+	// Every value takes at least one byte: a count beyond what is left is a
+	// lie, refused before anything would be allocated for it.
+	if n > w.left() {
+		return errShortValue
+	}
+	if n > w.budget {
+		return fmt.Errorf("more than %d msgpack values in one record", maxElements)
+	}
+	w.budget -= n
+	for range n {
+		if err := w.value(depth + 1); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// appendBinHeader appends the msgpack header of a bin value of n bytes, in
+// the shortest form.
+func appendBinHeader(b []byte, n int) []byte {
+	switch {
+	case n < 1<<8:
+		return append(b, 0xc4, byte(n))
+	case n < 1<<16:
+		return binary.BigEndian.AppendUint16(append(b, 0xc5), uint16(n))
+	}
+	return binary.BigEndian.AppendUint32(append(b, 0xc6), uint32(n))
+}
+
+// literalPrefix is the start of a Literal's body: a map of one key, "d".
+const literalPrefix = "\x81\xa1d"
+
+// appendLiteralHeader appends the body of a Literal of n bytes up to its data.
+func appendLiteralHeader(b []byte, n int) []byte {
+	return appendBinHeader(append(b, literalPrefix...), n)
+}
+
+// parseLiteral returns the data of a Literal body without copying it.
+func parseLiteral(body []byte) ([]byte, error) {
+	var hdr [16]byte
+	if len(body) < len(literalPrefix)+2 || string(body[:len(literalPrefix)]) != literalPrefix {
+		return nil, errors.New(`literal is not a msgpack map of one key "d"`)
+	}
+	var size int
+	switch body[len(literalPrefix)] {
+	case 0xc4:
+		size = 2
+	case 0xc5:
+		size = 3
+	case 0xc6:
+		size = 5
+	}
+	n := len(body) - len(literalPrefix) - size
+	if size == 0 || n < 0 || !bytes.HasPrefix(body, appendLiteralHeader(hdr[:0], n)) {
+		return nil, errors.New("literal data is not a msgpack bin value filling its record, in canonical form")
+	}
+	return body[len(body)-n:], nil
+}
+
+// appendTrailer appends the body of a trailer up to, not including, its
+// checksum's 8 bytes, which come last in the stream so that the checksum
+// covers every byte before it, the trailer's other fields included.
+func appendTrailer(b []byte, t *Trailer) []byte {
+	n := byte(2)
+	if len(t.TreeHash) > 0 {
+		n++
+	}
+	b = append(b, 0x80|n, 0xa5)
+	b = append(b, "count"...)
+	b = appendUint(b, t.Count)
+	if len(t.TreeHash) > 0 {
+		b = append(b, 0xa9)
+		b = append(b, "tree_hash"...)
+		b = appendBinHeader(b, len(t.TreeHash))
+		b = append(b, t.TreeHash...)
+	}
+	b = append(b, 0xa8)
+	b = append(b, "checksum"...)
+	return append(b, 0xcf) // uint64, always 8 bytes
+}
+
+// trailerBodyLen is the length of a trailer's body.
+func trailerBodyLen(t *Trailer) int {
+	var buf [64]byte
+	return len(appendTrailer(buf[:0], t)) + 8
+}
+
+// appendUint appends v as a msgpack unsigned integer in the shortest form, as
+// msgpack's compact ints do.
+func appendUint(b []byte, v uint64) []byte {
+	switch {
+	case v <= 0x7f:
+		return append(b, byte(v))
+	case v < 1<<8:
+		return append(b, 0xcc, byte(v))
+	case v < 1<<16:
+		return binary.BigEndian.AppendUint16(append(b, 0xcd), uint16(v))
+	case v < 1<<32:
+		return binary.BigEndian.AppendUint32(append(b, 0xce), uint32(v))
+	}
+	return binary.BigEndian.AppendUint64(append(b, 0xcf), v)
+}

@@ -1,0 +1,109 @@
+// Package format reads and writes the streams the ibt tools pass to each
+// other: an index of a directory tree, a diff of two indexes, and a delta
+// carrying the data that turns one tree into the other. It is public so that
+// other programs can produce and consume ibt streams; the byte layout below is
+// the specification, pinned by the golden streams in testdata.
+//
+// # Stream layout
+//
+// A stream is a sequence of bytes, optionally framed in lz4 as a whole
+// (https://github.com/lz4/lz4/blob/dev/doc/lz4_Frame_format.md; a reader
+// recognises the frame magic 04 22 4D 18 and decodes it first). Offsets in
+// errors count bytes of the decoded stream. Its layout:
+//
+//	stream  = magic version header record* trailer
+//	magic   = 89 49 42 54               ("\x89IBT")
+//	version = 01                        (one byte: the format version)
+//	header  = frame with tag 'H' (0x48)
+//	record  = frame with tag 'E' (0x45, entry), 'C' (0x43, change),
+//	          'R' (0x52, copy) or 'L' (0x4C, literal)
+//	trailer = frame with tag 'T' (0x54), then end of input
+//	frame   = tag length body
+//	tag     = one byte
+//	length  = the length of body in bytes: an unsigned LEB128 varint
+//	          (encoding/binary's Uvarint) in its shortest form, 1 to 4 bytes,
+//	          at most MaxRecord (64 MiB)
+//	body    = exactly one msgpack value filling length bytes
+//
+// A reader bounds every frame by MaxRecord before reading it and every
+// msgpack length by what is left of the frame before decoding it. Anything
+// after the trailer is an error, and so is the end of input before it (a
+// "truncated" stream): a stream cut short by a dying producer never reads as
+// a complete one.
+//
+// # Record bodies
+//
+// Each body is a msgpack map whose keys are the msgpack tags of the record's
+// Go type (records.go), as github.com/vmihailenco/msgpack/v5 encodes the
+// struct with compact integers: keys are str, in the order of the struct's
+// fields; a field tagged omitempty is present if and only if it is not zero
+// (an empty slice or string is zero); integers take their shortest msgpack
+// form (positive fixint, negative fixint, uint8..uint64, int8..int64, unsigned
+// forms for values >= 0); strings are str and byte slices bin in their
+// shortest form; a nil pointer is omitted. The encoding is canonical and a
+// reader enforces it: a body must be byte for byte the encoding of the value
+// it decodes to, so unknown, repeated or misordered keys, zero values written
+// out and non-minimal numbers are refused. Floats and ext types appear nowhere.
+//
+//	header   (H)  Header:  kind, version, hash, weak, strong_len, tool, [root]
+//	entry    (E)  Entry:   p, t, m, mt, [s], [l], [u], [g], [dv], [in], [ct],
+//	                       [h], [x], [H], [b], [S]; x is an array of maps {n, v}
+//	change   (C)  Change:  o, [old], [new]; old and new are entry maps
+//	copy     (R)  Copy:    off, len
+//	literal  (L)  Literal: d (bin of 1 to MaxChunk bytes)
+//	trailer  (T)  Trailer: count, [tree_hash], checksum
+//
+// The trailer is laid out by hand in the same style but with checksum last,
+// always as a msgpack uint64 (CF followed by 8 bytes, big-endian), so that the
+// stream's last 8 bytes are its checksum: xxh64 (seed 0) of every byte of the
+// decoded stream before them, from the magic to the trailer's own count and
+// tree hash. count is the number of records between header and trailer.
+//
+// # Header
+//
+// kind is "index", "diff" or "delta"; version is 1, as the version byte;
+// hash is "sha256-blocks", weak "rabinkarp32" and strong_len 16: the
+// algorithms of Entry.Hash and Entry.Sig. A reader refuses any other value
+// rather than misread the stream. tool names the program that wrote the
+// stream, root the directory it describes.
+//
+// # Records
+//
+// An index holds entry records, a diff and a delta change records, sorted by
+// path: each record's path (Entry.Path, Change.Path()) is bytewise greater
+// than the previous one's, so every path appears once and two streams merge
+// in one pass. Every path satisfies ValidPath. An entry's mode has no bits
+// beyond 07777, its type is 0 (file), 1 (dir) or 2 (symlink); only a file has
+// a size, content hash (32 bytes), block size and signature; only a symlink,
+// and every symlink, has a target. A signature holds one entry of 4+StrongLen
+// bytes per block of the file; a hard link's LinkTo names an earlier path.
+// A change's op is 1 (create: new only), 2 (update: old and new, both files),
+// 3 (delete: old only), 4 (meta: old and new of the same type) or 5 (replace:
+// old and new); old and new have the same path.
+//
+// In a delta stream a change that has data (Change.HasData: a created or
+// replacing file that is not a hard link, or an update) is followed by data
+// records producing exactly New.Size bytes: literals of 1 to MaxChunk bytes,
+// and for an update copies of 1 or more bytes from within the old file
+// (off >= 0, off+len <= Old.Size). The data ends when New.Size bytes are
+// produced; there is no end marker. No other stream holds data records.
+//
+// # Tree hash
+//
+// Trailer.TreeHash (32 bytes, when present) is the tree hash of an index's
+// entries, or of the new index of a diff or delta. It is SHA-256 over the
+// 17 bytes "ibt tree hash v1\x00" followed, for each entry in stream order, by
+//
+//	u64(len(Path))   Path
+//	u8(Type)
+//	u32(Mode)
+//	u64(MTime)       two's complement
+//	u64(Size)
+//	u64(len(Target)) Target
+//	u64(len(Hash))   Hash
+//	u64(len(LinkTo)) LinkTo
+//
+// with every integer big-endian. Owners, extended attributes, device, inode,
+// ctime, block size and signature are left out: a tree restored by a user who
+// cannot set owners, or signed with other block sizes, hashes the same.
+package format

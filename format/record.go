@@ -1,0 +1,57 @@
+package format
+
+// Record is one record of a stream, as returned by Reader.Next: an *Entry, a
+// *Change, a *Copy or a *Literal. The interface is sealed: no other type
+// implements it.
+type Record interface {
+	isRecord()
+}
+
+func (*Entry) isRecord()   {}
+func (*Change) isRecord()  {}
+func (*Copy) isRecord()    {}
+func (*Literal) isRecord() {}
+
+// Magic opens every stream, before lz4 decoding if the stream is not framed
+// in lz4, after it if it is. Its first byte is not ASCII so that text tools
+// take a stream for binary data, as PNG's magic does.
+const Magic = "\x89IBT"
+
+// MaxRecord bounds the body of one record, so that a reader never allocates
+// more for a record than this however its input lies. The largest records are
+// index entries of big files: the signature of a 100 GiB file is about 20 MB.
+const MaxRecord = 64 << 20
+
+// Record tags: the first byte of every frame (see doc.go). They are ASCII
+// letters so that a hex dump of a stream is easy to follow.
+const (
+	tagHeader  byte = 'H'
+	tagEntry   byte = 'E'
+	tagChange  byte = 'C'
+	tagCopy    byte = 'R'
+	tagLiteral byte = 'L'
+	tagTrailer byte = 'T'
+)
+
+// tagName names a record tag in error messages.
+func tagName(tag byte) string {
+	switch tag {
+	case tagHeader:
+		return "header"
+	case tagEntry:
+		return "entry"
+	case tagChange:
+		return "change"
+	case tagCopy:
+		return "copy"
+	case tagLiteral:
+		return "literal"
+	case tagTrailer:
+		return "trailer"
+	}
+	return "unknown"
+}
+
+// maxXattrs bounds the extended attributes of one entry; Linux allows 64 KiB
+// of names per file, so a real file never comes near it.
+const maxXattrs = 1 << 16

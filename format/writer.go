@@ -1,0 +1,232 @@
+package format
+
+import (
+	"bufio"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"io"
+
+	"github.com/cespare/xxhash/v2"
+	"github.com/pierrec/lz4/v4"
+)
+
+// WriterOptions are the choices of a Writer.
+type WriterOptions struct {
+	// LZ4 frames the whole stream in lz4; every Reader decodes it transparently.
+	LZ4 bool
+}
+
+// Writer writes one stream. It checks every record as a Reader would, and
+// the sequence of records: the records the stream's kind allows, sorted by
+// path, and in a delta stream exactly New.Size bytes of data after each
+// change that has data. A refused record leaves the stream as it was; an
+// error while writing is returned by every later call.
+type Writer struct {
+	lz     *lz4.Writer // nil without lz4
+	bw     *bufio.Writer
+	sum    *xxhash.Digest
+	seq    sequence
+	codec  *codec
+	frame  []byte // scratch for frame headers
+	err    error
+	closed bool
+}
+
+// writeBufferSize amortises the writes of small records (index entries);
+// bigger writes, such as literals, bypass the buffer.
+const writeBufferSize = 256 << 10
+
+// NewWriter writes the start of a stream of kind h.Kind to w. It fills in
+// h.Version, h.Hash, h.Weak and h.StrongLen if they are zero, and refuses
+// values this package does not implement.
+func NewWriter(w io.Writer, h Header, opt WriterOptions) (*Writer, error) {
+	if h.Version == 0 {
+		h.Version = Version
+	}
+	if h.Hash == "" {
+		h.Hash = HashAlgorithm
+	}
+	if h.Weak == "" {
+		h.Weak = WeakAlgorithm
+	}
+	if h.StrongLen == 0 {
+		h.StrongLen = StrongLen
+	}
+	if err := checkHeader(&h); err != nil {
+		return nil, fmt.Errorf("stream header: %w", err)
+	}
+	sw := &Writer{sum: xxhash.New(), seq: sequence{kind: h.Kind}, codec: newCodec()}
+	out := w
+	if opt.LZ4 {
+		sw.lz = lz4.NewWriter(w)
+		// lz4 finds matches within 64 KiB only, so blocks beyond 256 KiB
+		// gain nothing but cost every reader a bigger buffer.
+		if err := sw.lz.Apply(lz4.BlockSizeOption(lz4.Block256Kb)); err != nil {
+			return nil, fmt.Errorf("lz4 writer: %w", err)
+		}
+		out = sw.lz
+	}
+	sw.bw = bufio.NewWriterSize(out, writeBufferSize)
+	sw.write(append([]byte(Magic), Version))
+	body, err := sw.codec.encode(&h)
+	if err != nil {
+		return nil, fmt.Errorf("encode stream header: %w", err)
+	}
+	if err := sw.writeFrame(tagHeader, body); err != nil {
+		return nil, err
+	}
+	return sw, nil
+}
+
+// write hashes p and writes it; the first error sticks.
+func (w *Writer) write(p []byte) {
+	if w.err != nil {
+		return
+	}
+	w.sum.Write(p)
+	if _, err := w.bw.Write(p); err != nil {
+		w.err = fmt.Errorf("write stream: %w", err)
+	}
+}
+
+// writeFrame writes one record: its tag, the length of its body, the body.
+func (w *Writer) writeFrame(tag byte, body []byte) error {
+	w.frame = binary.AppendUvarint(append(w.frame[:0], tag), uint64(len(body)))
+	w.write(w.frame)
+	w.write(body)
+	return w.err
+}
+
+// ready reports why no record can be written now, if so.
+func (w *Writer) ready() error {
+	if w.err != nil {
+		return w.err
+	}
+	if w.closed {
+		return errors.New("write to a closed stream")
+	}
+	return nil
+}
+
+// encode encodes a record body, bounded by MaxRecord.
+func (w *Writer) encode(what string, v any) ([]byte, error) {
+	body, err := w.codec.encode(v)
+	if err != nil {
+		return nil, fmt.Errorf("encode %s: %w", what, err)
+	}
+	if len(body) > MaxRecord {
+		return nil, fmt.Errorf("%s record of %d bytes, more than the %d a reader accepts", what, len(body), MaxRecord)
+	}
+	return body, nil
+}
+
+// WriteEntry writes an entry of an index stream.
+func (w *Writer) WriteEntry(e *Entry) error {
+	if err := w.ready(); err != nil {
+		return err
+	}
+	body, err := w.encode("entry", e)
+	if err != nil {
+		return fmt.Errorf("entry %q: %w", e.Path, err)
+	}
+	if err := w.seq.entry(e); err != nil {
+		return err
+	}
+	return w.writeFrame(tagEntry, body)
+}
+
+// WriteChange writes a change of a diff or delta stream. In a delta stream a
+// change that HasData must be followed by exactly New.Size bytes of data,
+// written with WriteCopy and WriteLiteral.
+func (w *Writer) WriteChange(c *Change) error {
+	if err := w.ready(); err != nil {
+		return err
+	}
+	body, err := w.encode("change", c)
+	if err != nil {
+		return fmt.Errorf("change %q: %w", c.Path(), err)
+	}
+	if err := w.seq.change(c); err != nil {
+		return err
+	}
+	return w.writeFrame(tagChange, body)
+}
+
+// WriteCopy writes a copy from the old file, in the data of an updated file
+// of a delta stream. A copy of no bytes writes nothing.
+func (w *Writer) WriteCopy(c Copy) error {
+	if err := w.ready(); err != nil {
+		return err
+	}
+	if c.Length == 0 && c.Offset >= 0 {
+		return nil
+	}
+	body, err := w.encode("copy", &c)
+	if err != nil {
+		return err
+	}
+	if err := w.seq.copy(&c); err != nil {
+		return err
+	}
+	return w.writeFrame(tagCopy, body)
+}
+
+// WriteLiteral writes bytes of the new file, at most MaxChunk, in the data of
+// a created or updated file of a delta stream. An empty literal writes
+// nothing. The Writer does not keep data after it returns.
+func (w *Writer) WriteLiteral(data []byte) error {
+	if err := w.ready(); err != nil {
+		return err
+	}
+	if len(data) == 0 {
+		return nil
+	}
+	if err := w.seq.literal(len(data)); err != nil {
+		return err
+	}
+	// The body is built around data rather than encoded, so that a MiB of
+	// literal is copied once, into the output.
+	n := len(data)
+	bodyLen := len(appendLiteralHeader(nil, n)) + n
+	w.frame = binary.AppendUvarint(append(w.frame[:0], tagLiteral), uint64(bodyLen))
+	w.frame = appendLiteralHeader(w.frame, n)
+	w.write(w.frame)
+	w.write(data)
+	return w.err
+}
+
+// Close ends the stream: it checks that the last file has all its data,
+// writes the trailer t with its Count and Checksum set, flushes the output
+// and ends the lz4 frame if any. It does not close the underlying writer.
+func (w *Writer) Close(t Trailer) error {
+	if err := w.ready(); err != nil {
+		return err
+	}
+	if err := w.seq.dataDone(); err != nil {
+		return fmt.Errorf("close stream: %w", err)
+	}
+	if err := checkTrailer(&t); err != nil {
+		return fmt.Errorf("close stream: %w", err)
+	}
+	w.closed = true
+	t.Count = w.seq.count
+	w.frame = binary.AppendUvarint(append(w.frame[:0], tagTrailer), uint64(trailerBodyLen(&t)))
+	w.frame = appendTrailer(w.frame, &t)
+	w.write(w.frame)
+	w.write(binary.BigEndian.AppendUint64(nil, w.sum.Sum64()))
+	if w.err != nil {
+		return w.err
+	}
+	if err := w.bw.Flush(); err != nil {
+		w.err = fmt.Errorf("write stream: %w", err)
+		return w.err
+	}
+	if w.lz != nil {
+		if err := w.lz.Close(); err != nil {
+			w.err = fmt.Errorf("write stream: end lz4 frame: %w", err)
+			return w.err
+		}
+	}
+	return nil
+}
