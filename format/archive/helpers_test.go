@@ -1,0 +1,200 @@
+package archive
+
+import (
+	"bytes"
+	"io"
+	"math/rand/v2"
+	"os"
+	"testing"
+
+	"github.com/ibt-tools/ibt/format"
+)
+
+var testHeader = format.Header{
+	Kind:      format.KindDelta,
+	Version:   format.Version,
+	Hash:      format.HashAlgorithm,
+	Weak:      format.WeakAlgorithm,
+	StrongLen: format.StrongLen,
+	Tool:      "ibt-pack test",
+}
+
+// testFile is a change with the data to write after it.
+type testFile struct {
+	c       *format.Change
+	content []byte // created: the content
+	old     []byte // updated: the old file
+	ops     []Op   // updated: the delta
+}
+
+func randBytes(seed uint64, n int) []byte {
+	r := rand.New(rand.NewPCG(seed, 1))
+	b := make([]byte, n)
+	for i := 0; i+8 <= n; i += 8 {
+		v := r.Uint64()
+		for k := range 8 {
+			b[i+k] = byte(v >> (8 * k))
+		}
+	}
+	for i := n &^ 7; i < n; i++ {
+		b[i] = byte(r.Uint32())
+	}
+	return b
+}
+
+func entry(path string, typ format.Type, size int64) *format.Entry {
+	return &format.Entry{Path: path, Type: typ, Mode: 0o644, MTime: 1_700_000_000_000_000_000, Size: size,
+		Hash: bytes.Repeat([]byte{7}, 32), BlockSize: 2048, Sig: []byte("signature bytes")}
+}
+
+func created(path string, content []byte) testFile {
+	return testFile{c: &format.Change{Op: format.OpCreate, New: entry(path, format.TypeFile, int64(len(content)))}, content: content}
+}
+
+// updated makes an update of old by ops, computing the new size.
+func updated(path string, old []byte, ops []Op) testFile {
+	n := int64(0)
+	for _, op := range ops {
+		n += op.Length
+	}
+	return testFile{c: &format.Change{Op: format.OpUpdate, Old: entry(path, format.TypeFile, int64(len(old))), New: entry(path, format.TypeFile, n)}, old: old, ops: ops}
+}
+
+func lit(b []byte) Op    { return Op{Length: int64(len(b)), Data: b} }
+func cp(off, n int64) Op { return Op{Copy: true, Offset: off, Length: n} }
+func change(op format.Op, old, new *format.Entry) testFile {
+	return testFile{c: &format.Change{Op: op, Old: old, New: new}}
+}
+
+// apply computes the new file from old and ops.
+func apply(old []byte, ops []Op) []byte {
+	var out []byte
+	for _, op := range ops {
+		if op.Copy {
+			out = append(out, old[op.Offset:op.Offset+op.Length]...)
+		} else {
+			out = append(out, op.Data...)
+		}
+	}
+	return out
+}
+
+var (
+	testTreeHash = bytes.Repeat([]byte{0xab}, 32)
+	testTrailer  = format.Trailer{Count: 99, TreeHash: testTreeHash}
+)
+
+// writeArchive packs files, writing content in uneven pieces.
+func writeArchive(t testing.TB, files []testFile, opt WriterOptions) []byte {
+	t.Helper()
+	var buf bytes.Buffer
+	w, err := NewWriter(&buf, testHeader, opt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range files {
+		if err := w.AddChange(f.c); err != nil {
+			t.Fatal(err)
+		}
+		for p, k := f.content, 1; len(p) > 0; k = (k*3+1)%(3<<20) + 1 {
+			n := min(len(p), k)
+			if err := w.WriteContent(p[:n]); err != nil {
+				t.Fatal(err)
+			}
+			p = p[n:]
+		}
+		for _, op := range f.ops {
+			if op.Copy {
+				err = w.WriteCopy(op.Offset, op.Length)
+			} else {
+				err = w.WriteLiteral(op.Data)
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	if err := w.Close(testTrailer); err != nil {
+		t.Fatal(err)
+	}
+	return buf.Bytes()
+}
+
+// readResult is what a reader got from an archive.
+type readResult struct {
+	changes []*format.Change
+	files   map[string][]byte // new content of created and updated files
+}
+
+// readArchive reads a whole archive, applying deltas to olds.
+func readArchive(data []byte, olds map[string][]byte) (*readResult, *Reader, error) {
+	r, err := NewReader(bytes.NewReader(data))
+	if err != nil {
+		return nil, nil, err
+	}
+	res := &readResult{files: map[string][]byte{}}
+	for {
+		c, err := r.Next()
+		if err == io.EOF {
+			return res, r, nil
+		}
+		if err != nil {
+			return res, r, err
+		}
+		res.changes = append(res.changes, c)
+		switch {
+		case !c.HasData():
+		case c.Op == format.OpUpdate:
+			var out []byte
+			for {
+				op, err := r.NextOp()
+				if err == io.EOF {
+					break
+				}
+				if err != nil {
+					return res, r, err
+				}
+				if op.Copy {
+					if old := olds[c.Path()]; old != nil {
+						out = append(out, old[op.Offset:op.Offset+op.Length]...)
+					}
+				} else {
+					out = append(out, op.Data...)
+				}
+			}
+			res.files[c.Path()] = out
+		default:
+			b, err := io.ReadAll(r.Content())
+			if err != nil {
+				return res, r, err
+			}
+			res.files[c.Path()] = b
+		}
+	}
+}
+
+// mustFail reads data to the end and returns the error it must give.
+func mustFail(t *testing.T, data []byte) error {
+	t.Helper()
+	_, _, err := readArchive(data, nil)
+	if err == nil {
+		t.Fatal("archive read without error")
+	}
+	return err
+}
+
+func errorContains(t *testing.T, err error, want string) {
+	t.Helper()
+	if err == nil || !bytes.Contains([]byte(err.Error()), []byte(want)) {
+		t.Fatalf("error %v, want one containing %q", err, want)
+	}
+}
+
+func readDirNames(dir string) ([]string, error) {
+	ents, err := os.ReadDir(dir)
+	var names []string
+	for _, e := range ents {
+		names = append(names, e.Name())
+	}
+	return names, err
+}

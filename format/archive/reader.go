@@ -1,0 +1,557 @@
+package archive
+
+import (
+	"archive/tar"
+	"bufio"
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+
+	"github.com/cespare/xxhash/v2"
+	"github.com/ibt-tools/ibt/format"
+	"github.com/vmihailenco/msgpack/v5"
+)
+
+// maxPadding bounds the zero bytes accepted after the tar stream's end
+// (GNU tar pads to 10 KiB records; dd conv=sync to its block size).
+const maxPadding = 1 << 20
+
+// Reader reads an archive, checking everything it returns: member names
+// and order, record contents, sizes, ops, and the trailer's counts and
+// checksum. Any error is final: later calls return it again.
+type Reader struct {
+	zr      *bufio.Reader // the tar stream, decoded
+	pos     countingReader
+	tr      *tar.Reader
+	hdr     Header
+	trailer Trailer
+	digest  *xxhash.Digest
+
+	batch   []format.Change
+	bi      int
+	seq     int
+	changes uint64
+	members uint64
+	last    string // path of the last change returned
+	member  string // name of the last member opened
+	data    dataState
+	err     error
+	done    bool
+}
+
+// dataState tracks the data member of the last change returned.
+type dataState struct {
+	active   bool // the change has data not yet read to its end
+	update   bool
+	what     string // the member, for errors
+	size     int64  // New.Size
+	oldSize  int64
+	n        int64 // content bytes read, or bytes the ops produced
+	pos      int64 // bytes of the member read (ops)
+	finished bool  // the ops are complete and the member's end checked
+	ops      *bufio.Reader
+	lit      []byte
+}
+
+// Op is one op of an updated file's delta: a copy of Length bytes at
+// Offset of the old file, or (Copy false) the literal bytes Data.
+type Op struct {
+	Copy           bool
+	Offset, Length int64
+	Data           []byte // valid until the next call on the Reader
+}
+
+// NewReader recognises the codec of the archive in r and reads its header.
+func NewReader(r io.Reader) (*Reader, error) {
+	br := bufio.NewReaderSize(r, 64<<10)
+	codec, err := sniff(br)
+	if err != nil {
+		return nil, err
+	}
+	zr := br
+	if codec != None {
+		z, err := codec.decompressor(br)
+		if err != nil {
+			return nil, err
+		}
+		zr = bufio.NewReaderSize(z, 64<<10)
+		head, err := zr.Peek(512)
+		if len(head) < 262 || !bytes.Equal(head[257:262], tarMagic) {
+			if err != nil && err != io.EOF {
+				return nil, readErr("the first tar header", err)
+			}
+			return nil, notArchiveGuess(head)
+		}
+	}
+	ar := &Reader{zr: zr, digest: xxhash.New(), member: "the start"}
+	ar.pos.r = zr
+	ar.tr = tar.NewReader(&ar.pos)
+	hdr, err := ar.nextMember()
+	if err != nil {
+		return nil, err
+	}
+	if hdr.Name != headerName {
+		return nil, notArchive(fmt.Sprintf("a tar stream whose first member is %q, not %q", hdr.Name, headerName),
+			"an ibt archive is written by ibt-pack")
+	}
+	b, err := ar.readMember(hdr, maxSmallMember)
+	if err != nil {
+		return nil, err
+	}
+	ar.members++
+	ar.digest.Write(b)
+	if err := decodeMember(headerName, b, &ar.hdr); err != nil {
+		return nil, err
+	}
+	h := &ar.hdr
+	switch {
+	case h.Kind != Kind:
+		return nil, fmt.Errorf("member %q: kind %q, want %q", headerName, h.Kind, Kind)
+	case h.Version != Version:
+		return nil, fmt.Errorf("member %q: archive version %d, this reader knows version %d", headerName, h.Version, Version)
+	case h.Delta.Kind != format.KindDelta:
+		return nil, fmt.Errorf("member %q: packed from a %q stream, want %q", headerName, h.Delta.Kind, format.KindDelta)
+	case h.Delta.Version != format.Version:
+		return nil, fmt.Errorf("member %q: records of format version %d, this reader knows version %d", headerName, h.Delta.Version, format.Version)
+	}
+	return ar, nil
+}
+
+// Header returns the archive's header.
+func (r *Reader) Header() Header { return r.hdr }
+
+// Trailer returns the archive's trailer, once Next has returned io.EOF.
+func (r *Reader) Trailer() Trailer { return r.trailer }
+
+// Next returns the next change, or io.EOF after a verified ibt/trailer and
+// a clean end of the archive. Data of the previous change that was not
+// read is read and checked first.
+func (r *Reader) Next() (*format.Change, error) {
+	if r.err != nil {
+		return nil, r.err
+	}
+	if r.done {
+		return nil, io.EOF
+	}
+	if err := r.skipData(); err != nil {
+		return nil, r.fail(err)
+	}
+	if r.bi == len(r.batch) {
+		end, err := r.nextBatch()
+		if err != nil {
+			return nil, r.fail(err)
+		}
+		if end {
+			r.done = true
+			return nil, io.EOF
+		}
+	}
+	c := &r.batch[r.bi]
+	r.bi++
+	r.data = dataState{ops: r.data.ops, lit: r.data.lit}
+	if c.HasData() {
+		if err := r.openData(c); err != nil {
+			return nil, r.fail(err)
+		}
+	}
+	return c, nil
+}
+
+// nextBatch reads the next batch member, or the trailer (end true).
+func (r *Reader) nextBatch() (end bool, err error) {
+	hdr, err := r.nextMember()
+	if err != nil {
+		return false, err
+	}
+	want := batchName(r.seq + 1)
+	switch hdr.Name {
+	case want:
+	case trailerName:
+		return true, r.readTrailer(hdr)
+	default:
+		return false, fmt.Errorf("unexpected member %q where %q or %q belongs", hdr.Name, want, trailerName)
+	}
+	r.members++
+	b, err := r.readMember(hdr, MaxBatchSize)
+	if err != nil {
+		return false, err
+	}
+	r.digest.Write(b)
+	if err := checkMsgpack(b); err != nil {
+		return false, fmt.Errorf("member %q: %w", want, err)
+	}
+	dec := msgpack.NewDecoder(bytes.NewReader(b))
+	n, err := dec.DecodeArrayLen()
+	if err != nil {
+		return false, fmt.Errorf("member %q: %w", want, err)
+	}
+	if n < 1 || n > MaxBatch {
+		return false, fmt.Errorf("member %q: %d changes, want 1 to %d", want, n, MaxBatch)
+	}
+	batch := make([]format.Change, n)
+	for i := range batch {
+		c := &batch[i]
+		if err := dec.Decode(c); err != nil {
+			return false, fmt.Errorf("member %q: change %d: %w", want, i, err)
+		}
+		if err := checkChange(c); err != nil {
+			return false, fmt.Errorf("member %q: %w", want, err)
+		}
+		p := c.Path()
+		if r.changes > 0 && p <= r.last {
+			return false, fmt.Errorf("member %q: change at %q does not sort after %q", want, p, r.last)
+		}
+		r.last = p
+		r.changes++
+	}
+	r.seq++
+	r.batch, r.bi = batch, 0
+	return false, nil
+}
+
+// openData opens the data member of c, which must come next.
+func (r *Reader) openData(c *format.Change) error {
+	name := dataName(c)
+	hdr, err := r.nextMember()
+	if err != nil {
+		return err
+	}
+	what := dataWhat(name, c)
+	if hdr.Name != name {
+		return fmt.Errorf("unexpected member %q where %s belongs", hdr.Name, what)
+	}
+	r.members++
+	update := c.Op == format.OpUpdate
+	if !update && hdr.Size != c.New.Size {
+		return fmt.Errorf("%s is %d bytes, the file %d", what, hdr.Size, c.New.Size)
+	}
+	d := &r.data
+	*d = dataState{active: true, update: update, what: what, size: c.New.Size, ops: d.ops, lit: d.lit}
+	if update {
+		d.oldSize = c.Old.Size
+		if d.ops == nil {
+			d.ops = bufio.NewReaderSize(r.tr, 64<<10)
+		} else {
+			d.ops.Reset(r.tr)
+		}
+	}
+	return nil
+}
+
+// Content returns the content of the created file of the last change:
+// exactly New.Size bytes, or an error.
+func (r *Reader) Content() io.Reader { return contentReader{r} }
+
+type contentReader struct{ r *Reader }
+
+func (c contentReader) Read(p []byte) (int, error) {
+	r := c.r
+	if r.err != nil {
+		return 0, r.err
+	}
+	d := &r.data
+	if !d.active || d.update {
+		return 0, errors.New("no created file's content to read")
+	}
+	left := d.size - d.n
+	if left == 0 {
+		return 0, io.EOF
+	}
+	if int64(len(p)) > left {
+		p = p[:left]
+	}
+	n, err := r.tr.Read(p)
+	d.n += int64(n)
+	switch {
+	case err == nil:
+		return n, nil
+	case err == io.EOF && d.n == d.size:
+		return n, nil
+	case err == io.EOF:
+		err = fmt.Errorf("%w: %s ends after %d of %d bytes", ErrTruncated, d.what, d.n, d.size)
+	default:
+		err = readErr(d.what, err)
+	}
+	return n, r.fail(err)
+}
+
+// NextOp returns the next op of the updated file of the last change, and
+// io.EOF once the ops have produced its New.Size bytes and its member
+// has ended.
+func (r *Reader) NextOp() (Op, error) {
+	if r.err != nil {
+		return Op{}, r.err
+	}
+	d := &r.data
+	if !d.update || (!d.active && !d.finished) {
+		return Op{}, errors.New("no updated file's delta to read")
+	}
+	if d.finished {
+		return Op{}, io.EOF
+	}
+	op, err := r.nextOp()
+	if err != nil && err != io.EOF {
+		return Op{}, r.fail(err)
+	}
+	return op, err
+}
+
+func (r *Reader) nextOp() (Op, error) {
+	d := &r.data
+	if d.n == d.size {
+		if _, err := d.ops.ReadByte(); err != io.EOF {
+			if err == nil {
+				return Op{}, fmt.Errorf("%s: bytes after the ops that complete the file, at byte %d", d.what, d.pos)
+			}
+			return Op{}, readErr(d.what, err)
+		}
+		d.active, d.finished = false, true
+		return Op{}, io.EOF
+	}
+	at := d.pos
+	tag, err := d.ops.ReadByte()
+	if err != nil {
+		if err == io.EOF {
+			return Op{}, fmt.Errorf("%s: ops end after producing %d of %d bytes", d.what, d.n, d.size)
+		}
+		return Op{}, readErr(d.what, err)
+	}
+	d.pos++
+	left := d.size - d.n
+	switch tag {
+	case 'C':
+		off, err := r.uvarint()
+		if err != nil {
+			return Op{}, err
+		}
+		n, err := r.uvarint()
+		if err != nil {
+			return Op{}, err
+		}
+		if n == 0 || off > uint64(d.oldSize) || n > uint64(d.oldSize)-off {
+			return Op{}, fmt.Errorf("%s: op at byte %d copies %d bytes at %d, outside the old file's %d", d.what, at, n, off, d.oldSize)
+		}
+		if n > uint64(left) {
+			return Op{}, fmt.Errorf("%s: op at byte %d copies %d bytes, the file has %d left", d.what, at, n, left)
+		}
+		d.n += int64(n)
+		return Op{Copy: true, Offset: int64(off), Length: int64(n)}, nil
+	case 'L':
+		n, err := r.uvarint()
+		if err != nil {
+			return Op{}, err
+		}
+		if n == 0 || n > format.MaxChunk {
+			return Op{}, fmt.Errorf("%s: literal at byte %d of %d bytes, want 1 to %d", d.what, at, n, format.MaxChunk)
+		}
+		if n > uint64(left) {
+			return Op{}, fmt.Errorf("%s: literal at byte %d of %d bytes, the file has %d left", d.what, at, n, left)
+		}
+		if uint64(cap(d.lit)) < n {
+			d.lit = make([]byte, max(n, 64<<10))
+		}
+		data := d.lit[:n]
+		for k := 0; k < len(data); {
+			m, err := d.ops.Read(data[k:])
+			k += m
+			if err == io.EOF && k < len(data) {
+				return Op{}, r.shortMember(at)
+			}
+			if err != nil && err != io.EOF {
+				return Op{}, readErr(d.what, err)
+			}
+		}
+		d.pos += int64(n)
+		d.n += int64(n)
+		return Op{Length: int64(n), Data: data}, nil
+	}
+	return Op{}, fmt.Errorf("%s: unknown op 0x%02x at byte %d", d.what, tag, at)
+}
+
+// uvarint reads a varint of an op.
+func (r *Reader) uvarint() (uint64, error) {
+	d := &r.data
+	at := d.pos
+	var v uint64
+	for i := 0; ; i++ {
+		b, err := d.ops.ReadByte()
+		if err != nil {
+			if err == io.EOF {
+				return 0, r.shortMember(at)
+			}
+			return 0, readErr(d.what, err)
+		}
+		d.pos++
+		if i == 9 && b > 1 || i > 9 {
+			return 0, fmt.Errorf("%s: varint at byte %d overflows 64 bits", d.what, at)
+		}
+		v |= uint64(b&0x7f) << (7 * i)
+		if b < 0x80 {
+			if v > 1<<63-1 {
+				return 0, fmt.Errorf("%s: varint at byte %d exceeds 2^63-1", d.what, at)
+			}
+			return v, nil
+		}
+	}
+}
+
+// shortMember reports a member that ends inside an op. The tar reader
+// says io.EOF only at a member's recorded end: when the archive itself ends
+// first it says io.ErrUnexpectedEOF, which readErr reports as truncation.
+func (r *Reader) shortMember(at int64) error {
+	return fmt.Errorf("%s: op at byte %d ends early", r.data.what, at)
+}
+
+// skipData reads the rest of the last change's data, checking it.
+func (r *Reader) skipData() error {
+	d := &r.data
+	if !d.active {
+		return nil
+	}
+	if !d.update {
+		_, err := io.Copy(io.Discard, contentReader{r})
+		d.active = false
+		return err
+	}
+	for {
+		if _, err := r.nextOp(); err != nil {
+			if err == io.EOF {
+				return nil
+			}
+			return err
+		}
+	}
+}
+
+// nextMember opens the next member, which must be a regular file.
+func (r *Reader) nextMember() (*tar.Header, error) {
+	hdr, err := r.tr.Next()
+	if err != nil {
+		if err == io.EOF {
+			return nil, fmt.Errorf("%w: it ends after %s, before %q", ErrTruncated, r.member, trailerName)
+		}
+		return nil, readErr(fmt.Sprintf("the member after %s", r.member), err)
+	}
+	r.member = fmt.Sprintf("member %q", hdr.Name)
+	if hdr.Typeflag != tar.TypeReg {
+		return nil, fmt.Errorf("member %q is of tar type %q, not a regular file", hdr.Name, hdr.Typeflag)
+	}
+	if hdr.Size < 0 {
+		return nil, fmt.Errorf("member %q has size %d", hdr.Name, hdr.Size)
+	}
+	return hdr, nil
+}
+
+// readMember reads a whole member of at most limit bytes.
+func (r *Reader) readMember(hdr *tar.Header, limit int64) ([]byte, error) {
+	if hdr.Size > limit {
+		return nil, fmt.Errorf("member %q is %d bytes, more than the %d allowed", hdr.Name, hdr.Size, limit)
+	}
+	b := make([]byte, hdr.Size)
+	if _, err := io.ReadFull(r.tr, b); err != nil {
+		return nil, readErr(fmt.Sprintf("member %q", hdr.Name), err)
+	}
+	return b, nil
+}
+
+// decodeMember decodes the header or the trailer. The trailer is outside
+// the checksum, so a damaged key must not pass for an unknown field.
+func decodeMember(name string, b []byte, v any) error {
+	if err := checkMsgpack(b); err != nil {
+		return fmt.Errorf("member %q: %w", name, err)
+	}
+	dec := msgpack.NewDecoder(bytes.NewReader(b))
+	dec.DisallowUnknownFields(true)
+	if err := dec.Decode(v); err != nil {
+		return fmt.Errorf("member %q: %w", name, err)
+	}
+	return nil
+}
+
+// readTrailer reads and verifies ibt/trailer, then the end of the archive.
+func (r *Reader) readTrailer(hdr *tar.Header) error {
+	b, err := r.readMember(hdr, maxSmallMember)
+	if err != nil {
+		return err
+	}
+	var t Trailer
+	if err := decodeMember(trailerName, b, &t); err != nil {
+		return err
+	}
+	r.digest.Write(t.TreeHash)
+	switch sum := r.digest.Sum64(); {
+	case t.Changes != r.changes:
+		return fmt.Errorf("member %q counts %d changes, the archive holds %d", trailerName, t.Changes, r.changes)
+	case t.Members != r.members:
+		return fmt.Errorf("member %q counts %d members, the archive holds %d", trailerName, t.Members, r.members)
+	case t.Checksum != sum:
+		return fmt.Errorf("member %q: checksum %016x, but the header, changes and tree hash hash to %016x", trailerName, t.Checksum, sum)
+	}
+	r.trailer = t
+	return r.checkEnd()
+}
+
+// checkEnd accepts only the tar end blocks and zero padding after the
+// trailer, then a clean end of the codec stream, which for gzip and lz4
+// also verifies its checksum.
+func (r *Reader) checkEnd() error {
+	// The end-of-archive marker is two zero blocks after the trailer's
+	// padded content; the tar reader also takes a bare end of stream for
+	// it, which here would be a truncation.
+	marker := (r.pos.n+511)&^511 + 1024
+	hdr, err := r.tr.Next()
+	if err == nil {
+		return fmt.Errorf("unexpected member %q after %q", hdr.Name, trailerName)
+	}
+	if err != io.EOF {
+		return readErr("the end of the archive", err)
+	}
+	if r.pos.n < marker {
+		return fmt.Errorf("%w: it ends inside the end-of-archive marker", ErrTruncated)
+	}
+	var buf [4096]byte
+	total := 0
+	for {
+		n, err := r.zr.Read(buf[:])
+		total += n
+		if total > maxPadding || !allZero(buf[:n]) {
+			return fmt.Errorf("unexpected data after the end of the tar stream")
+		}
+		if err == io.EOF {
+			return nil
+		}
+		if err != nil {
+			return readErr("the end of the archive", err)
+		}
+	}
+}
+
+func allZero(b []byte) bool {
+	for _, c := range b {
+		if c != 0 {
+			return false
+		}
+	}
+	return true
+}
+
+func (r *Reader) fail(err error) error {
+	if r.err == nil {
+		r.err = err
+		r.data.active = false
+	}
+	return r.err
+}
+
+// countingReader counts the bytes of the tar stream read so far.
+type countingReader struct {
+	r io.Reader
+	n int64
+}
+
+func (c *countingReader) Read(p []byte) (int, error) {
+	n, err := c.r.Read(p)
+	c.n += int64(n)
+	return n, err
+}
