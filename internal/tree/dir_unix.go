@@ -1,0 +1,84 @@
+//go:build linux || darwin || freebsd
+
+package tree
+
+import (
+	"golang.org/x/sys/unix"
+)
+
+// dirHandle is an open directory; every entry is read relative to it, so a
+// directory renamed or replaced by a symlink during the walk cannot send the
+// walk elsewhere.
+type dirHandle struct{ fd int }
+
+func openRootDir(path string) (dirHandle, error) {
+	fd, err := retry(func() (int, error) {
+		return unix.Open(path, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+	})
+	return dirHandle{fd}, err
+}
+
+// openChild opens the directory name in d without following a symlink.
+func (d dirHandle) openChild(name string) (dirHandle, error) {
+	fd, err := retry(func() (int, error) {
+		return unix.Openat(d.fd, name, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0)
+	})
+	if err == unix.ELOOP || err == unix.ENOTDIR {
+		// It was a directory when it was emitted.
+		return dirHandle{-1}, ErrChanged
+	}
+	return dirHandle{fd}, err
+}
+
+func (d dirHandle) close() { unix.Close(d.fd) }
+
+func (d dirHandle) identity() (dev, inode uint64, err error) {
+	var st unix.Stat_t
+	if err := unix.Fstat(d.fd, &st); err != nil {
+		return 0, 0, err
+	}
+	return uint64(st.Dev), uint64(st.Ino), nil
+}
+
+func (d dirHandle) lstat(name string, n *Node) (kind, error) {
+	var st unix.Stat_t
+	if err := unix.Fstatat(d.fd, name, &st, unix.AT_SYMLINK_NOFOLLOW); err != nil {
+		return kindOther, err
+	}
+	return fillFromStat(n, &st), nil
+}
+
+// kindAt is the kind of name in d, for a listing that did not say.
+func (d dirHandle) kindAt(name string) kind {
+	var st unix.Stat_t
+	if err := unix.Fstatat(d.fd, name, &st, unix.AT_SYMLINK_NOFOLLOW); err != nil {
+		// Ordered as a non-directory; the entry's own lstat reports the error.
+		return kindOther
+	}
+	return kindOfRaw(uint32(st.Mode))
+}
+
+// readlink returns the target of the symlink name in d, growing *buf to fit.
+func (d dirHandle) readlink(name string, buf *[]byte) (string, error) {
+	for {
+		n, err := unix.Readlinkat(d.fd, name, *buf)
+		if err != nil {
+			return "", err
+		}
+		if n < len(*buf) {
+			return string((*buf)[:n]), nil
+		}
+		*buf = make([]byte, 2*len(*buf))
+	}
+}
+
+// retry repeats a system call interrupted by a signal, as some network and
+// FUSE filesystems let open be.
+func retry(call func() (int, error)) (int, error) {
+	for {
+		fd, err := call()
+		if err != unix.EINTR {
+			return fd, err
+		}
+	}
+}

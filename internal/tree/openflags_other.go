@@ -1,0 +1,5 @@
+//go:build !(linux || darwin || freebsd)
+
+package tree
+
+const openFlags = 0

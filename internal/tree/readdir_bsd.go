@@ -1,0 +1,28 @@
+//go:build darwin || freebsd
+
+package tree
+
+import (
+	"os"
+
+	"golang.org/x/sys/unix"
+)
+
+// list adds d's entries to l. The os package knows how each system reads a
+// directory; it reads a duplicate so that d stays open for the lstats.
+func (d dirHandle) list(l *listing, _ *[]byte) error {
+	fd, err := unix.Dup(d.fd)
+	if err != nil {
+		return err
+	}
+	f := os.NewFile(uintptr(fd), ".")
+	defer f.Close()
+	ents, err := f.ReadDir(-1)
+	if err != nil {
+		return err
+	}
+	for _, e := range ents {
+		add(l, e.Name(), kindOfMode(e.Type()))
+	}
+	return nil
+}
