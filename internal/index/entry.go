@@ -1,0 +1,35 @@
+// Package index turns what a walk of a tree sees into index entries, the one
+// conversion shared by ibt-sign (which writes them) and ibt-patch (which
+// verifies a patched tree against them), so the two can never drift apart.
+package index
+
+import (
+	"github.com/ibt-tools/ibt/format"
+	"github.com/ibt-tools/ibt/internal/tree"
+)
+
+// FromNode converts a walked node into an index entry, without the content
+// hash and block signatures, which need the file's content.
+func FromNode(n *tree.Node) format.Entry {
+	e := format.Entry{
+		Path:  n.Path,
+		Mode:  n.Mode,
+		MTime: n.MTime,
+		UID:   n.UID,
+		GID:   n.GID,
+		Dev:   n.Dev,
+		Inode: n.Inode,
+		CTime: n.CTime,
+	}
+	switch n.Type {
+	case tree.TypeDir:
+		e.Type = format.TypeDir
+	case tree.TypeSymlink:
+		e.Type = format.TypeSymlink
+		e.Target = n.Target
+	default:
+		e.Type = format.TypeFile
+		e.Size = n.Size
+	}
+	return e
+}

@@ -1,0 +1,224 @@
+package patch
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+
+	"github.com/ibt-tools/ibt/format"
+)
+
+// Options tune Apply.
+type Options struct {
+	// DryRun reads and checks the whole archive against DIR and reports
+	// what would change, touching nothing (not even a staging directory).
+	DryRun bool
+	// Report, if set, is called once per change that is not applied yet,
+	// with the change's op ("create", "update", "delete", "meta",
+	// "replace") and path.
+	Report func(action, path string)
+	// Warn, if set, receives notes that do not fail the patch, such as
+	// owners that cannot be restored without root.
+	Warn func(msg string)
+}
+
+// Summary counts what Apply did (or, in a dry run, would do).
+type Summary struct {
+	Created, Updated, Deleted, Meta, Replaced int
+	AlreadyApplied                            int   // changes found already applied
+	BytesWritten                              int64 // bytes of new file versions staged
+}
+
+// Apply applies the archive read from archive to the directory dir, which
+// is created if missing. Nothing in dir changes until the whole archive has
+// been read, checked against dir and staged; a failure before then leaves
+// dir as it was. A failure or a kill during the commit leaves every file in
+// its old or its new version, and applying the same archive again finishes
+// the job. Errors name the path at fault and wrap ErrWrongBase,
+// ErrConflict, ErrCorrupt, ErrUnsafe, ErrVerify or ErrBusy when one applies.
+func Apply(dir string, archive io.Reader, opt Options) (Summary, error) {
+	a := &applier{
+		opt:     opt,
+		dir:     dir,
+		index:   map[string]*step{},
+		checked: map[string]error{},
+		written: map[string]newFile{},
+	}
+	err := a.run(archive)
+	return a.sum, err
+}
+
+// step is one change on its way to DIR.
+type step struct {
+	c      *format.Change
+	state  state
+	staged string // root name of the staged new file or symlink, or ""
+	late   bool   // a directory replaced by a file or symlink: placed once emptied
+	done   bool   // already applied, metadata included
+}
+
+// state is what a check found on disk at a change's path.
+type state uint8
+
+const (
+	stAbsent state = iota // nothing
+	stOld                 // the old entry
+	stNew                 // the new entry's type and content (metadata may differ)
+)
+
+// newFile is the content hash of a file version this run wrote or found,
+// so that the final verification need not read it again.
+type newFile struct {
+	size, mtime int64
+	hash        []byte
+}
+
+type applier struct {
+	opt     Options
+	dir     string
+	root    *os.Root
+	disk    *disk
+	created bool // Apply created dir
+	ws      *workspace
+
+	steps   []*step
+	index   map[string]*step
+	checked map[string]error // unchangedDir results
+	written map[string]newFile
+	sum     Summary
+	warned  map[string]bool
+	chown   bool
+}
+
+func (a *applier) run(in io.Reader) (err error) {
+	src, err := openSource(in)
+	if err != nil {
+		return err
+	}
+	if err := a.openDir(); err != nil {
+		return err
+	}
+	if a.root != nil {
+		defer a.root.Close()
+	}
+	if a.disk, err = newDisk(a.root); err != nil {
+		return err
+	}
+	a.chown = os.Geteuid() == 0
+	if !a.opt.DryRun {
+		if a.ws, err = openWorkspace(a.root); err != nil {
+			a.removeCreatedDir()
+			return err
+		}
+		committing := false
+		defer func() {
+			if !committing {
+				a.ws.abandon()
+				a.removeCreatedDir()
+			}
+		}()
+		if err := a.read(src); err != nil {
+			return err
+		}
+		if err := a.ws.claim(src.identity(), a.keptMTimes()); err != nil {
+			return err
+		}
+		committing = true
+		if err := a.commit(); err != nil {
+			a.ws.release()
+			return err
+		}
+		if err := a.ws.finish(); err != nil {
+			return err
+		}
+		return a.verify(src.treeHash())
+	}
+	if err := a.read(src); err != nil {
+		return err
+	}
+	if a.ws == nil && a.root != nil {
+		if pending, _ := readJournal(a.root); pending != nil && pending.Archive != src.identity() {
+			a.warn(fmt.Sprintf("%q holds an unfinished ibt-patch of another archive; a real run would refuse to start", a.dir))
+		}
+	}
+	return nil
+}
+
+// openDir opens DIR, creating it if it is missing (in a dry run, a missing
+// DIR reads as empty).
+func (a *applier) openDir() error {
+	fi, err := os.Stat(a.dir)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		if a.opt.DryRun {
+			return nil
+		}
+		if err := os.Mkdir(a.dir, 0o777); err != nil {
+			return &Error{Class: errIO, Detail: fmt.Sprintf("failed to create directory %q", a.dir), Err: unwrapPath(err)}
+		}
+		a.created = true
+	case err != nil:
+		return &Error{Class: errIO, Detail: fmt.Sprintf("failed to open directory %q", a.dir), Err: unwrapPath(err)}
+	case !fi.IsDir():
+		return &Error{Class: ErrConflict, Detail: fmt.Sprintf("%q is not a directory", a.dir), Fix: "ibt-patch restores into a directory; name a new or existing directory"}
+	}
+	root, err := os.OpenRoot(a.dir)
+	if err != nil {
+		a.removeCreatedDir()
+		return &Error{Class: errIO, Detail: fmt.Sprintf("failed to open directory %q", a.dir), Err: unwrapPath(err)}
+	}
+	a.root = root
+	return nil
+}
+
+// removeCreatedDir undoes the creation of DIR by a run that failed.
+func (a *applier) removeCreatedDir() {
+	if a.created {
+		os.Remove(a.dir)
+	}
+}
+
+func unwrapPath(err error) error {
+	var pe *fs.PathError
+	if errors.As(err, &pe) {
+		return pe.Err
+	}
+	return err
+}
+
+// warn passes a note on once.
+func (a *applier) warn(msg string) {
+	if a.opt.Warn == nil || a.warned[msg] {
+		return
+	}
+	if a.warned == nil {
+		a.warned = map[string]bool{}
+	}
+	a.warned[msg] = true
+	a.opt.Warn(msg)
+}
+
+// count adds a change to the summary and reports it.
+func (a *applier) count(s *step) {
+	if s.done {
+		a.sum.AlreadyApplied++
+		return
+	}
+	switch s.c.Op {
+	case format.OpCreate:
+		a.sum.Created++
+	case format.OpUpdate:
+		a.sum.Updated++
+	case format.OpDelete:
+		a.sum.Deleted++
+	case format.OpMeta:
+		a.sum.Meta++
+	case format.OpReplace:
+		a.sum.Replaced++
+	}
+	if a.opt.Report != nil {
+		a.opt.Report(s.c.Op.String(), s.c.Path())
+	}
+}

@@ -1,0 +1,43 @@
+package patch
+
+import (
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"testing"
+)
+
+// BenchmarkApplyUpdate applies the update of a 256 MiB file with 1,000
+// rewritten 4 KiB pages, alternately forwards and backwards, so every
+// iteration really patches: checking the base hash, rebuilding the file in
+// staging while hashing it, the rename, and verifying the tree.
+func BenchmarkApplyUpdate(b *testing.B) {
+	const size = 256 << 20
+	rng := rand.New(rand.NewPCG(3, 4))
+	data := make([]byte, size)
+	for i := 0; i+8 <= len(data); i += 8 {
+		v := rng.Uint64()
+		for k := range 8 {
+			data[i+k] = byte(v >> (8 * k))
+		}
+	}
+	old := tr{"db": file(string(data))}
+	for range 1000 {
+		page := rng.IntN(size/4096) * 4096
+		for k := range 4096 {
+			data[page+k] = byte(rng.Uint32())
+		}
+	}
+	new := tr{"db": file(string(data))}
+	forward, backward := makeArchive(b, old, new), makeArchive(b, new, old)
+	b.Logf("archive: %d bytes (%.2f%% of the file)", len(forward), 100*float64(len(forward))/size)
+	d := filepath.Join(b.TempDir(), "dir")
+	os.Mkdir(d, 0o755)
+	materialize(b, d, old)
+	b.SetBytes(2 * size)
+	b.ResetTimer()
+	for b.Loop() {
+		mustApply(b, d, forward)
+		mustApply(b, d, backward)
+	}
+}

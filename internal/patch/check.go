@@ -1,0 +1,264 @@
+package patch
+
+import (
+	"io"
+	"io/fs"
+	"os"
+	"strconv"
+	"strings"
+
+	"github.com/ibt-tools/ibt/format"
+	"github.com/ibt-tools/ibt/internal/tree"
+)
+
+// stagingName is the directory at the top of DIR where ibt-patch stages new
+// versions and keeps its journal; ibt-sign never walks it.
+const stagingName = tree.StagingName
+
+// read reads the whole archive, checking each change against DIR and
+// staging its new version, then checks what needs the whole archive.
+func (a *applier) read(src *source) error {
+	for {
+		c, err := src.next()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return err
+		}
+		s, err := a.check(src, c)
+		if err != nil {
+			return err
+		}
+		a.steps = append(a.steps, s)
+		a.index[c.Path()] = s
+		a.count(s)
+	}
+	if err := a.checkEmptied(); err != nil {
+		return err
+	}
+	a.noteUnrestorable()
+	return nil
+}
+
+// check checks one change against the archive so far and against DIR, and
+// stages its new version.
+func (a *applier) check(src *source, c *format.Change) (*step, error) {
+	p := c.Path()
+	if err := a.checkEntries(c); err != nil {
+		return nil, err
+	}
+	if c.Old != nil {
+		if err := a.parentIsDir(p, false); err != nil {
+			return nil, err
+		}
+	}
+	if c.New != nil {
+		if err := a.parentIsDir(p, true); err != nil {
+			return nil, err
+		}
+	}
+	fi, err := a.disk.lstat(p)
+	if err != nil {
+		return nil, err
+	}
+	s := &step{c: c}
+	if s.state, err = a.classify(c, fi); err != nil {
+		return nil, err
+	}
+	s.done = s.state == stNew && (c.New == nil || metaEqual(fi, c.New))
+	if s.state == stNew && c.New != nil && c.New.Type == format.TypeFile {
+		a.written[p] = newFile{size: c.New.Size, mtime: c.New.MTime, hash: c.New.Hash}
+	}
+	if c.Op == format.OpReplace && s.state == stOld && c.Old.Type == format.TypeDir && c.New.Type != format.TypeDir {
+		s.late = true
+	}
+	if err := a.stage(src, s, len(a.steps)); err != nil {
+		return nil, err
+	}
+	return s, nil
+}
+
+// checkEntries refuses what the archive reader lets through but ibt-patch
+// will not do.
+func (a *applier) checkEntries(c *format.Change) error {
+	p := c.Path()
+	if p == stagingName || strings.HasPrefix(p, stagingName+"/") {
+		return pathErr(ErrUnsafe, p, "", "is reserved for ibt-patch's staging directory")
+	}
+	for _, e := range []*format.Entry{c.Old, c.New} {
+		if e == nil {
+			continue
+		}
+		if e.Type > format.TypeSymlink {
+			return pathErr(ErrCorrupt, p, "", "has an entry of unknown type %d", e.Type)
+		}
+		if e.LinkTo != "" {
+			return pathErr(ErrUnsafe, p, "", "is a hard link to %q, which this ibt-patch cannot restore", e.LinkTo)
+		}
+	}
+	if c.Op == format.OpMeta && c.Old.Type != c.New.Type {
+		return pathErr(ErrCorrupt, p, "", "a metadata change that changes the type from %s to %s", c.Old.Type, c.New.Type)
+	}
+	return nil
+}
+
+// parentIsDir checks that the directory of p is a directory in the
+// archive's new tree (or old tree, for !isNew): either a directory the
+// archive itself records there, or one it leaves unchanged, which must then
+// be a real directory in DIR. This keeps every operation off symlinks,
+// including one the archive itself creates.
+func (a *applier) parentIsDir(p string, isNew bool) error {
+	q := parent(p)
+	if q == "" {
+		return nil
+	}
+	if s, ok := a.index[q]; ok {
+		e, tree := s.c.Old, "old"
+		if isNew {
+			e, tree = s.c.New, "new"
+		}
+		if e == nil || e.Type != format.TypeDir {
+			return pathErr(ErrUnsafe, p, "", "its parent %q is not a directory in the archive's %s tree", q, tree)
+		}
+		return nil
+	}
+	return a.unchangedDir(q)
+}
+
+// unchangedDir checks that q, which the archive does not change, is a real
+// directory in DIR, and so are its parents.
+func (a *applier) unchangedDir(q string) error {
+	if q == "" {
+		return nil
+	}
+	if err, ok := a.checked[q]; ok {
+		return err
+	}
+	var err error
+	if s, ok := a.index[q]; ok {
+		if s.c.Old == nil || s.c.Old.Type != format.TypeDir || s.c.New == nil || s.c.New.Type != format.TypeDir {
+			err = pathErr(ErrUnsafe, q, "", "holds entries the archive leaves unchanged, but is not a directory in both its trees")
+		}
+	} else if err = a.unchangedDir(parent(q)); err == nil && !a.disk.isDir(q) {
+		fi, lerr := a.disk.lstat(q)
+		switch {
+		case lerr != nil:
+			err = lerr
+		case fi == nil:
+			err = pathErr(ErrWrongBase, q, fixWrongBase, "is missing: the archive changes paths inside this directory")
+		case fi.IsDir():
+			err = pathErr(ErrUnsafe, q, "", "is on another filesystem than DIR; ibt-patch stages on DIR's and commits by renames")
+		default:
+			err = pathErr(ErrConflict, q, fixConflict, "is %s, but the archive expects a directory", a.disk.describe(q, fi))
+		}
+	}
+	a.checked[q] = err
+	return err
+}
+
+// classify finds which version of c's path is on disk, refusing anything
+// that is neither the old nor the new one where the change requires it.
+func (a *applier) classify(c *format.Change, fi fs.FileInfo) (state, error) {
+	p := c.Path()
+	is := func(e *format.Entry) (bool, error) {
+		if fi == nil || e == nil {
+			return false, nil
+		}
+		return a.disk.matches(p, fi, e)
+	}
+	isOld, err := is(c.Old)
+	if err != nil {
+		return 0, err
+	}
+	isNew, err := is(c.New)
+	if err != nil {
+		return 0, err
+	}
+	switch {
+	case isNew:
+		return stNew, nil
+	case isOld:
+		return stOld, nil
+	case fi == nil && c.Op == format.OpDelete:
+		return stNew, nil
+	case fi == nil && (c.Op == format.OpCreate || c.Op == format.OpReplace):
+		// A replace finds nothing when a killed run removed the old entry
+		// and had not placed the new one yet.
+		return stAbsent, nil
+	}
+	switch c.Op {
+	case format.OpCreate:
+		return 0, pathErr(ErrConflict, p, fixConflict, "already exists as %s, but the archive creates %s", a.disk.describe(p, fi), want(c.New))
+	case format.OpUpdate:
+		if fi == nil {
+			return 0, pathErr(ErrWrongBase, p, fixWrongBase, "is missing, but the archive updates it")
+		}
+		return 0, pathErr(ErrWrongBase, p, fixWrongBase, "content does not match the old version the archive was made against (expected %s, found %s)", want(c.Old), a.disk.describe(p, fi))
+	case format.OpMeta:
+		if fi == nil {
+			return 0, pathErr(ErrWrongBase, p, fixWrongBase, "is missing, but the archive changes its metadata")
+		}
+		return 0, pathErr(ErrWrongBase, p, fixWrongBase, "content does not match the version the archive was made against (expected %s, found %s)", want(c.Old), a.disk.describe(p, fi))
+	}
+	return 0, pathErr(ErrConflict, p, fixConflict, "differs from what the archive %ss (expected %s, found %s)", c.Op, want(c.Old), a.disk.describe(p, fi))
+}
+
+// metaEqual reports whether fi already has e's mode and mtime.
+func metaEqual(fi fs.FileInfo, e *format.Entry) bool {
+	if fi.ModTime().UnixNano() != e.MTime {
+		return false
+	}
+	return e.Type == format.TypeSymlink || fi.Mode()&(fs.ModePerm|fs.ModeSetuid|fs.ModeSetgid|fs.ModeSticky) == fileMode(e.Mode)
+}
+
+// checkEmptied checks that every directory the archive removes holds only
+// entries the archive removes too: anything else would be lost, or make
+// the commit fail half way.
+func (a *applier) checkEmptied() error {
+	for _, s := range a.steps {
+		c := s.c
+		if s.state != stOld || c.Old.Type != format.TypeDir || (c.New != nil && c.New.Type == format.TypeDir) {
+			continue
+		}
+		p := c.Path()
+		f, err := a.root.Open(p)
+		if err != nil {
+			return ioErr(p, "list directory", err)
+		}
+		names, err := f.Readdirnames(-1)
+		f.Close()
+		if err != nil {
+			return ioErr(p, "list directory", err)
+		}
+		for _, n := range names {
+			child := p + "/" + n
+			if cs, ok := a.index[child]; !ok || cs.c.New != nil {
+				return pathErr(ErrConflict, child, fixConflict, "is not in the archive's old tree, but the archive removes its directory %q", p)
+			}
+		}
+	}
+	return nil
+}
+
+// noteUnrestorable warns once about metadata this run cannot restore.
+func (a *applier) noteUnrestorable() {
+	uid, gid := uint32(os.Geteuid()), uint32(os.Getegid())
+	for _, s := range a.steps {
+		e := s.c.New
+		if e == nil {
+			continue
+		}
+		if !a.chown && (e.UID != uid || e.GID != gid) && (e.UID != 0 || e.GID != 0) {
+			a.warn("owners are not restored: that needs running as root")
+		}
+		if len(e.Xattrs) > 0 {
+			a.warn("extended attributes are not restored by this ibt-patch")
+		}
+	}
+}
+
+// stageName is the root name of the staged version of the i-th change.
+func (a *applier) stageName(i int) string {
+	return stageDir + "/" + strconv.Itoa(i)
+}

@@ -1,0 +1,277 @@
+package patch
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path"
+	"syscall"
+	"time"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/ibt-tools/ibt/format"
+	"github.com/ibt-tools/ibt/internal/rsync"
+	"github.com/ibt-tools/ibt/internal/tree"
+)
+
+// disk is DIR as ibt-patch sees it: every access goes through an os.Root,
+// so the kernel refuses to leave DIR, and lookups refuse to pass through
+// symlinks even inside DIR, so that a change only ever touches its own path.
+type disk struct {
+	root *os.Root // nil for a DIR that does not exist yet (dry run)
+	dev  uint64   // device of DIR: staging renames need the same filesystem
+	// dirs caches, for a path, whether it is a real directory on DIR's
+	// filesystem with real directories all the way up. It is only valid
+	// before the commit changes DIR.
+	dirs map[string]bool
+	// hashes caches the content hash of files read while checking.
+	hashes map[string][]byte
+}
+
+func newDisk(root *os.Root) (*disk, error) {
+	d := &disk{root: root, dirs: map[string]bool{"": true}, hashes: map[string][]byte{}}
+	if root != nil {
+		fi, err := root.Stat(".")
+		if err != nil {
+			return nil, ioErr("", "stat DIR", err)
+		}
+		d.dev = devOf(fi)
+	}
+	return d, nil
+}
+
+func devOf(fi fs.FileInfo) uint64 {
+	if st, ok := fi.Sys().(*syscall.Stat_t); ok {
+		return uint64(st.Dev)
+	}
+	return 0
+}
+
+// parent returns the directory of a slash-separated path, "" for the top.
+func parent(p string) string {
+	d := path.Dir(p)
+	if d == "." {
+		return ""
+	}
+	return d
+}
+
+// name turns a tree path into a name for the root ("" is DIR itself).
+func name(p string) string {
+	if p == "" {
+		return "."
+	}
+	return p
+}
+
+// isDir reports whether p is a real directory on DIR's filesystem reached
+// through real directories only.
+func (d *disk) isDir(p string) bool {
+	if ok, seen := d.dirs[p]; seen {
+		return ok
+	}
+	ok := false
+	if d.root != nil && d.isDir(parent(p)) {
+		fi, err := d.root.Lstat(p)
+		ok = err == nil && fi.IsDir() && devOf(fi) == d.dev
+	}
+	d.dirs[p] = ok
+	return ok
+}
+
+// lstat returns what is at p without following any symlink on the way: nil
+// when p or one of its directories is missing or is not a real directory.
+func (d *disk) lstat(p string) (fs.FileInfo, error) {
+	if d.root == nil || !d.isDir(parent(p)) {
+		return nil, nil
+	}
+	fi, err := d.root.Lstat(p)
+	if errors.Is(err, fs.ErrNotExist) || errors.Is(err, syscall.ENOTDIR) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, ioErr(p, "stat", err)
+	}
+	return fi, nil
+}
+
+// typeOf returns the entry type of fi, or false for a device, fifo or socket.
+func typeOf(fi fs.FileInfo) (format.Type, bool) {
+	switch {
+	case fi.Mode().IsRegular():
+		return format.TypeFile, true
+	case fi.IsDir():
+		return format.TypeDir, true
+	case fi.Mode()&fs.ModeSymlink != 0:
+		return format.TypeSymlink, true
+	}
+	return 0, false
+}
+
+// fileHash returns the content hash of the regular file at p, of the size
+// fi says.
+func (d *disk) fileHash(p string, fi fs.FileInfo) ([]byte, error) {
+	if h, ok := d.hashes[p]; ok {
+		return h, nil
+	}
+	f, fi, err := tree.OpenFile(d.root, p)
+	if err != nil {
+		return nil, ioErr(p, "open", err)
+	}
+	defer f.Close()
+	h := rsync.NewFileHash(fi.Size())
+	n, err := io.Copy(h, f)
+	if err != nil {
+		return nil, ioErr(p, "read", err)
+	}
+	if n != fi.Size() {
+		return nil, pathErr(ErrConflict, p, "run again once nothing writes to DIR", "changed while it was being read")
+	}
+	sum := h.Sum()
+	d.hashes[p] = sum
+	return sum, nil
+}
+
+// matches reports whether fi at p is e: same type and, for a file, same
+// content; for a symlink, same target. Metadata is not compared: it is
+// what the patch sets.
+func (d *disk) matches(p string, fi fs.FileInfo, e *format.Entry) (bool, error) {
+	t, ok := typeOf(fi)
+	if !ok || t != e.Type {
+		return false, nil
+	}
+	switch t {
+	case format.TypeFile:
+		if fi.Size() != e.Size {
+			return false, nil
+		}
+		h, err := d.fileHash(p, fi)
+		if err != nil {
+			return false, err
+		}
+		return bytes.Equal(h, e.Hash), nil
+	case format.TypeSymlink:
+		target, err := d.root.Readlink(p)
+		if err != nil {
+			return false, ioErr(p, "read symlink", err)
+		}
+		return target == e.Target, nil
+	}
+	return true, nil
+}
+
+// describe says what fi at p is, for an error message.
+func (d *disk) describe(p string, fi fs.FileInfo) string {
+	if fi == nil {
+		return "nothing"
+	}
+	t, ok := typeOf(fi)
+	if !ok {
+		return "a " + fi.Mode().Type().String() + " special file"
+	}
+	switch t {
+	case format.TypeFile:
+		if h, ok := d.hashes[p]; ok {
+			return fmt.Sprintf("a file of %d bytes with %s %s", fi.Size(), format.HashAlgorithm, short(h))
+		}
+		return fmt.Sprintf("a file of %d bytes", fi.Size())
+	case format.TypeSymlink:
+		target, _ := d.root.Readlink(p)
+		return fmt.Sprintf("a symlink to %q", target)
+	}
+	return "a directory"
+}
+
+// want says what e is, for an error message.
+func want(e *format.Entry) string {
+	switch e.Type {
+	case format.TypeFile:
+		return fmt.Sprintf("a file of %d bytes with %s %s", e.Size, format.HashAlgorithm, short(e.Hash))
+	case format.TypeSymlink:
+		return fmt.Sprintf("a symlink to %q", e.Target)
+	}
+	return "a directory"
+}
+
+func short(h []byte) string {
+	if len(h) > 6 {
+		return fmt.Sprintf("%x…", h[:6])
+	}
+	return fmt.Sprintf("%x", h)
+}
+
+// fileMode converts entry mode bits (07777) to an fs.FileMode.
+func fileMode(m uint32) fs.FileMode {
+	fm := fs.FileMode(m & 0o777)
+	if m&0o4000 != 0 {
+		fm |= fs.ModeSetuid
+	}
+	if m&0o2000 != 0 {
+		fm |= fs.ModeSetgid
+	}
+	if m&0o1000 != 0 {
+		fm |= fs.ModeSticky
+	}
+	return fm
+}
+
+// setMeta gives the entry at name (a root name) e's owner (when chown is
+// set), mode and mtime, in that order, as chown clears setuid bits. A
+// symlink has no mode of its own; its mtime is set without following it.
+func setMeta(root *os.Root, name string, e *format.Entry, chown bool) error {
+	if chown {
+		if err := root.Lchown(name, int(e.UID), int(e.GID)); err != nil {
+			return fmt.Errorf("chown: %w", err)
+		}
+	}
+	if e.Type == format.TypeSymlink {
+		return lutimes(root, name, e.MTime)
+	}
+	if err := root.Chmod(name, fileMode(e.Mode)); err != nil {
+		return fmt.Errorf("chmod: %w", err)
+	}
+	if err := root.Chtimes(name, time.Time{}, time.Unix(0, e.MTime)); err != nil {
+		return fmt.Errorf("set mtime: %w", err)
+	}
+	return nil
+}
+
+// lutimes sets the mtime of a symlink itself. os.Root has no Lchtimes, so
+// the symlink's directory is opened through the root and the single final
+// name is changed relative to it with AT_SYMLINK_NOFOLLOW: nothing is
+// followed that the root did not resolve.
+func lutimes(root *os.Root, name string, mtime int64) error {
+	dir, base := path.Split(name)
+	if dir == "" {
+		dir = "."
+	}
+	f, err := root.Open(dir)
+	if err != nil {
+		return fmt.Errorf("set mtime: %w", err)
+	}
+	defer f.Close()
+	ts := []unix.Timespec{{Nsec: unix.UTIME_OMIT}, unix.NsecToTimespec(mtime)}
+	if err := unix.UtimesNanoAt(int(f.Fd()), base, ts, unix.AT_SYMLINK_NOFOLLOW); err != nil {
+		return fmt.Errorf("set mtime: %w", &fs.PathError{Op: "lutimes", Path: name, Err: err})
+	}
+	return nil
+}
+
+// syncFS flushes DIR's whole filesystem: one call makes every staged file
+// durable before the journal says they may be renamed, where an fsync per
+// file would cost a disk round trip each.
+func syncFS(root *os.Root) error {
+	if faults.noSync {
+		return nil
+	}
+	f, err := root.Open(".")
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	return unix.Syncfs(int(f.Fd()))
+}

@@ -1,0 +1,15 @@
+package patch
+
+import "io"
+
+// faults lets the package's tests inject failures; both are nil otherwise.
+var faults struct {
+	// write wraps the writer of each staged file (a full disk, say).
+	write func(path string, w io.Writer) io.Writer
+	// commitStep runs after each step of the commit (a kill, say).
+	commitStep func()
+	// noSync skips the syncfs calls, which only matter for a power loss
+	// (a killed process loses nothing in the page cache) and which cost
+	// seconds on a busy shared disk.
+	noSync bool
+}

@@ -1,0 +1,65 @@
+package patch
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+
+	"github.com/ibt-tools/ibt/format"
+	"github.com/ibt-tools/ibt/internal/index"
+	"github.com/ibt-tools/ibt/internal/rsync"
+	"github.com/ibt-tools/ibt/internal/tree"
+)
+
+// verify walks the patched tree as ibt-sign does and compares its tree
+// hash with the one the archive records for the new tree. Files this run
+// wrote or found in their new version are not read again.
+func (a *applier) verify(want []byte) error {
+	if len(want) == 0 {
+		return &Error{Class: ErrVerify, Detail: "the archive records no tree hash to verify the patched tree against"}
+	}
+	th := format.NewTreeHasher()
+	err := tree.Walk(a.dir, tree.Options{}, func(n *tree.Node) error {
+		e := index.FromNode(n)
+		if e.Type == format.TypeFile {
+			h, err := a.hashOf(n)
+			if err != nil {
+				return err
+			}
+			e.Hash = h
+		}
+		th.Add(&e)
+		return nil
+	})
+	if err != nil {
+		var pe *Error
+		if errors.As(err, &pe) {
+			return err
+		}
+		return &Error{Class: ErrVerify, Detail: "failed to verify the patched tree", Err: err}
+	}
+	if got := th.Sum(); !bytes.Equal(got, want) {
+		return &Error{Class: ErrVerify,
+			Detail: fmt.Sprintf("the patched tree differs from the archive's new tree (tree hash %s, want %s)", short(got), short(want)),
+			Fix:    "something in DIR was changed outside ibt-patch (a mode, an mtime, an extra or missing entry): compare 'ibt-sign DIR' with the index the archive was made from"}
+	}
+	return nil
+}
+
+// hashOf returns the content hash of the file n.
+func (a *applier) hashOf(n *tree.Node) ([]byte, error) {
+	if w, ok := a.written[n.Path]; ok && w.size == n.Size && w.mtime == n.MTime {
+		return w.hash, nil
+	}
+	f, fi, err := tree.OpenFile(a.root, n.Path)
+	if err != nil {
+		return nil, &Error{Path: n.Path, Class: ErrVerify, Detail: "failed to read it to verify the patched tree", Err: err}
+	}
+	defer f.Close()
+	h := rsync.NewFileHash(fi.Size())
+	if _, err := io.Copy(h, f); err != nil {
+		return nil, &Error{Path: n.Path, Class: ErrVerify, Detail: "failed to read it to verify the patched tree", Err: err}
+	}
+	return h.Sum(), nil
+}
