@@ -1,0 +1,459 @@
+#!/usr/bin/env bash
+# Compares ibt with the tools people use instead (rdiff, rsync batches, xdelta3, zstd
+# --patch-from, tar) on the same data in one run, verifies every restore, and prints a
+# markdown table of median times, throughput, peak RSS, output sizes and ratios, followed by
+# the issue-5 targets met or missed. Run on demand, never in CI:
+#
+#   bench/compare.sh            # full: 256 MiB db, 200,000 small files, 5 runs (~12 min)
+#   bench/compare.sh --quick    # 32 MiB db, 20,000 files, 3 runs (a few minutes)
+#
+# Environment (defaults in brackets):
+#   RUNS [5]              timed runs per command, after one warm-up run
+#   DB_MIB [256]          size of the database-like file of the db case
+#   MANY_FILES [200000]   file count of the many-small-files case
+#   CASES [db src many]   which cases to run
+#   SRC_RDIFF [1]         also run rdiff file by file on the src case (0 to skip)
+#   BENCH_DATA [<repo>/bench-data]        corpora and scratch space (git-ignored)
+#   CORPUS_SH [<repo>/../shared/bench/corpus.sh]   the script that builds the db and src corpora
+#   BIN [<repo>/bin]      where ibt is built
+#
+# Times are medians of hyperfine runs with a warm page cache; peak RSS is /usr/bin/time's %M
+# (the largest single process of a pipeline) on one extra run. Every ratio is taken between
+# medians measured in this run. The results of a run stay in BENCH_DATA/results/.
+set -euo pipefail
+
+REPO=$(cd "$(dirname "$0")/.." && pwd)
+# The command line as the report shows it: the settings given, then the script.
+CMDLINE=""
+for v in RUNS DB_MIB MANY_FILES CASES SRC_RDIFF; do
+  if [ -n "${!v:-}" ]; then CMDLINE+="$v='${!v}' "; fi
+done
+CMDLINE+="bench/compare.sh${1:+ $*}"
+if [ "${1:-}" = "--quick" ]; then
+  : "${DB_MIB:=32}" "${MANY_FILES:=20000}" "${RUNS:=3}"
+  shift
+elif [ $# -gt 0 ]; then
+  echo "usage: bench/compare.sh [--quick]" >&2
+  exit 2
+fi
+RUNS=${RUNS:-5}
+DB_MIB=${DB_MIB:-256}
+MANY_FILES=${MANY_FILES:-200000}
+CASES=${CASES:-db src many}
+SRC_RDIFF=${SRC_RDIFF:-1}
+DATA=${BENCH_DATA:-$REPO/bench-data}
+CORPUS_SH=${CORPUS_SH:-$REPO/../shared/bench/corpus.sh}
+BIN=${BIN:-$REPO/bin}
+WORK=$DATA/work
+RES=$DATA/results/$(date +%Y%m%d-%H%M%S)
+LOG=$RES/run.log
+
+say() { printf '== %s\n' "$*" >&2; }
+die() { printf 'compare.sh: FAIL: %s\n' "$*" >&2; exit 1; }
+size() { stat -c %s "$1"; }
+gzsize() { gzip -6 -c "$1" | wc -c; }
+treebytes() { find "$1" -type f -printf '%s\n' | awk '{s += $1} END {print s + 0}'; }
+
+# --- tools -------------------------------------------------------------------------------
+install_tools() {
+  local missing=() pair
+  for pair in rdiff:rdiff rsync:rsync xdelta3:xdelta3 zstd:zstd hyperfine:hyperfine \
+              /usr/bin/time:time gzip:gzip python3:python3; do
+    command -v "${pair%%:*}" >/dev/null 2>&1 || missing+=("${pair#*:}")
+  done
+  [ ${#missing[@]} -eq 0 ] && return 0
+  say "installing ${missing[*]} with apt-get"
+  [ "$(id -u)" = 0 ] || die "missing ${missing[*]}: run as root or install them"
+  apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
+}
+
+build_ibt() {
+  say "building ibt into $BIN"
+  (cd "$REPO" && go build -o "$BIN/" ./cmd/...) || die "go build ./cmd/... failed"
+  local t
+  for t in ibt-sign ibt-diff ibt-delta ibt-pack ibt-patch; do
+    [ -x "$BIN/$t" ] || die "no $BIN/$t after the build"
+  done
+}
+
+# --- measuring ---------------------------------------------------------------------------
+# measure KEY PREPARE COMMAND: hyperfine's median of COMMAND (bash, pipefail; PREPARE, if not
+# empty, runs untimed before each run), then one run under /usr/bin/time for the peak RSS.
+measure() {
+  local key=$1 prep=$2 cmd=$3
+  local args=(--shell=bash --style=basic --warmup 1 --runs "$RUNS"
+              --export-json "$RES/$key.json" --command-name "$key")
+  [ -n "$prep" ] && args+=(--prepare "$prep")
+  printf '\n### %s\n$ %s\n' "$key" "$cmd" >> "$LOG"
+  if ! hyperfine "${args[@]}" "set -o pipefail; $cmd" >> "$LOG" 2>&1; then
+    # hyperfine hides the command's own messages: run it once more to show them.
+    [ -n "$prep" ] && bash -c "$prep"
+    bash -c "set -o pipefail; $cmd" > "$RES/failed.out" 2>&1 || true
+    cat "$RES/failed.out" >> "$LOG"
+    die "$key: the command failed: $cmd
+$(tail -20 "$RES/failed.out")"
+  fi
+  [ -n "$prep" ] && bash -c "$prep"
+  if ! /usr/bin/time -f %M -o "$RES/$key.rss" bash -c "set -o pipefail; $cmd" >> "$LOG" 2>&1; then
+    tail -20 "$LOG" >&2
+    die "$key: the command failed: $cmd"
+  fi
+  local med
+  med=$(python3 -c 'import json,statistics,sys; print(statistics.median(json.load(open(sys.argv[1]))["results"][0]["times"]))' "$RES/$key.json")
+  printf '%s\t%s\t%s\n' "$key" "$med" "$(tail -1 "$RES/$key.rss")" >> "$RES/measures.tsv"
+  printf '   %-22s %8.3f s  %7s KiB\n' "$key" "$med" "$(tail -1 "$RES/$key.rss")" >&2
+}
+
+# row CASE TOOL OP KEY DATA_BYTES NEW_BYTES OUT_BYTES GZ_BYTES TIME_REF SIZE_REF: a line of
+# the table. DATA_BYTES gives MB/s, NEW_BYTES the % columns, TIME_REF and SIZE_REF the keys of
+# the rows the time and size ratios are taken to (a row that is its own ref is the reference).
+row() { local IFS=$'\t'; printf '%s\n' "$*" >> "$RES/rows.tsv"; }
+
+# same A B: A and B hold the same tree: contents, types, modes, mtimes, symlink targets of
+# every entry below the top directory (ibt's index has no entry for the top directory itself).
+same() {
+  diff -r --no-dereference "$1" "$2" > "$RES/diff.out" 2>&1 ||
+    die "restore check: $1 differs from $2 in content: $(head -5 "$RES/diff.out")"
+  local la lb
+  la=$(cd "$1" && find . -mindepth 1 -printf '%p %y %m %T@ %l\n' | LC_ALL=C sort)
+  lb=$(cd "$2" && find . -mindepth 1 -printf '%p %y %m %T@ %l\n' | LC_ALL=C sort)
+  [ "$la" = "$lb" ] || die "restore check: $1 differs from $2 in metadata: $(diff <(echo "$la") <(echo "$lb") | head -6)"
+}
+samefile() { cmp "$1" "$2" >/dev/null || die "restore check: $1 differs from $2"; }
+# restore COMMAND...: a restore that must succeed; its messages go to the log.
+restore() {
+  "$@" >> "$LOG" 2>&1 || die "restore failed: $*: $(tail -5 "$LOG")"
+}
+
+# --- case db: one 256 MiB database-like file ---------------------------------------------
+case_db() {
+  local src
+  if [ "$DB_MIB" = 256 ]; then
+    bash "$CORPUS_SH" "$DATA" db >&2; src=$DATA/db
+  else
+    DB_MIB=$DB_MIB bash "$CORPUS_SH" "$DATA/db-$DB_MIB" db >&2; src=$DATA/db-$DB_MIB/db
+  fi
+  local W=$WORK/db
+  rm -rf "$W"; mkdir -p "$W/old" "$W/new"
+  # ibt works on trees: each version in a directory of its own, under the same name.
+  cp "$src/old.bin" "$W/old/data.bin"
+  cp "$src/new.bin" "$W/new/data.bin"
+  local O=$W/old/data.bin N=$W/new/data.bin ob nb
+  ob=$(size "$O"); nb=$(size "$N")
+  say "db: $ob -> $nb bytes"
+  local S="$BIN/ibt-sign" D="$BIN/ibt-diff" DL="$BIN/ibt-delta" P="$BIN/ibt-pack" PA="$BIN/ibt-patch"
+
+  measure db.rdiff.sig "" "rdiff -f signature $O $W/rdiff.sig"
+  measure db.rdiff.delta "" "rdiff -f delta $W/rdiff.sig $N $W/rdiff.delta"
+  measure db.rdiff.patch "" "rdiff -f patch $O $W/rdiff.delta $W/rdiff.out"
+  samefile "$W/rdiff.out" "$N"
+
+  measure db.ibt.sign "" "$S -o $W/old.idx $W/old"
+  "$S" -o "$W/new.idx" "$W/new"
+  measure db.ibt.diff "" "$D -o $W/inc.diff $W/old.idx $W/new.idx"
+  measure db.ibt.delta "" "$DL -o $W/inc.delta $W/inc.diff"
+  measure db.ibt.pack "" "$P -o $W/inc.tar.gz $W/inc.delta"
+  measure db.ibt.patch "rm -rf $W/r && cp -a $W/old $W/r" "$PA $W/r -i $W/inc.tar.gz"
+  samefile "$W/r/data.bin" "$N"
+  measure db.ibt.inc "" "$S -o $W/new2.idx $W/new && $D $W/old.idx $W/new2.idx | $DL | $P -o $W/inc2.tar.gz"
+
+  measure db.rsync "" "rm -f $W/rsync.batch* && rsync -a --only-write-batch=$W/rsync.batch $W/new/ $W/old/"
+  rm -rf "$W/r"; cp -a "$W/old" "$W/r"; restore bash "$W/rsync.batch.sh" "$W/r/"
+  samefile "$W/r/data.bin" "$N"
+  measure db.xdelta3 "" "xdelta3 -e -f -s $O $N $W/x.vcdiff"
+  restore xdelta3 -d -f -s "$O" "$W/x.vcdiff" "$W/x.out"; samefile "$W/x.out" "$N"
+  measure db.zstd "" "zstd -q -f -3 --patch-from=$O $N -o $W/p.zst"
+  restore zstd -q -d -f --memory=2048MB --patch-from="$O" "$W/p.zst" -o "$W/z.out"; samefile "$W/z.out" "$N"
+
+  measure db.ibt.full "" "$S $W/new | $D --full - | $DL | $P -o $W/full.tar.gz"
+  rm -rf "$W/r"; restore "$PA" "$W/r" -i "$W/full.tar.gz"; samefile "$W/r/data.bin" "$N"
+  measure db.ibt.full.lz4 "" "$S $W/new | $D --full - | $DL | $P --codec lz4 -o $W/full.tar.lz4"
+  rm -rf "$W/r"; restore "$PA" "$W/r" -i "$W/full.tar.lz4"; samefile "$W/r/data.bin" "$N"
+  measure db.tar.gz "" "tar czf $W/full.tgz -C $W/new data.bin"
+  measure db.tar.zstd "" "tar cf - -C $W/new data.bin | zstd -q -1 > $W/full.tar.zst"
+  rm -rf "$W/r" "$W"/*.out
+
+  row db rdiff signature db.rdiff.sig "$ob" "$nb" "$(size "$W/rdiff.sig")" "" "db.rdiff.sig" "db.rdiff.sig"
+  row db ibt ibt-sign db.ibt.sign "$ob" "$nb" "$(size "$W/old.idx")" "" "db.rdiff.sig" "db.rdiff.sig"
+  row db rdiff delta db.rdiff.delta "$nb" "$nb" "$(size "$W/rdiff.delta")" "$(gzsize "$W/rdiff.delta")" "db.rdiff.delta" "db.rdiff.delta"
+  row db ibt ibt-diff db.ibt.diff "$nb" "$nb" "$(size "$W/inc.diff")" "" "" ""
+  row db ibt ibt-delta db.ibt.delta "$nb" "$nb" "$(size "$W/inc.delta")" "" "db.rdiff.delta" ""
+  row db ibt "ibt-pack (the archive)" db.ibt.pack "$nb" "$nb" "$(size "$W/inc.tar.gz")" "" "" "db.rdiff.delta"
+  row db rdiff patch db.rdiff.patch "$nb" "$nb" "" "" "db.rdiff.patch" ""
+  row db ibt ibt-patch db.ibt.patch "$nb" "$nb" "" "" "db.rdiff.patch" ""
+  row db rsync "-a --only-write-batch" db.rsync "$nb" "$nb" "$(size "$W/rsync.batch")" "$(gzsize "$W/rsync.batch")" "db.rsync" "db.rsync"
+  row db ibt "incremental: sign new + diff + delta + pack" db.ibt.inc "$nb" "$nb" "$(size "$W/inc2.tar.gz")" "" "db.rsync" "db.rsync"
+  row db xdelta3 "-e -s old (has the old file)" db.xdelta3 "$nb" "$nb" "$(size "$W/x.vcdiff")" "" "db.rsync" "db.rsync"
+  row db zstd "-3 --patch-from=old (has the old file)" db.zstd "$nb" "$nb" "$(size "$W/p.zst")" "" "db.rsync" "db.rsync"
+  row db tar "czf (full backup)" db.tar.gz "$nb" "$nb" "$(size "$W/full.tgz")" "" "db.tar.gz" "db.tar.gz"
+  row db "tar | zstd -1" "full backup" db.tar.zstd "$nb" "$nb" "$(size "$W/full.tar.zst")" "" "db.tar.gz" "db.tar.gz"
+  row db ibt "full: sign + diff --full + delta + pack" db.ibt.full "$nb" "$nb" "$(size "$W/full.tar.gz")" "" "db.tar.gz" "db.tar.gz"
+  row db ibt "full, ibt-pack --codec lz4" db.ibt.full.lz4 "$nb" "$nb" "$(size "$W/full.tar.lz4")" "" "db.tar.gz" "db.tar.gz"
+}
+
+# --- case src: two releases of a real source tree ----------------------------------------
+case_src() {
+  bash "$CORPUS_SH" "$DATA" src >&2
+  local OLD=$DATA/src/old NEW=$DATA/src/new W=$WORK/src
+  rm -rf "$W"; mkdir -p "$W"
+  local nb; nb=$(treebytes "$NEW")
+  say "src: $(find "$NEW" -type f | wc -l) files, $nb bytes"
+  local S="$BIN/ibt-sign" D="$BIN/ibt-diff" DL="$BIN/ibt-delta" P="$BIN/ibt-pack" PA="$BIN/ibt-patch"
+
+  # Release archives unpack with fixed mtimes: rsync's size+mtime quick check would miss
+  # changed files of the same size, so rsync gets -c (checksums), as ibt reads every file;
+  # --delete makes the batch carry deletions, as an ibt archive does.
+  measure src.rsync "" "rm -f $W/rsync.batch* && rsync -a -c --delete --only-write-batch=$W/rsync.batch $NEW/ $OLD/"
+  rm -rf "$W/r"; cp -a "$OLD" "$W/r"; restore bash "$W/rsync.batch.sh" "$W/r/"
+  same "$W/r" "$NEW"
+
+  "$S" -o "$W/old.idx" "$OLD"
+  measure src.ibt.sign "" "$S -o $W/new.idx $NEW"
+  measure src.ibt.sign.lz4 "" "$S --lz4 -o $W/new.idx.lz4 $NEW"
+  measure src.ibt.diff "" "$D -o $W/inc.diff $W/old.idx $W/new.idx"
+  measure src.ibt.delta "" "$DL -o $W/inc.delta $W/inc.diff"
+  measure src.ibt.pack "" "$P -o $W/inc1.tar.gz $W/inc.delta"
+  measure src.ibt.inc "" "$S -o $W/new2.idx $NEW && $D $W/old.idx $W/new2.idx | $DL | $P -o $W/inc.tar.gz"
+  measure src.ibt.patch "rm -rf $W/r && cp -a $OLD $W/r" "$PA $W/r -i $W/inc.tar.gz"
+  same "$W/r" "$NEW"
+
+  row src rsync "-a -c --delete --only-write-batch" src.rsync "$nb" "$nb" "$(size "$W/rsync.batch")" "$(gzsize "$W/rsync.batch")" "src.rsync" "src.rsync"
+  row src ibt "ibt-sign (the index)" src.ibt.sign "$nb" "$nb" "$(size "$W/new.idx")" "" "" "src.rdiff.sigs"
+  row src ibt "ibt-sign --lz4 (the index, lz4-framed)" src.ibt.sign.lz4 "$nb" "$nb" "$(size "$W/new.idx.lz4")" "" "" "src.rdiff.sigs"
+  row src ibt ibt-diff src.ibt.diff "$nb" "$nb" "$(size "$W/inc.diff")" "" "" ""
+  row src ibt ibt-delta src.ibt.delta "$nb" "$nb" "$(size "$W/inc.delta")" "" "" ""
+  row src ibt ibt-pack src.ibt.pack "$nb" "$nb" "$(size "$W/inc1.tar.gz")" "" "" ""
+  row src ibt "incremental: sign + diff + delta + pack" src.ibt.inc "$nb" "$nb" "$(size "$W/inc.tar.gz")" "" "src.rsync" "src.rsync"
+  row src ibt "ibt-patch (old -> new)" src.ibt.patch "$nb" "$nb" "" "" "" ""
+
+  if [ "$SRC_RDIFF" = 1 ]; then
+    # rdiff, one process per file: a signature of every old file that is still there, a
+    # delta of every new version against it; created files are copied as they are.
+    cat > "$W/rdiff.sh" <<EOF
+set -euo pipefail
+rm -rf "$W/rd"; mkdir -p "$W/rd/sig" "$W/rd/delta"
+cd "$NEW"
+find . -type d -printf '%p\0' | (cd "$W/rd/sig" && xargs -0 mkdir -p)
+find . -type d -printf '%p\0' | (cd "$W/rd/delta" && xargs -0 mkdir -p)
+find . -type f -printf '%p\0' | while IFS= read -r -d '' f; do
+  if [ -f "$OLD/\$f" ]; then
+    rdiff signature "$OLD/\$f" "$W/rd/sig/\$f"
+    rdiff delta "$W/rd/sig/\$f" "\$f" "$W/rd/delta/\$f"
+  else
+    cp "\$f" "$W/rd/delta/\$f"
+  fi
+done
+EOF
+    measure src.rdiff "" "bash $W/rdiff.sh"
+    local sigb deltab deltagz
+    sigb=$(treebytes "$W/rd/sig"); deltab=$(treebytes "$W/rd/delta")
+    deltagz=$(tar cf - -C "$W/rd" delta | gzip -6 | wc -c)
+    row src rdiff "signature + delta, per file (deltas)" src.rdiff "$nb" "$nb" "$deltab" "$deltagz" "src.rsync" "src.rsync"
+    row src rdiff "(its signatures)" src.rdiff.sigs "$nb" "$nb" "$sigb" "" "" src.rdiff.sigs
+  fi
+  rm -rf "$W/r" "$W/rd"
+}
+
+# --- case many: MANY_FILES small files, one changed ---------------------------------------
+# gen_many DIR COUNT: COUNT files of 200-3,000 bytes of text, 100 a directory, seeded.
+gen_many() {
+  python3 - "$1" "$2" <<'PY'
+import os, random, sys
+root, count = sys.argv[1], int(sys.argv[2])
+rng = random.Random(20261125)
+words = [b"alpha", b"beta", b"gamma", b"delta", b"epsilon", b"user", b"order", b"item",
+         b"NULL", b"2026-11-25", b"status=ok", b"func", b"return", b"if", b"else", b"{", b"}"]
+pool = b" ".join(rng.choice(words) for _ in range(1 << 16))
+for i in range(count):
+    d = os.path.join(root, "d%03d" % (i // 10000), "d%02d" % (i // 100 % 100))
+    if i % 100 == 0:
+        os.makedirs(d, exist_ok=True)
+    n = rng.randrange(200, 3001)
+    off = rng.randrange(len(pool) - n)
+    with open(os.path.join(d, "f%06d.txt" % i), "wb") as f:
+        f.write(b"%d\n" % i + pool[off:off + n - len(b"%d\n" % i)])
+PY
+}
+
+case_many() {
+  local M=$DATA/many-$MANY_FILES W=$WORK/many
+  local T=$M/tree B=$M/backup
+  if [ ! -f "$M/.done" ]; then
+    say "many: generating $MANY_FILES files under $M"
+    rm -rf "$M"; mkdir -p "$T"
+    gen_many "$T" "$MANY_FILES"
+    # The file that changes, and its original content.
+    find "$T" -type f -name 'f*.txt' | LC_ALL=C sort | sed -n "$((MANY_FILES / 2 + 1))p" > "$M/changed"
+    cp "$(cat "$M/changed")" "$M/changed.orig"
+    cp -a "$T" "$B"          # what rsync brings up to date: the old state of the tree
+    touch "$M/.done"
+    sleep 3                  # older than ibt-sign --prev's racy window before the old index
+  fi
+  rm -rf "$W"; mkdir -p "$W"
+  local F; F=$(cat "$M/changed")
+  # The old state: the file as generated, with a fixed mtime, in the tree and in rsync's copy.
+  cat "$M/changed.orig" > "$F"; touch -d '2026-01-01 00:00:00' "$F"
+  cp -p "$F" "$B/${F#"$T"/}"
+  local S="$BIN/ibt-sign" D="$BIN/ibt-diff" DL="$BIN/ibt-delta" P="$BIN/ibt-pack" PA="$BIN/ibt-patch"
+  "$S" -o "$W/old.idx" "$T"
+  # One file changes: same size, new content, new mtime.
+  tr 'a-z' 'A-Z' < "$M/changed.orig" > "$F"; touch -d '2026-01-02 00:00:00' "$F"
+  local nb; nb=$(treebytes "$T")
+  say "many: $MANY_FILES files, $nb bytes, changed ${F#"$T"/}"
+
+  local prev="--prev $W/old.idx" signop="ibt-sign --prev"
+  if ! "$S" --help 2>&1 | grep -q -- '--prev'; then
+    prev="" signop="ibt-sign (no --prev in this build: reads every file)"
+  fi
+  measure many.find "" "find $T -printf '%p %s %T@\n' > /dev/null"
+  measure many.rsync "" "rm -f $W/rsync.batch* && rsync -a --delete --only-write-batch=$W/rsync.batch $T/ $B/"
+  measure many.ibt.signprev "" "$S $prev -o $W/new.idx $T"
+  measure many.ibt.diff "" "$D -o $W/inc.diff $W/old.idx $W/new.idx"
+  measure many.ibt.delta "" "$DL -o $W/inc.delta $W/inc.diff"
+  measure many.ibt.pack "" "$P -o $W/inc1.tar.gz $W/inc.delta"
+  measure many.ibt.inc "" "$S $prev -o $W/new2.idx $T && $D $W/old.idx $W/new2.idx | $DL | $P -o $W/inc.tar.gz"
+  measure many.ibt.sign "" "$S -o $W/full.idx $T"
+
+  say "many: verifying the restores"
+  rm -rf "$W/r"; cp -a "$B" "$W/r"; restore "$PA" "$W/r" -i "$W/inc.tar.gz"
+  same "$W/r" "$T"
+  rm -rf "$W/r"; cp -a "$B" "$W/r"; restore bash "$W/rsync.batch.sh" "$W/r/"
+  same "$W/r" "$T"
+  rm -rf "$W/r"
+
+  row many find "-printf (the stat walk)" many.find "$nb" "$nb" "" "" "many.rsync" ""
+  row many rsync "-a --delete --only-write-batch" many.rsync "$nb" "$nb" "$(size "$W/rsync.batch")" "$(gzsize "$W/rsync.batch")" "many.rsync" "many.rsync"
+  row many ibt "$signop" many.ibt.signprev "$nb" "$nb" "$(size "$W/new.idx")" "" "many.rsync" ""
+  row many ibt ibt-diff many.ibt.diff "$nb" "$nb" "$(size "$W/inc.diff")" "" "" ""
+  row many ibt ibt-delta many.ibt.delta "$nb" "$nb" "$(size "$W/inc.delta")" "" "" ""
+  row many ibt ibt-pack many.ibt.pack "$nb" "$nb" "$(size "$W/inc1.tar.gz")" "" "" ""
+  row many ibt "incremental: $signop + diff + delta + pack" many.ibt.inc "$nb" "$nb" "$(size "$W/inc.tar.gz")" "" "many.rsync" "many.rsync"
+  row many ibt "ibt-sign, every file read" many.ibt.sign "$nb" "$nb" "$(size "$W/full.idx")" "" "many.rsync" ""
+}
+
+# --- the report --------------------------------------------------------------------------
+report() {
+  python3 - "$RES/measures.tsv" "$RES/rows.tsv" <<'PY'
+import math, sys
+meas = {}
+for line in open(sys.argv[1]):
+    k, med, rss = line.rstrip("\n").split("\t")
+    meas[k] = (float(med), int(rss) if rss.isdigit() else None)
+rows = [line.rstrip("\n").split("\t") for line in open(sys.argv[2])]
+byk = {r[3]: r for r in rows if r[3]}
+
+def num(s): return int(s) if s else None
+def eff(r):  # the size that matters: gzipped if the tool's output is not compressed
+    return num(r[7]) or num(r[6])
+def t(k): return meas[k][0] if k in meas else None
+def fmt_t(s): return "" if s is None else ("%.3f s" % s if s < 10 else "%.1f s" % s)
+def fmt_b(b, new): return "" if b is None else "{:,} ({:.2f}%)".format(b, 100 * b / new)
+
+def name(r):  # a short name for a reference row: the tool, and its operation if it has a name
+    op = r[2].split(" (")[0]
+    return r[1] if op.startswith("-") else r[1] + " " + op
+
+print("| case | tool | op | median | MB/s | peak RSS | output, bytes (% of new) | gzipped | time vs ref | size vs ref |")
+print("|---|---|---|---:|---:|---:|---:|---:|---|---|")
+def floor2(x): return math.floor(x * 100) / 100
+def cell(x): return x.replace("|", "\\|")  # a pipe inside a markdown table cell
+for case, tool, op, k, data, new, out, gz, tref, sref in rows:
+    data, new = int(data), int(new)
+    med, rss = meas.get(k, (None, None))
+    mbs = "" if not med else "%.0f" % (data / med / 1e6) if data / med >= 10e6 else "%.1f" % (data / med / 1e6)
+    rs = "" if rss is None else "%.0f MiB" % (rss / 1024)
+    tr = sr = ""
+    if tref == k:
+        tr = "(ref)"
+    elif tref in byk and med and t(tref):
+        x = t(tref) / med
+        tr = ("%.2f× faster" % floor2(x) if x >= 1 else "%.2f× slower" % floor2(1 / x)) + " than " + cell(name(byk[tref]))
+    if sref == k:
+        sr = "(ref)"
+    elif sref in byk and eff(byk[k]) and eff(byk[sref]):
+        sr = "%.2f× %s" % (eff(byk[k]) / eff(byk[sref]), cell(name(byk[sref])))
+    print("| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |" % (
+        case, cell(tool), cell(op), fmt_t(med), mbs, rs, fmt_b(num(out), new), fmt_b(num(gz), new), tr, sr))
+print()
+print("Sizes compare the gzipped output where a tool writes it uncompressed. MB/s is the data "
+      "the operation covers (the old or new file, or the whole tree) over the median time.")
+print()
+print("Targets of issue 5 (ratios between medians of this run):")
+print()
+checks = []
+def ratio(a, b):  # how many times faster a is than b
+    return t(b) / t(a) if t(a) and t(b) else None
+def speed(r):
+    return "%.2f× faster" % floor2(r) if r >= 1 else "%.2f× slower" % floor2(1 / r)
+def check(target, value, ok, shown):
+    if value is None:
+        checks.append((target, "not measured", False))
+    else:
+        checks.append((target, shown(value), ok(value)))
+def pct(k):
+    return 100 * int(byk[k][6]) / int(byk[k][5])
+if "db.ibt.sign" in meas:
+    check("db: ibt-sign ≥ 3× faster than rdiff signature", ratio("db.ibt.sign", "db.rdiff.sig"), lambda r: r >= 3, speed)
+    check("db: ibt-delta ≥ 3× faster than rdiff delta", ratio("db.ibt.delta", "db.rdiff.delta"), lambda r: r >= 3, speed)
+    check("db: ibt-patch ≥ 1.5× faster than rdiff patch", ratio("db.ibt.patch", "db.rdiff.patch"), lambda r: r >= 1.5, speed)
+    check("db: incremental archive ≤ 1.5% of the new file", pct("db.ibt.pack"), lambda p: p <= 1.5, lambda p: "%.2f%%" % p)
+    m = max(meas[k][1] for k in meas if k.startswith("db.ibt."))
+    check("db: every ibt command under 64 MiB peak RSS", m, lambda m: m < 64 * 1024, lambda m: "%.0f MiB at most" % (m / 1024))
+    check("db full backup: ≤ ½ the time of tar czf", ratio("db.ibt.full", "db.tar.gz"), lambda r: r >= 2, speed)
+    check("db full backup: output ≤ 1.05× tar czf's", int(byk["db.ibt.full"][6]) / int(byk["db.tar.gz"][6]),
+          lambda x: x <= 1.05, lambda x: "%.3f×" % x)
+if "src.ibt.sign" in meas:
+    check("src: index ≤ 3% of the data", pct("src.ibt.sign"), lambda p: p <= 3,
+          lambda p: "%.2f%% (%.2f%% with --lz4)" % (p, pct("src.ibt.sign.lz4")))
+    check("src: archive no larger than rsync's gzipped batch", int(byk["src.ibt.inc"][6]) / int(byk["src.rsync"][7]),
+          lambda x: x <= 1, lambda x: "%.2f× its size" % x)
+    check("src: sign + diff + delta + pack no slower than rsync writing its batch", ratio("src.ibt.inc", "src.rsync"),
+          lambda r: r >= 1, speed)
+if "many.ibt.inc" in meas:
+    check("many: %s + diff + delta + pack ≤ ½ the time of rsync's batch" % byk["many.ibt.signprev"][2],
+          ratio("many.ibt.inc", "many.rsync"), lambda r: r >= 2, speed)
+print("| target | measured | met |")
+print("|---|---:|:---:|")
+for target, shown, ok in checks:
+    print("| %s | %s | %s |" % (target, shown, "yes" if ok else "**no**"))
+PY
+}
+
+header() {
+  echo "## ibt vs rdiff, rsync, xdelta3, zstd, tar"
+  echo
+  echo "- machine: $(nproc) cores, $(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -1)," \
+       "$(awk '/MemTotal/ {printf "%.0f GiB", $2 / 1048576}' /proc/meminfo), Linux $(uname -r)"
+  echo "- $(go version | sed 's/^go version //'); ibt $(cd "$REPO" && git rev-parse --short HEAD 2>/dev/null || echo '?')$(cd "$REPO" && [ -n "$(git status --porcelain 2>/dev/null)" ] && echo ' + uncommitted changes')"
+  echo "- $(rdiff --version | head -1); rsync $(rsync --version | head -1 | awk '{print $3}'); $(xdelta3 -V 2>&1 | head -1 | awk '{print "xdelta3", $3}' | tr -d ,); zstd $(zstd -V | grep -o 'v[0-9.]*'); $(hyperfine --version)"
+  echo "- date: $(date -u '+%Y-%m-%d %H:%M UTC'); command: \`$CMDLINE\`; runs: 1 warm-up + $RUNS timed, medians; page cache warm"
+  echo "- cases: $CASES; db ${DB_MIB} MiB; many $MANY_FILES files"
+  if [ "$DB_MIB" != 256 ]; then
+    echo "- the ${DB_MIB} MiB db has the same 1,000 page rewrites as the 256 MiB one, so a far larger share" \
+         "of it changed: its sizes, and the targets, are meant for the 256 MiB file"
+  fi
+  echo "- load average (1, 5, 15 min) at the start: $LOAD_START; at the end: $(cut -d' ' -f1-3 /proc/loadavg)"
+  echo
+}
+
+main() {
+  [ -f "$CORPUS_SH" ] || die "no corpus script at $CORPUS_SH (set CORPUS_SH)"
+  install_tools
+  mkdir -p "$RES" "$WORK"
+  : > "$RES/measures.tsv"; : > "$RES/rows.tsv"
+  LOAD_START=$(cut -d' ' -f1-3 /proc/loadavg)
+  build_ibt
+  local c
+  for c in $CASES; do
+    case $c in
+      db) case_db ;; src) case_src ;; many) case_many ;;
+      *) die "unknown case $c (db, src, many)" ;;
+    esac
+  done
+  { header; report; } > "$RES/report.md"
+  cp "$RES/report.md" "$DATA/results/latest.md"
+  say "every restore verified; report in $RES/report.md"
+  cat "$RES/report.md"
+}
+main
