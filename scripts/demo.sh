@@ -13,8 +13,8 @@ say() { printf '\n== %s\n' "$*"; }
 size() { stat -c %s "$1" 2>/dev/null || wc -c < "$1"; }
 same() { # tree-a tree-b: compare contents, modes, mtimes and symlinks
   if diff -r --no-dereference "$1" "$2" >/dev/null &&
-     [ "$(cd "$1" && find . -printf '%p %y %m %T@ %l\n' | sort)" = \
-       "$(cd "$2" && find . -printf '%p %y %m %T@ %l\n' | sort)" ]; then
+     [ "$(cd "$1" && find . -mindepth 1 -printf '%p %y %m %T@ %l\n' | sort)" = \
+       "$(cd "$2" && find . -mindepth 1 -printf '%p %y %m %T@ %l\n' | sort)" ]; then
     echo "restored tree is identical to $(basename "$1") (contents, modes, mtimes, symlinks)"
   else
     echo "RESTORED TREE DIFFERS"; exit 1
@@ -33,7 +33,7 @@ say "full backup: ibt-sign DIR, ibt-diff --full, ibt-delta, ibt-pack"
 ibt-sign -o "$T/v1.idx" "$D"
 ibt-diff --full "$T/v1.idx" | ibt-delta | ibt-pack > "$T/full.tar.gz"
 echo "index $(size "$T/v1.idx") bytes, archive $(size "$T/full.tar.gz") bytes"
-tar tzf "$T/full.tar.gz" | head -3; echo "..."
+tar tzf "$T/full.tar.gz" > "$T/list"; head -3 "$T/list"; echo "... ($(wc -l < "$T/list") members)"
 
 say "restore it: ibt-patch RESTORE < full.tar.gz"
 ibt-patch "$R" < "$T/full.tar.gz"

@@ -20,6 +20,7 @@ Example:
   ibt-delta -C /mnt/snapshot < v2.diff > v2.delta`
 
 type deltaCmd struct {
+	versionFlag
 	Input string `arg:"" optional:"" default:"-" placeholder:"DIFF" help:"The diff to read ('-', the default, for standard input)."`
 	Dir   string `short:"C" placeholder:"DIR" help:"Read files from DIR (default: the directory the new index was made from)."`
 	outputFlag
@@ -111,7 +112,7 @@ func (d *deltaWriter) change(ch *format.Change) error {
 	e := ch.New
 	f, fi, err := tree.OpenFile(d.root, e.Path)
 	if err != nil {
-		return withHint(fmt.Errorf("failed to read %q: %w", e.Path, err),
+		return withHint(err,
 			"the directory changed since it was signed: run ibt-sign and ibt-diff again")
 	}
 	defer f.Close()

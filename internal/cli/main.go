@@ -12,6 +12,8 @@ import (
 	"strings"
 
 	"github.com/alecthomas/kong"
+
+	"github.com/ibt-tools/ibt/format"
 )
 
 // Version is the version of the ibt tools.
@@ -65,11 +67,12 @@ var tools = map[string]struct {
 	"ibt-delta": {func() command { return &deltaCmd{} }, deltaHelp},
 	"ibt-pack":  {func() command { return &packCmd{} }, packHelp},
 	"ibt-patch": {func() command { return &patchCmd{} }, patchHelp},
+	"ibt-cat":   {func() command { return &catCmd{} }, catHelp},
 }
 
 // Tools lists the names of the tools Main runs.
 func Tools() []string {
-	return []string{"ibt-sign", "ibt-diff", "ibt-delta", "ibt-pack", "ibt-patch"}
+	return []string{"ibt-sign", "ibt-diff", "ibt-delta", "ibt-pack", "ibt-patch", "ibt-cat"}
 }
 
 // exitRequest is how kong's Exit (after --help or --version) unwinds to Main.
@@ -102,7 +105,7 @@ func Main(name string, args []string, env Env) (code int) {
 		kong.Exit(func(c int) { panic(exitRequest(c)) }),
 		kong.UsageOnError(),
 		kong.ConfigureHelp(kong.HelpOptions{Compact: true, NoExpandSubcommands: true}),
-		kong.Vars{"version": fmt.Sprintf("%s %s (stream format %d)", name, Version, formatVersion)},
+		kong.Vars{"version": fmt.Sprintf("%s %s (stream format %d)", name, Version, format.Version)},
 	)
 	if err != nil {
 		fmt.Fprintf(env.Stderr, "%s: error: %v\n", name, err)
@@ -143,22 +146,36 @@ type hintError struct {
 func (e *hintError) Error() string { return e.err.Error() }
 func (e *hintError) Unwrap() error { return e.err }
 
+func (e *hintError) Hint() string { return e.hint }
+
 // withHint returns err carrying hint, printed after the error.
-func withHint(err error, hint string, args ...any) error {
+func withHint(err error, hint string) error {
 	if err == nil {
 		return nil
 	}
-	return &hintError{err: err, hint: fmt.Sprintf(hint, args...)}
+	return &hintError{err: err, hint: hint}
 }
 
+// hints collects the fixes known along err's chain: any error in it with a
+// Hint method, ours or another package's.
 func hints(err error) []string {
 	var out []string
-	for err != nil {
-		if h, ok := err.(*hintError); ok {
-			out = append(out, h.hint)
+	var walk func(error)
+	walk = func(err error) {
+		for err != nil {
+			if h, ok := err.(interface{ Hint() string }); ok && h.Hint() != "" {
+				out = append(out, h.Hint())
+			}
+			if m, ok := err.(interface{ Unwrap() []error }); ok {
+				for _, e := range m.Unwrap() {
+					walk(e)
+				}
+				return
+			}
+			err = errors.Unwrap(err)
 		}
-		err = errors.Unwrap(err)
 	}
+	walk(err)
 	return out
 }
 
@@ -179,4 +196,9 @@ func quotePath(p string) string {
 		return strconv.Quote(p)
 	}
 	return p
+}
+
+// versionFlag is the --version flag every tool shares.
+type versionFlag struct {
+	Version kong.VersionFlag `help:"Print the version (with the stream format's) and exit."`
 }

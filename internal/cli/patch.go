@@ -16,6 +16,7 @@ Example:
   ibt-patch restore < v2.tar.gz && ibt-patch restore < v3.tar.gz`
 
 type patchCmd struct {
+	versionFlag
 	Dir    string `arg:"" help:"The directory to patch (created if missing, for a full backup)."`
 	Input  string `short:"i" default:"-" placeholder:"ARCHIVE" help:"Read the archive from ARCHIVE ('-', the default, for standard input)."`
 	DryRun bool   `short:"n" help:"Report what would change, and change nothing."`

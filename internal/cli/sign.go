@@ -8,8 +8,10 @@ import (
 	"path/filepath"
 	"runtime"
 	"sync"
+	"time"
 
 	"github.com/ibt-tools/ibt/format"
+	"github.com/ibt-tools/ibt/internal/index"
 	"github.com/ibt-tools/ibt/internal/rsync"
 	"github.com/ibt-tools/ibt/internal/tree"
 )
@@ -22,10 +24,13 @@ Example:
   ibt-diff --full v1.idx | ibt-delta | ibt-pack > full.tar.gz`
 
 type signCmd struct {
+	versionFlag
 	Dir string `arg:"" help:"Directory to index."`
 	outputFlag
-	Jobs int  `short:"j" placeholder:"N" help:"Hash N files at once (default: one per core)."`
-	LZ4  bool `name:"lz4" help:"Frame the index in lz4."`
+	Jobs     int    `short:"j" placeholder:"N" help:"Hash N files at once (default: one per core)."`
+	LZ4      bool   `name:"lz4" help:"Frame the index in lz4."`
+	Prev     string `placeholder:"OLD.idx" help:"Reuse the hashes and signatures of OLD.idx for files whose size, mtime, ctime and inode are unchanged, without reading them."`
+	Checksum bool   `short:"c" help:"Read every file, even those --prev would reuse."`
 }
 
 // signJob is one entry on its way from the walk to the output; files are
@@ -46,6 +51,16 @@ func (s *signCmd) run(c *runContext) error {
 	} else if !fi.IsDir() {
 		return withHint(fmt.Errorf("%q is not a directory", s.Dir), "ibt-sign indexes a directory tree; put a single file in a directory of its own")
 	}
+	var prev *prevIndex
+	if s.Prev != "" && !s.Checksum {
+		p, closePrev, err := c.openPrev(s.Prev)
+		if err != nil {
+			return err
+		}
+		defer closePrev()
+		prev = p
+	}
+	start := time.Now().UnixNano()
 	root, err := os.OpenRoot(dir)
 	if err != nil {
 		return fmt.Errorf("failed to open directory %q: %w", s.Dir, unwrapPathError(err))
@@ -57,7 +72,7 @@ func (s *signCmd) run(c *runContext) error {
 		return err
 	}
 	defer out.abort()
-	w, err := format.NewWriter(out, format.Header{Kind: format.KindIndex, Tool: c.name + " " + Version, Root: dir},
+	w, err := format.NewWriter(out, format.Header{Kind: format.KindIndex, Tool: c.name + " " + Version, Root: dir, Time: start},
 		format.WriterOptions{LZ4: s.LZ4})
 	if err != nil {
 		return err
@@ -77,8 +92,15 @@ func (s *signCmd) run(c *runContext) error {
 		defer close(work)
 		walkErr = tree.Walk(dir, tree.Options{Warn: func(p, why string) { c.warnf("skipping %q: %s", p, why) }},
 			func(n *tree.Node) error {
-				j := &signJob{entry: entryFromNode(n)}
-				if j.entry.Type == format.TypeFile {
+				j := &signJob{entry: index.FromNode(n)}
+				reused := false
+				if prev != nil {
+					var err error
+					if reused, err = prev.reuse(&j.entry); err != nil {
+						return err
+					}
+				}
+				if j.entry.Type == format.TypeFile && !reused {
 					j.done = make(chan struct{})
 					select {
 					case work <- j:
@@ -136,7 +158,7 @@ func (s *signCmd) run(c *runContext) error {
 func signFile(root *os.Root, e *format.Entry) error {
 	f, fi, err := tree.OpenFile(root, e.Path)
 	if err != nil {
-		return fmt.Errorf("failed to read %q: %w", e.Path, err)
+		return err
 	}
 	defer f.Close()
 	if fi.Size() != e.Size || fi.ModTime().UnixNano() != e.MTime {
@@ -163,30 +185,4 @@ func signFile(root *os.Root, e *format.Entry) error {
 func changedWhileReading(path string) error {
 	return withHint(fmt.Errorf("%q changed while it was being read", path),
 		"run the command again once the file is no longer being written")
-}
-
-// entryFromNode converts what the walk saw into an index entry (without
-// content hash and signatures, which signFile adds).
-func entryFromNode(n *tree.Node) format.Entry {
-	e := format.Entry{
-		Path:  n.Path,
-		Mode:  n.Mode,
-		MTime: n.MTime,
-		UID:   n.UID,
-		GID:   n.GID,
-		Dev:   n.Dev,
-		Inode: n.Inode,
-		CTime: n.CTime,
-	}
-	switch n.Type {
-	case tree.TypeDir:
-		e.Type = format.TypeDir
-	case tree.TypeSymlink:
-		e.Type = format.TypeSymlink
-		e.Target = n.Target
-	default:
-		e.Type = format.TypeFile
-		e.Size = n.Size
-	}
-	return e
 }

@@ -1,0 +1,284 @@
+package cli
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/base64"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"io"
+	"unicode/utf8"
+
+	"github.com/ibt-tools/ibt/format"
+	"github.com/ibt-tools/ibt/format/archive"
+)
+
+const catHelp = `Print any ibt stream (index, diff, delta) or archive as JSON lines, one
+record a line, header and trailer included, for jq and for people. A name
+that is not valid UTF-8 is printed with U+FFFD in "path" and exactly, in
+base64, in "path_base64".
+
+Example:
+  ibt-cat v2.diff | jq -r 'select(.op == "update") | .path'
+  ibt-cat --summary v2.tar.gz`
+
+type catCmd struct {
+	versionFlag
+	Input   string `arg:"" optional:"" default:"-" placeholder:"FILE" help:"The stream or archive to print ('-', the default, for standard input)."`
+	Summary bool   `help:"Print counts and byte totals as a table instead of the records."`
+	Data    bool   `help:"Include literal data and content (base64) in the records."`
+}
+
+func (k *catCmd) run(c *runContext) error {
+	in, err := c.openInput(k.Input)
+	if err != nil {
+		return err
+	}
+	defer in.Close()
+	br := bufio.NewReaderSize(in, 64<<10)
+	out := bufio.NewWriter(c.env.Stdout)
+	defer out.Flush()
+	var p printer
+	if k.Summary {
+		p = &summaryPrinter{w: out}
+	} else {
+		p = &jsonPrinter{enc: json.NewEncoder(out), data: k.Data}
+	}
+	if isArchive(br) {
+		err = catArchive(br, p)
+	} else {
+		err = catStream(br, p)
+	}
+	if err != nil {
+		return fmt.Errorf("failed to read %q: %w", displayName(k.Input), err)
+	}
+	p.done()
+	return out.Flush()
+}
+
+// isArchive tells an archive (gzip, tar, or an lz4 frame around a tar) from
+// a stream (its magic, or an lz4 frame around it) by the first bytes.
+func isArchive(br *bufio.Reader) bool {
+	head, _ := br.Peek(262)
+	switch {
+	case bytes.HasPrefix(head, []byte{0x1f, 0x8b}):
+		return true
+	case len(head) >= 262 && string(head[257:262]) == "ustar":
+		return true
+	case bytes.HasPrefix(head, []byte{0x04, 0x22, 0x4d, 0x18}):
+		// both streams and archives may be lz4 frames: a stream's begins
+		// with the stream magic once decoded, which lz4 keeps in the clear
+		// only if compressed poorly; ask the stream reader instead.
+		return !bytes.Contains(head, []byte(format.Magic))
+	}
+	return false
+}
+
+type printer interface {
+	header(kind string, h any)
+	record(r format.Record, content int64, data []byte)
+	trailer(t any)
+	done()
+}
+
+func catStream(r io.Reader, p printer) error {
+	sr, err := format.NewReader(r)
+	if err != nil {
+		return err
+	}
+	p.header(string(sr.Header().Kind), sr.Header())
+	for {
+		rec, err := sr.Next()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return err
+		}
+		p.record(rec, 0, nil)
+	}
+	p.trailer(sr.Trailer())
+	return nil
+}
+
+func catArchive(r io.Reader, p printer) error {
+	ar, err := archive.NewReader(r)
+	if err != nil {
+		return err
+	}
+	p.header("archive", ar.Header())
+	for {
+		ch, err := ar.Next()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return err
+		}
+		p.record(ch, 0, nil)
+		if !ch.HasData() {
+			continue
+		}
+		if ch.Op != format.OpUpdate {
+			n, err := io.Copy(io.Discard, ar.Content())
+			if err != nil {
+				return err
+			}
+			p.record(&format.Literal{}, n, nil)
+			continue
+		}
+		for {
+			op, err := ar.NextOp()
+			if err == io.EOF {
+				break
+			}
+			if err != nil {
+				return err
+			}
+			if op.Copy {
+				p.record(&format.Copy{Offset: op.Offset, Length: op.Length}, 0, nil)
+			} else {
+				p.record(&format.Literal{Data: op.Data}, 0, nil)
+			}
+		}
+	}
+	p.trailer(ar.Trailer())
+	return nil
+}
+
+// jsonPrinter writes one JSON object a line.
+type jsonPrinter struct {
+	enc  *json.Encoder
+	data bool
+}
+
+func (j *jsonPrinter) header(kind string, h any) {
+	j.enc.Encode(map[string]any{"record": "header", "kind": kind, "header": h})
+}
+
+func (j *jsonPrinter) trailer(t any) { j.enc.Encode(map[string]any{"record": "trailer", "trailer": t}) }
+func (j *jsonPrinter) done()         {}
+
+func (j *jsonPrinter) record(r format.Record, content int64, _ []byte) {
+	var m map[string]any
+	switch r := r.(type) {
+	case *format.Entry:
+		m = entryJSON(r)
+		m["record"] = "entry"
+	case *format.Change:
+		m = map[string]any{"record": "change", "op": r.Op.String()}
+		addString(m, "path", r.Path())
+		if r.Old != nil {
+			m["old"] = entryJSON(r.Old)
+		}
+		if r.New != nil {
+			m["new"] = entryJSON(r.New)
+		}
+	case *format.Copy:
+		m = map[string]any{"record": "copy", "offset": r.Offset, "length": r.Length}
+	case *format.Literal:
+		n := int64(len(r.Data))
+		if content > 0 {
+			n = content
+		}
+		m = map[string]any{"record": "literal", "length": n}
+		if j.data {
+			m["data"] = base64.StdEncoding.EncodeToString(r.Data)
+		}
+	}
+	j.enc.Encode(m)
+}
+
+func entryJSON(e *format.Entry) map[string]any {
+	m := map[string]any{"type": e.Type.String(), "mode": fmt.Sprintf("%04o", e.Mode), "mtime": e.MTime}
+	addString(m, "path", e.Path)
+	if e.Type == format.TypeFile {
+		m["size"] = e.Size
+	}
+	if e.Target != "" {
+		addString(m, "target", e.Target)
+	}
+	if e.LinkTo != "" {
+		addString(m, "link_to", e.LinkTo)
+	}
+	if e.UID != 0 || e.GID != 0 {
+		m["uid"], m["gid"] = e.UID, e.GID
+	}
+	if len(e.Hash) > 0 {
+		m["hash"] = hex.EncodeToString(e.Hash)
+	}
+	if e.BlockSize > 0 {
+		m["block_size"] = e.BlockSize
+	}
+	if len(e.Sig) > 0 {
+		m["blocks"] = len(e.Sig) / (4 + format.StrongLen)
+	}
+	if len(e.Xattrs) > 0 {
+		x := map[string]string{}
+		for _, a := range e.Xattrs {
+			x[a.Name] = base64.StdEncoding.EncodeToString(a.Value)
+		}
+		m["xattrs_base64"] = x
+	}
+	return m
+}
+
+// addString sets key to s, adding key_base64 with the exact bytes when s is
+// not valid UTF-8 (JSON strings cannot hold such bytes).
+func addString(m map[string]any, key, s string) {
+	m[key] = s
+	if !utf8.ValidString(s) {
+		m[key+"_base64"] = base64.StdEncoding.EncodeToString([]byte(s))
+	}
+}
+
+// summaryPrinter counts what a stream or archive holds.
+type summaryPrinter struct {
+	w                       io.Writer
+	kind                    string
+	entries                 int64
+	ops                     map[format.Op]int64
+	copied, literal, sizeNw int64
+}
+
+func (s *summaryPrinter) header(kind string, _ any) { s.kind, s.ops = kind, map[format.Op]int64{} }
+func (s *summaryPrinter) trailer(any)               {}
+
+func (s *summaryPrinter) record(r format.Record, content int64, _ []byte) {
+	switch r := r.(type) {
+	case *format.Entry:
+		s.entries++
+		s.sizeNw += r.Size
+	case *format.Change:
+		s.ops[r.Op]++
+		if r.New != nil {
+			s.sizeNw += r.New.Size
+		}
+	case *format.Copy:
+		s.copied += r.Length
+	case *format.Literal:
+		s.literal += int64(len(r.Data)) + content
+	}
+}
+
+func (s *summaryPrinter) done() {
+	fmt.Fprintf(s.w, "%-10s %s\n", "kind", s.kind)
+	if s.kind == string(format.KindIndex) {
+		fmt.Fprintf(s.w, "%-10s %d\n%-10s %d bytes\n", "entries", s.entries, "files", s.sizeNw)
+		return
+	}
+	for _, row := range []struct {
+		label string
+		op    format.Op
+	}{{"created", format.OpCreate}, {"updated", format.OpUpdate}, {"deleted", format.OpDelete},
+		{"metadata", format.OpMeta}, {"replaced", format.OpReplace}} {
+		fmt.Fprintf(s.w, "%-10s %d\n", row.label, s.ops[row.op])
+	}
+	if s.kind != string(format.KindDiff) {
+		fmt.Fprintf(s.w, "%-10s %d bytes\n%-10s %d bytes\n", "literal", s.literal, "copied", s.copied)
+		if t := s.literal + s.copied; t > 0 {
+			fmt.Fprintf(s.w, "%-10s %.1f%% of the changed files' bytes travel\n", "ratio", 100*float64(s.literal)/float64(t))
+		}
+	}
+}
