@@ -24,7 +24,7 @@ Example:
   ibt-cat --summary v2.tar.gz`
 
 type catCmd struct {
-	versionFlag
+	commonFlags
 	Input   string `arg:"" optional:"" default:"-" placeholder:"FILE" help:"The stream or archive to print ('-', the default, for standard input)."`
 	Summary bool   `help:"Print counts and byte totals as a table instead of the records."`
 	Data    bool   `help:"Include literal data and content (base64) in the records."`

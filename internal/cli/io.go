@@ -18,14 +18,22 @@ type outputFlag struct {
 
 // openInput opens name for reading, "-" (or "") being standard input.
 func (c *runContext) openInput(name string) (io.ReadCloser, error) {
+	var in io.ReadCloser
 	if name == "-" || name == "" {
-		return io.NopCloser(c.env.Stdin), nil
+		in = io.NopCloser(c.env.Stdin)
+		c.startBar(inputSize(c.env.Stdin), "reading")
+	} else {
+		f, err := os.Open(name)
+		if err != nil {
+			return nil, fmt.Errorf("failed to open input file %q: %w", name, unwrapPathError(err))
+		}
+		in = f
+		c.startBar(inputSize(f), "reading")
 	}
-	f, err := os.Open(name)
-	if err != nil {
-		return nil, fmt.Errorf("failed to open input file %q: %w", name, unwrapPathError(err))
-	}
-	return f, nil
+	return struct {
+		io.Reader
+		io.Closer
+	}{&meteredReader{r: in, c: c}, in}, nil
 }
 
 // output is where a tool writes its stream: standard output, or a file that
@@ -45,7 +53,7 @@ func (c *runContext) openOutput(o outputFlag) (*output, error) {
 			return nil, withHint(errors.New("refusing to write binary data to a terminal"),
 				"redirect the output to a file with '> FILE' or '-o FILE', or pipe it to the next tool")
 		}
-		return &output{Writer: bufio.NewWriterSize(c.env.Stdout, 256<<10)}, nil
+		return &output{Writer: bufio.NewWriterSize(&meteredWriter{w: c.env.Stdout, c: c}, 256<<10)}, nil
 	}
 	dir, base := filepath.Split(o.Output)
 	if dir == "" {
@@ -55,7 +63,7 @@ func (c *runContext) openOutput(o outputFlag) (*output, error) {
 	if err != nil {
 		return nil, fmt.Errorf("failed to create output file %q: %w", o.Output, unwrapPathError(err))
 	}
-	return &output{Writer: bufio.NewWriterSize(tmp, 256<<10), name: o.Output, tmp: tmp}, nil
+	return &output{Writer: bufio.NewWriterSize(&meteredWriter{w: tmp, c: c}, 256<<10), name: o.Output, tmp: tmp}, nil
 }
 
 // commit flushes the output and, for a file, moves it into place.

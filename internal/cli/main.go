@@ -10,6 +10,7 @@ import (
 	"os"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/alecthomas/kong"
 
@@ -48,8 +49,11 @@ type command interface {
 
 // runContext carries what a command's run needs besides its flags.
 type runContext struct {
-	name string
-	env  Env
+	name    string
+	env     Env
+	flags   *commonFlags
+	meter   meter
+	summary string // what the tool did, for the -v line
 }
 
 // warnf prints a warning on stderr.
@@ -116,8 +120,13 @@ func Main(name string, args []string, env Env) (code int) {
 		fmt.Fprintf(env.Stderr, "%s: hint: run '%s --help' for usage\n", name, name)
 		return ExitUsage
 	}
-	rc := &runContext{name: name, env: env}
-	if err := cmd.run(rc); err != nil {
+	rc := &runContext{name: name, env: env, meter: meter{start: time.Now()}}
+	if f, ok := cmd.(interface{ common() *commonFlags }); ok {
+		rc.flags = f.common()
+	}
+	err = cmd.run(rc)
+	rc.finish(err)
+	if err != nil {
 		printError(env.Stderr, name, err)
 		var u usageError
 		if errors.As(err, &u) {

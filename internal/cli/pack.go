@@ -17,7 +17,7 @@ Example:
   ibt-pack --codec lz4 < v2.delta | ssh backup 'cat > v2.tar.lz4'`
 
 type packCmd struct {
-	versionFlag
+	commonFlags
 	Input string `arg:"" optional:"" default:"-" placeholder:"DELTA" help:"The delta stream to read ('-', the default, for standard input)."`
 	Codec string `default:"gzip" enum:"gzip,lz4,none" help:"Compression of the tar stream: gzip, lz4 or none (default: gzip)."`
 	Level int    `help:"Compression level (gzip: -2..9, default 5; lz4: 1..9, default fast)."`

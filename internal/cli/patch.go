@@ -16,7 +16,7 @@ Example:
   ibt-patch restore < v2.tar.gz && ibt-patch restore < v3.tar.gz`
 
 type patchCmd struct {
-	versionFlag
+	commonFlags
 	Dir    string `arg:"" help:"The directory to patch (created if missing, for a full backup)."`
 	Input  string `short:"i" default:"-" placeholder:"ARCHIVE" help:"Read the archive from ARCHIVE ('-', the default, for standard input)."`
 	DryRun bool   `short:"n" help:"Report what would change, and change nothing."`
@@ -32,8 +32,14 @@ func (p *patchCmd) run(c *runContext) error {
 	if p.DryRun {
 		opt.Report = func(action, path string) { fmt.Fprintf(c.env.Stdout, "%s %s\n", action, quotePath(path)) }
 	}
-	if _, err := patch.Apply(p.Dir, in, opt); err != nil {
+	sum, err := patch.Apply(p.Dir, in, opt)
+	if err != nil {
 		return err
+	}
+	c.summary = fmt.Sprintf("created %d, updated %d, deleted %d, metadata %d, replaced %d, already applied %d",
+		sum.Created, sum.Updated, sum.Deleted, sum.Meta, sum.Replaced, sum.AlreadyApplied)
+	if p.DryRun {
+		c.summary += " (dry run: nothing changed)"
 	}
 	return nil
 }
