@@ -179,11 +179,15 @@ func diffIndexes(old, new *format.Reader, emit func(*format.Change) error, oldNa
 }
 
 // compareEntries classifies two entries at the same path; nil means unchanged.
+// A further hard link whose content changed is replaced, not updated: the
+// first link's update gives that path a new inode on restore, so the link
+// must be made again.
 func compareEntries(old, new *format.Entry) *format.Change {
 	switch {
 	case old.Type != new.Type,
 		old.Type == format.TypeSymlink && old.Target != new.Target,
-		old.LinkTo != new.LinkTo:
+		old.LinkTo != new.LinkTo,
+		new.LinkTo != "" && (old.Size != new.Size || !bytes.Equal(old.Hash, new.Hash)):
 		return &format.Change{Op: format.OpReplace, Old: stripSig(old), New: stripSig(new)}
 	case old.Type == format.TypeFile && new.LinkTo == "" &&
 		(old.Size != new.Size || !bytes.Equal(old.Hash, new.Hash)):

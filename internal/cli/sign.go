@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -19,8 +20,18 @@ import (
 const signHelp = `Index a directory: every file, directory and symlink with its metadata,
 content hash and rsync block signatures, sorted by path.
 
+Hard links are recorded once: each further link names the first. Extended
+attributes are recorded on Linux (user.*, and every namespace as root).
+
+Exclusion follows .gitignore: --exclude and --exclude-from patterns, then
+.ibtignore files in the tree, each applying to its directory and below. An
+excluded path is not in the index at all, so excluding a path that an older
+index holds makes the next diff delete it on restore, like rsync's
+--delete-excluded.
+
 Example:
   ibt-sign ~/data > v1.idx
+  ibt-sign --exclude-vcs --exclude '*.tmp' ~/src > src.idx
   ibt-diff --full v1.idx | ibt-delta | ibt-pack > full.tar.gz`
 
 type signCmd struct {
@@ -31,7 +42,13 @@ type signCmd struct {
 	LZ4      bool   `name:"lz4" help:"Frame the index in lz4."`
 	Prev     string `placeholder:"OLD.idx" help:"Reuse the hashes and signatures of OLD.idx for files whose size, mtime, ctime and inode are unchanged, without reading them."`
 	Checksum bool   `short:"c" help:"Read every file, even those --prev would reuse."`
+	excludeFlags
+	SkipChanged bool `name:"skip-changed" help:"Leave out, with a warning, a file that changes or vanishes while it is read, instead of failing."`
 }
+
+// errChangedWhileReading is wrapped by signFile's error for a file whose
+// size or mtime moved while it was read; --skip-changed skips such files.
+var errChangedWhileReading = errors.New("changed while it was being read")
 
 // signJob is one entry on its way from the walk to the output; files are
 // hashed by workers while the output keeps the walk's order.
@@ -39,6 +56,7 @@ type signJob struct {
 	entry format.Entry
 	err   error
 	done  chan struct{} // nil when there is nothing to hash
+	first bool          // the first link of a file of several hard links
 }
 
 func (s *signCmd) run(c *runContext) error {
@@ -66,6 +84,10 @@ func (s *signCmd) run(c *runContext) error {
 		return fmt.Errorf("failed to open directory %q: %w", s.Dir, unwrapPathError(err))
 	}
 	defer root.Close()
+	ex, err := s.excluder(root)
+	if err != nil {
+		return err
+	}
 
 	out, err := c.openOutput(s.outputFlag)
 	if err != nil {
@@ -90,11 +112,22 @@ func (s *signCmd) run(c *runContext) error {
 	go func() {
 		defer close(queue)
 		defer close(work)
-		walkErr = tree.Walk(dir, tree.Options{Warn: func(p, why string) { c.warnf("skipping %q: %s", p, why) }},
+		opt := tree.Options{
+			Warn:          func(p, why string) { c.warnf("skipping %q: %s", p, why) },
+			Exclude:       ex.Exclude,
+			AllowVanished: s.SkipChanged,
+			Xattrs:        true,
+		}
+		walkErr = tree.Walk(dir, opt,
 			func(n *tree.Node) error {
-				j := &signJob{entry: index.FromNode(n)}
+				if err := ex.Err(); err != nil {
+					return err
+				}
+				j := &signJob{entry: index.FromNode(n), first: n.Nlink > 1 && n.LinkTo == ""}
 				reused := false
-				if prev != nil {
+				if j.entry.LinkTo != "" {
+					reused = true // it repeats the first link's hash, written by then
+				} else if prev != nil {
 					var err error
 					if reused, err = prev.reuse(&j.entry); err != nil {
 						return err
@@ -133,17 +166,37 @@ func (s *signCmd) run(c *runContext) error {
 	defer cancel()
 
 	th := format.NewTreeHasher()
+	links := map[string]*format.Entry{} // first links of files of several, as written
 	for j := range queue {
 		if j.done != nil {
 			<-j.done
 		}
 		if j.err != nil {
+			if why := skippable(j.err); s.SkipChanged && why != "" {
+				c.warnf("skipping %q: %s", j.entry.Path, why)
+				continue
+			}
 			return j.err
+		}
+		if j.entry.LinkTo != "" {
+			first, ok := links[j.entry.LinkTo]
+			if !ok {
+				c.warnf("skipping %q: hard link to %q, which was skipped", j.entry.Path, j.entry.LinkTo)
+				continue
+			}
+			j.entry = linkEntry(first, &j.entry)
+		} else if j.first && j.entry.Type == format.TypeFile {
+			e := j.entry
+			e.Sig = nil
+			links[e.Path] = &e
 		}
 		th.Add(&j.entry)
 		if err := w.WriteEntry(&j.entry); err != nil {
 			return fmt.Errorf("failed to write index: %w", err)
 		}
+	}
+	if walkErr == nil {
+		walkErr = ex.Err()
 	}
 	if walkErr != nil {
 		return fmt.Errorf("failed to index %q: %w", s.Dir, walkErr)
@@ -152,6 +205,30 @@ func (s *signCmd) run(c *runContext) error {
 		return fmt.Errorf("failed to write index: %w", err)
 	}
 	return out.commit()
+}
+
+// skippable says why --skip-changed may skip a file whose signing failed
+// with err, or "" if it may not.
+func skippable(err error) string {
+	switch {
+	case errors.Is(err, errChangedWhileReading), errors.Is(err, tree.ErrChanged):
+		return "changed while it was being read"
+	case errors.Is(err, fs.ErrNotExist):
+		return "vanished while it was being read"
+	}
+	return ""
+}
+
+// linkEntry is the entry of a further hard link to first: the same inode,
+// so the same content and metadata, recorded as the format asks. The
+// signatures are left out: they are first's, and an update of the link is
+// written as a new link, never as a delta.
+func linkEntry(first, link *format.Entry) format.Entry {
+	e := *first
+	e.Path = link.Path
+	e.LinkTo = first.Path
+	e.Dev, e.Inode, e.CTime = link.Dev, link.Inode, link.CTime
+	return e
 }
 
 // signFile fills in the content hash and block signatures of a file entry.

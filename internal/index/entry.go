@@ -21,6 +21,9 @@ func FromNode(n *tree.Node) format.Entry {
 		Inode: n.Inode,
 		CTime: n.CTime,
 	}
+	for _, x := range n.Xattrs {
+		e.Xattrs = append(e.Xattrs, format.Xattr{Name: x.Name, Value: x.Value})
+	}
 	switch n.Type {
 	case tree.TypeDir:
 		e.Type = format.TypeDir
@@ -30,6 +33,7 @@ func FromNode(n *tree.Node) format.Entry {
 	default:
 		e.Type = format.TypeFile
 		e.Size = n.Size
+		e.LinkTo = n.LinkTo
 	}
 	return e
 }

@@ -41,6 +41,18 @@ type Node struct {
 	Inode  uint64
 	CTime  int64 // inode change time, nanoseconds since the Unix epoch
 	Nlink  uint64
+	// LinkTo, set by Walk for a file of several hard links, is the path of
+	// the first link the walk emitted, unless that is this one.
+	LinkTo string
+	// Xattrs are the extended attributes, sorted by name, when
+	// Options.Xattrs asked for them and the system has them.
+	Xattrs []Xattr
+}
+
+// Xattr is one extended attribute.
+type Xattr struct {
+	Name  string
+	Value []byte
 }
 
 // kind is the finer type the walk needs to order a listing and to say why it

@@ -6,6 +6,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 )
@@ -133,7 +134,7 @@ func TestStatMatchesWalk(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if *s != *n {
+		if !reflect.DeepEqual(s, n) {
 			t.Errorf("%q: Walk %+v, Stat %+v", p, *n, *s)
 		}
 	}

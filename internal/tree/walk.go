@@ -27,6 +27,9 @@ type Options struct {
 	// AllowVanished makes an entry that disappeared between the listing of
 	// its directory and its lstat a warning instead of an error.
 	AllowVanished bool
+	// Xattrs makes Walk read every entry's extended attributes (Linux only):
+	// user.* always, every namespace when running as root.
+	Xattrs bool
 }
 
 // Walk calls fn for every file, directory and symlink below root, root
@@ -41,7 +44,10 @@ func Walk(root string, opt Options, fn func(n *Node) error) error {
 		return fmt.Errorf("open %q: %w", root, err)
 	}
 	defer d.close()
-	w := &walker{opt: opt, fn: fn, buf: make([]byte, 64<<10)}
+	w := &walker{opt: opt, fn: fn, buf: make([]byte, 64<<10), root: root, links: map[fileID]string{}}
+	if opt.Xattrs {
+		w.xattrs = newXattrReader()
+	}
 	l := w.level(0)
 	if err := d.list(l, &w.buf); err != nil {
 		return fmt.Errorf("read directory %q: %w", root, err)
@@ -56,7 +62,16 @@ type walker struct {
 	levels []*listing // one per depth, reused by every directory at that depth
 	path   []byte     // the current directory's relative path and '/', then the entry's name
 	buf    []byte     // directory reads and symlink targets
+	root   string
+	// links maps the identity of every file of several hard links seen so
+	// far to the path it was first emitted at; single-link files never
+	// enter it, so it stays small on ordinary trees.
+	links  map[fileID]string
+	xattrs *xattrReader // nil unless Options.Xattrs
 }
+
+// fileID identifies an inode.
+type fileID struct{ dev, inode uint64 }
 
 func (w *walker) level(depth int) *listing {
 	for len(w.levels) <= depth {
@@ -92,6 +107,11 @@ func (w *walker) visit(d dirHandle, depth, plen int) error {
 			continue
 		}
 		r := read(d, n, plen, &w.buf)
+		if r.err == nil && w.xattrs != nil && r.kind <= kindSymlink {
+			if n.Xattrs, r.err = w.xattrs.read(d, n.Path[plen:], w.root, n.Path); r.err != nil {
+				r.op = "read extended attributes of"
+			}
+		}
 		if err := w.finish(l, it, n, r); err != nil {
 			return err
 		}
@@ -156,12 +176,27 @@ func (w *walker) finish(l *listing, it item, n *Node, r result) error {
 	switch r.kind {
 	case kindDir:
 		l.dirs[it.dir] = dirState{dev: n.Dev, inode: n.Inode}
-	case kindFile, kindSymlink:
+	case kindFile:
+		w.link(n)
+	case kindSymlink:
 	default:
 		w.warn(n.Path, r.kind.String())
 		return nil
 	}
 	return w.fn(n)
+}
+
+// link sets n.LinkTo if n is a further hard link to a file already emitted.
+func (w *walker) link(n *Node) {
+	if n.Nlink < 2 || n.Inode == 0 {
+		return
+	}
+	id := fileID{n.Dev, n.Inode}
+	if first, ok := w.links[id]; ok {
+		n.LinkTo = first
+		return
+	}
+	w.links[id] = n.Path
 }
 
 // descend walks the subtree of the directory name in d, whose own entry was

@@ -1,0 +1,119 @@
+package tree
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+
+	"golang.org/x/sys/unix"
+)
+
+// Linux bounds a list of attribute names and one value at 64 KiB
+// (XATTR_LIST_MAX, XATTR_SIZE_MAX); anything longer is refused rather than
+// read into an ever-growing buffer.
+const (
+	maxXattrList  = 64 << 10
+	maxXattrValue = 64 << 10
+)
+
+// xattrReader reads extended attributes without following symlinks. Walk
+// reads through /proc/self/fd/DIRFD/NAME, so the name is resolved in the
+// directory the walk has open, as its lstat was; without /proc it falls back
+// to the path below the root.
+type xattrReader struct {
+	all  bool // every namespace (root), not only user.*
+	proc bool
+	list []byte
+	val  []byte
+}
+
+func newXattrReader() *xattrReader {
+	_, err := os.Stat("/proc/self/fd")
+	return &xattrReader{all: os.Geteuid() == 0, proc: err == nil}
+}
+
+func (x *xattrReader) read(d dirHandle, name, root, rel string) ([]Xattr, error) {
+	p := filepath.Join(root, filepath.FromSlash(rel))
+	if x.proc {
+		p = "/proc/self/fd/" + strconv.Itoa(d.fd) + "/" + name
+	}
+	return x.readPath(p)
+}
+
+// ReadXattrs returns the extended attributes of path, sorted by name,
+// without following a symlink in its last component: user.* always, every
+// namespace when running as root. A filesystem without extended attributes
+// has none.
+func ReadXattrs(path string) ([]Xattr, error) {
+	return newXattrReader().readPath(path)
+}
+
+func (x *xattrReader) readPath(path string) ([]Xattr, error) {
+	names, err := x.names(path)
+	if err != nil || len(names) == 0 {
+		return nil, err
+	}
+	var out []Xattr
+	for _, name := range names {
+		v, err := x.value(path, name)
+		if errors.Is(err, unix.ENODATA) {
+			continue // removed since the listing
+		}
+		if err != nil {
+			return nil, fmt.Errorf("attribute %q: %w", name, err)
+		}
+		out = append(out, Xattr{Name: name, Value: v})
+	}
+	slices.SortFunc(out, func(a, b Xattr) int { return strings.Compare(a.Name, b.Name) })
+	return out, nil
+}
+
+// names lists the attribute names this process records.
+func (x *xattrReader) names(path string) ([]string, error) {
+	n, err := sizedCall(&x.list, maxXattrList, func(b []byte) (int, error) { return unix.Llistxattr(path, b) })
+	if errors.Is(err, unix.ENOTSUP) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	var names []string
+	for _, name := range bytes.Split(x.list[:n], []byte{0}) {
+		if len(name) == 0 || (!x.all && !bytes.HasPrefix(name, []byte("user."))) {
+			continue
+		}
+		names = append(names, string(name))
+	}
+	return names, nil
+}
+
+func (x *xattrReader) value(path, name string) ([]byte, error) {
+	n, err := sizedCall(&x.val, maxXattrValue, func(b []byte) (int, error) { return unix.Lgetxattr(path, name, b) })
+	if err != nil {
+		return nil, err
+	}
+	return bytes.Clone(x.val[:n]), nil
+}
+
+// sizedCall calls an xattr system call with *buf, growing it while the
+// result does not fit (the attributes may grow between calls), up to limit.
+func sizedCall(buf *[]byte, limit int, call func([]byte) (int, error)) (int, error) {
+	if len(*buf) == 0 {
+		*buf = make([]byte, 4<<10)
+	}
+	for {
+		n, err := call(*buf)
+		if err != unix.ERANGE {
+			return n, err
+		}
+		if len(*buf) >= limit {
+			return 0, fmt.Errorf("more than %d bytes: %w", limit, err)
+		}
+		*buf = make([]byte, min(2*len(*buf), limit))
+	}
+}
