@@ -57,6 +57,10 @@ type step struct {
 	staged string // root name of the staged new file or symlink, or ""
 	late   bool   // a directory replaced by a file or symlink: placed once emptied
 	done   bool   // already applied, metadata included
+	// unverified: state is stOld by size only; the content is proved
+	// by the new version's hash (see likelyOld).
+	unverified bool
+	link       bool // New is a hard link, made at the commit
 }
 
 // state is what a check found on disk at a change's path.

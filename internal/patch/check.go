@@ -63,20 +63,40 @@ func (a *applier) check(src *source, c *format.Change) (*step, error) {
 		return nil, err
 	}
 	s := &step{c: c}
-	if s.state, err = a.classify(c, fi); err != nil {
+	if likelyOld(c, fi) {
+		s.state, s.unverified = stOld, true
+	} else if s.state, err = a.classify(c, fi); err != nil {
 		return nil, err
 	}
-	s.done = s.state == stNew && (c.New == nil || metaEqual(fi, c.New))
+	s.done = s.state == stNew && (c.New == nil || metaEqual(fi, c.New) && a.xattrsEqual(p, c.Old, c.New))
 	if s.state == stNew && c.New != nil && c.New.Type == format.TypeFile {
 		a.written[p] = newFile{size: c.New.Size, mtime: c.New.MTime, hash: c.New.Hash}
 	}
 	if c.Op == format.OpReplace && s.state == stOld && c.Old.Type == format.TypeDir && c.New.Type != format.TypeDir {
 		s.late = true
 	}
+	if c.New != nil && c.New.LinkTo != "" && s.state != stNew {
+		if err := a.linkTarget(s); err != nil {
+			return nil, err
+		}
+	}
 	if err := a.stage(src, s, len(a.steps)); err != nil {
 		return nil, err
 	}
 	return s, nil
+}
+
+// likelyOld reports whether the file an update finds has the old version's
+// size and not the new version's size and mtime. Its hash is then not read
+// here: patching builds the new version from it, and that version's hash is
+// checked anyway, so a wrong base shows there and is only then looked at
+// closely (see settleBase). This saves a whole read of a large file.
+func likelyOld(c *format.Change, fi fs.FileInfo) bool {
+	if c.Op != format.OpUpdate || fi == nil || !fi.Mode().IsRegular() ||
+		c.Old.Type != format.TypeFile || c.New.Type != format.TypeFile || fi.Size() != c.Old.Size {
+		return false
+	}
+	return fi.Size() != c.New.Size || fi.ModTime().UnixNano() != c.New.MTime
 }
 
 // checkEntries refuses what the archive reader lets through but ibt-patch
@@ -94,7 +114,9 @@ func (a *applier) checkEntries(c *format.Change) error {
 			return pathErr(ErrCorrupt, p, "", "has an entry of unknown type %d", e.Type)
 		}
 		if e.LinkTo != "" {
-			return pathErr(ErrUnsafe, p, "", "is a hard link to %q, which this ibt-patch cannot restore", e.LinkTo)
+			if err := a.checkLink(p, e); err != nil {
+				return err
+			}
 		}
 	}
 	if c.Op == format.OpMeta && c.Old.Type != c.New.Type {
@@ -175,6 +197,9 @@ func (a *applier) classify(c *format.Change, fi fs.FileInfo) (state, error) {
 	if err != nil {
 		return 0, err
 	}
+	if isNew && c.New.LinkTo != "" {
+		isNew = a.linked(fi, c.New)
+	}
 	switch {
 	case isNew:
 		return stNew, nil
@@ -252,8 +277,10 @@ func (a *applier) noteUnrestorable() {
 		if !a.chown && (e.UID != uid || e.GID != gid) && (e.UID != 0 || e.GID != 0) {
 			a.warn("owners are not restored: that needs running as root")
 		}
-		if len(e.Xattrs) > 0 {
-			a.warn("extended attributes are not restored by this ibt-patch")
+		for _, x := range e.Xattrs {
+			if !a.restorable(x.Name) {
+				a.warn("extended attributes other than user.* are not restored: that needs running as root")
+			}
 		}
 	}
 }

@@ -44,6 +44,11 @@ func (a *applier) commit() error {
 		if err := setMeta(a.root, c.New.Path, c.New, a.chown); err != nil {
 			return a.commitErr(c.Path(), err)
 		}
+		if len(c.New.Xattrs) > 0 || c.Old != nil && len(c.Old.Xattrs) > 0 {
+			if err := a.syncXattrs(c.New.Path, c.New); err != nil {
+				return a.commitErr(c.Path(), err)
+			}
+		}
 		a.stepped()
 	}
 	dirs := make([]string, 0, len(a.ws.journal.MTimes))
@@ -85,6 +90,20 @@ func (a *applier) place(s *step) error {
 		a.stepped()
 		return nil
 	}
+	return a.put(s)
+}
+
+// put moves the staged new version of s over its path, making a hard link
+// first if s is one: both steps atomic, so the path is always its old or
+// its new version.
+func (a *applier) put(s *step) error {
+	p := s.c.Path()
+	if s.link {
+		if err := a.root.Link(s.c.New.LinkTo, s.staged); err != nil {
+			return err
+		}
+		a.written[p] = newFile{size: s.c.New.Size, mtime: s.c.New.MTime, hash: s.c.New.Hash}
+	}
 	if err := a.root.Rename(s.staged, p); err != nil {
 		return err
 	}
@@ -107,10 +126,9 @@ func (a *applier) remove(s *step) error {
 			return err
 		}
 		a.stepped()
-		if err := a.root.Rename(s.staged, p); err != nil {
+		if err := a.put(s); err != nil {
 			return err
 		}
-		a.stepped()
 	}
 	return nil
 }

@@ -14,7 +14,6 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/ibt-tools/ibt/format"
-	"github.com/ibt-tools/ibt/internal/rsync"
 	"github.com/ibt-tools/ibt/internal/tree"
 )
 
@@ -123,15 +122,13 @@ func (d *disk) fileHash(p string, fi fs.FileInfo) ([]byte, error) {
 		return nil, ioErr(p, "open", err)
 	}
 	defer f.Close()
-	h := rsync.NewFileHash(fi.Size())
-	n, err := io.Copy(h, f)
+	sum, err := hashReaderAt(f, fi.Size())
+	if errors.Is(err, io.ErrUnexpectedEOF) {
+		return nil, pathErr(ErrConflict, p, "run again once nothing writes to DIR", "changed while it was being read")
+	}
 	if err != nil {
 		return nil, ioErr(p, "read", err)
 	}
-	if n != fi.Size() {
-		return nil, pathErr(ErrConflict, p, "run again once nothing writes to DIR", "changed while it was being read")
-	}
-	sum := h.Sum()
 	d.hashes[p] = sum
 	return sum, nil
 }

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"io"
+	"io/fs"
 	"os"
 	"time"
 
@@ -23,11 +24,28 @@ func (a *applier) stage(src *source, s *step, i int) error {
 	if place {
 		s.staged = a.stageName(i)
 	}
+	if c.New != nil && c.New.LinkTo != "" {
+		// A hard link is made at the commit, once its first path is in
+		// place; data the archive may hold for it is read and dropped.
+		s.link = true
+		switch {
+		case c.HasData() && c.Op == format.OpUpdate:
+			return drainOps(src)
+		case c.HasData():
+			_, err := copyContent(io.Discard, src.content())
+			return err
+		}
+		return nil
+	}
 	switch {
 	case c.HasData() && c.Op == format.OpUpdate && s.state == stNew:
 		return drainOps(src)
 	case c.HasData() && c.Op == format.OpUpdate:
-		return a.stageFile(s, func(w io.Writer) (int64, error) { return a.patch(src, c, w) })
+		err := a.stageFile(s, func(w io.Writer) (int64, error) { return a.patch(src, s, w) })
+		if s.unverified {
+			return a.settleBase(src, s, err)
+		}
+		return err
 	case c.HasData():
 		return a.stageFile(s, func(w io.Writer) (int64, error) { return copyContent(w, src.content()) })
 	case place && c.New.Type == format.TypeFile:
@@ -40,6 +58,46 @@ func (a *applier) stage(src *source, s *step, i int) error {
 	return nil
 }
 
+// settleBase decides on an update whose base was checked by size only
+// and hashed while it was patched (see likelyOld): a base that is not the
+// old version is reported as such, or, if it is already the new version,
+// the change is done; failed, the patching's own result, stands otherwise.
+func (a *applier) settleBase(src *source, s *step, failed error) error {
+	c := s.c
+	p := c.Path()
+	s.unverified = false
+	if failed == nil && bytes.Equal(a.disk.hashes[p], c.Old.Hash) {
+		return nil
+	}
+	fi, err := a.disk.lstat(p)
+	if err != nil {
+		return err
+	}
+	if s.state, err = a.classify(c, fi); err != nil {
+		return err
+	}
+	if s.state != stNew {
+		if failed == nil {
+			return pathErr(ErrConflict, p, "run again once nothing writes to DIR", "changed while it was being patched")
+		}
+		return failed
+	}
+	if s.staged != "" {
+		if err := a.root.Remove(s.staged); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			return ioErr(p, "remove its staging file", err)
+		}
+		s.staged = ""
+	}
+	s.done = metaEqual(fi, c.New)
+	a.written[p] = newFile{size: c.New.Size, mtime: c.New.MTime, hash: c.New.Hash}
+	var ce *Error
+	if errors.As(failed, &ce) && ce.Class == ErrCorrupt && ce.Err != nil && !errors.Is(ce.Err, rsync.ErrInvalidOp) {
+		// the archive itself failed to read: draining would fail the same way
+		return failed
+	}
+	return drainOps(src)
+}
+
 // writeError marks a failure to write the staging file, as opposed to one
 // reading the archive.
 type writeError struct{ err error }
@@ -47,24 +105,13 @@ type writeError struct{ err error }
 func (e *writeError) Error() string { return e.err.Error() }
 func (e *writeError) Unwrap() error { return e.err }
 
-type stagingWriter struct{ w io.Writer }
-
-func (s stagingWriter) Write(p []byte) (int, error) {
-	n, err := s.w.Write(p)
-	if err != nil {
-		err = &writeError{err}
-	}
-	return n, err
-}
-
-// stageFile writes what fill produces to the staged file of s (and to the
-// hash), then checks length and hash and sets the metadata.
+// stageFile writes what fill produces to the staged file of s while
+// hashing it, then checks length and hash and sets the metadata.
 func (a *applier) stageFile(s *step, fill func(io.Writer) (int64, error)) (err error) {
 	e := s.c.New
 	p := e.Path
-	h := rsync.NewFileHash(e.Size)
-	var w io.Writer = h
 	var f *os.File
+	var out io.Writer
 	if s.staged != "" {
 		f, err = a.root.OpenFile(s.staged, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
 		if err != nil {
@@ -75,13 +122,17 @@ func (a *applier) stageFile(s *step, fill func(io.Writer) (int64, error)) (err e
 				f.Close()
 			}
 		}()
-		var fw io.Writer = f
+		out = f
 		if faults.write != nil {
-			fw = faults.write(p, fw)
+			out = faults.write(p, out)
 		}
-		w = io.MultiWriter(stagingWriter{fw}, h)
 	}
-	n, err := fill(w)
+	h := newHashWriter(out, e.Size)
+	n, err := fill(h)
+	var sum []byte
+	if err == nil {
+		sum, err = h.Sum()
+	}
 	if err != nil {
 		var we *writeError
 		if errors.As(err, &we) {
@@ -94,7 +145,6 @@ func (a *applier) stageFile(s *step, fill func(io.Writer) (int64, error)) (err e
 	if n != e.Size {
 		return pathErr(ErrCorrupt, p, "", "the archive's data gives %d bytes, the entry says %d", n, e.Size)
 	}
-	sum := h.Sum()
 	if !bytes.Equal(sum, e.Hash) {
 		return pathErr(ErrCorrupt, p, "the archive is damaged; make it again or use another copy",
 			"the new version built from the archive does not match its recorded hash (expected %s %s, got %s)", format.HashAlgorithm, short(e.Hash), short(sum))
@@ -112,6 +162,9 @@ func (a *applier) stageFile(s *step, fill func(io.Writer) (int64, error)) (err e
 	if err := f.Chmod(fileMode(e.Mode)); err != nil {
 		return ioErr(p, "chmod its staging file", err)
 	}
+	if err := a.xattrsOnFd(f, e); err != nil {
+		return ioErr(p, "set the extended attributes of its staging file", err)
+	}
 	err = f.Close()
 	f = nil
 	if err != nil {
@@ -125,13 +178,26 @@ func (a *applier) stageFile(s *step, fill func(io.Writer) (int64, error)) (err e
 
 // patch rebuilds the new version of an updated file from its current
 // (verified old) version and the delta in the archive.
-func (a *applier) patch(src *source, c *format.Change, w io.Writer) (int64, error) {
+func (a *applier) patch(src *source, s *step, w io.Writer) (int64, error) {
+	c := s.c
 	p := c.Path()
-	base, _, err := tree.OpenFile(a.root, p)
+	base, fi, err := tree.OpenFile(a.root, p)
 	if err != nil {
 		return 0, ioErr(p, "open", err)
 	}
 	defer base.Close()
+	if s.unverified {
+		// The base is hashed alongside, on the other cores; its hash is
+		// in the cache for settleBase once this returns.
+		done := make(chan struct{})
+		go func() {
+			defer close(done)
+			if sum, err := hashReaderAt(base, fi.Size()); err == nil {
+				a.disk.hashes[p] = sum
+			}
+		}()
+		defer func() { <-done }()
+	}
 	pt := rsync.NewPatcher(base, c.Old.Size, w, c.New.Size)
 	for {
 		op, err := src.nextOp()
@@ -194,6 +260,11 @@ func (a *applier) stageSymlink(s *step) error {
 	}
 	if err := setMeta(a.root, s.staged, e, a.chown); err != nil {
 		return ioErr(e.Path, "set the metadata of its staged symlink", err)
+	}
+	if len(e.Xattrs) > 0 {
+		if err := a.syncXattrs(s.staged, e); err != nil {
+			return ioErr(e.Path, "set the extended attributes of its staged symlink", err)
+		}
 	}
 	return nil
 }

@@ -1,0 +1,183 @@
+package patch
+
+import (
+	"crypto/sha256"
+	"encoding/binary"
+	"hash"
+	"io"
+	"runtime"
+	"sync"
+
+	"github.com/ibt-tools/ibt/internal/rsync"
+)
+
+// A new version is written to its staging file in chunks of chunkSize
+// bytes, and the blocks of each chunk are hashed on another goroutine while
+// the next chunk is filled and written: the "sha256-blocks" leaves are
+// independent, only their outer hash is sequential. At most maxInFlight
+// chunks are held, so memory stays bounded whatever the file's size.
+const chunkSize = 4 << 20
+
+var maxInFlight = min(runtime.GOMAXPROCS(0), 4) + 1
+
+// chunkPool recycles full-size chunk buffers between files.
+var chunkPool = sync.Pool{New: func() any { b := make([]byte, 0, chunkSize); return &b }}
+
+// hashWriter writes content to out (nil in a dry run) in large writes and
+// computes its rsync file hash (see rsync.NewFileHash) with the blocks
+// hashed in parallel.
+type hashWriter struct {
+	out     io.Writer
+	bs      int
+	outer   hash.Hash
+	buf     []byte
+	pooled  bool
+	pending []*leafJob
+	err     error
+}
+
+// leafJob hashes the blocks of one chunk.
+type leafJob struct {
+	data   []byte
+	pooled bool
+	leaves []byte
+	done   chan struct{}
+}
+
+func newHashWriter(out io.Writer, size int64) *hashWriter {
+	bs := rsync.BlockSize(size)
+	h := &hashWriter{out: out, bs: bs, outer: sha256.New()}
+	var head [12]byte
+	binary.LittleEndian.PutUint64(head[:8], uint64(size))
+	binary.LittleEndian.PutUint32(head[8:], uint32(bs))
+	h.outer.Write(head[:])
+	// A chunk holds whole blocks, so that a block never spans two chunks.
+	chunk := max(chunkSize/bs*bs, bs)
+	if size >= int64(chunk) && chunk == chunkSize {
+		h.buf, h.pooled = (*chunkPool.Get().(*[]byte))[:0], true
+	} else {
+		// never empty, so that Write always makes progress
+		h.buf = make([]byte, 0, max(int(min(size, int64(chunk))), 64))
+	}
+	return h
+}
+
+// Write buffers p, writing and hashing each full chunk. An error writing
+// out is returned as a *writeError and ends the writer.
+func (h *hashWriter) Write(p []byte) (int, error) {
+	if h.err != nil {
+		return 0, h.err
+	}
+	n := len(p)
+	for len(p) > 0 {
+		if len(h.buf) == cap(h.buf) {
+			if err := h.flush(false); err != nil {
+				return n - len(p), err
+			}
+		}
+		k := copy(h.buf[len(h.buf):cap(h.buf)], p)
+		h.buf = h.buf[:len(h.buf)+k]
+		p = p[k:]
+	}
+	return n, nil
+}
+
+// flush writes the buffered chunk and hands it to a worker to hash; the
+// final one of a file that fits in one chunk is hashed right here.
+func (h *hashWriter) flush(final bool) error {
+	if len(h.buf) == 0 {
+		return nil
+	}
+	if h.out != nil {
+		if _, err := h.out.Write(h.buf); err != nil {
+			h.err = &writeError{err}
+			return h.err
+		}
+	}
+	j := &leafJob{data: h.buf, pooled: h.pooled, done: make(chan struct{})}
+	h.buf, h.pooled = nil, false
+	if final && len(h.pending) == 0 {
+		j.run(h.bs)
+	} else {
+		go j.run(h.bs)
+	}
+	h.pending = append(h.pending, j)
+	if len(h.pending) >= maxInFlight {
+		h.collect(h.pending[0])
+		h.pending = h.pending[1:]
+	}
+	if !final {
+		h.buf, h.pooled = (*chunkPool.Get().(*[]byte))[:0], true
+		if cap(h.buf) < cap(j.data) {
+			h.buf, h.pooled = make([]byte, 0, cap(j.data)), false
+		}
+	}
+	return nil
+}
+
+func (j *leafJob) run(bs int) {
+	defer close(j.done)
+	d := j.data
+	j.leaves = make([]byte, 0, (len(d)+bs-1)/bs*sha256.Size)
+	for len(d) > 0 {
+		k := min(bs, len(d))
+		leaf := sha256.Sum256(d[:k])
+		j.leaves = append(j.leaves, leaf[:]...)
+		d = d[k:]
+	}
+}
+
+// collect waits for j and adds its leaves to the outer hash, in order.
+func (h *hashWriter) collect(j *leafJob) {
+	<-j.done
+	h.outer.Write(j.leaves)
+	if j.pooled {
+		b := j.data[:0]
+		chunkPool.Put(&b)
+	}
+	j.data, j.leaves = nil, nil
+}
+
+// Sum writes what is buffered and returns the file hash of everything
+// written. The writer must not be used afterwards.
+func (h *hashWriter) Sum() ([]byte, error) {
+	if h.err != nil {
+		return nil, h.err
+	}
+	if err := h.flush(true); err != nil {
+		return nil, err
+	}
+	for _, j := range h.pending {
+		h.collect(j)
+	}
+	h.pending = nil
+	return h.outer.Sum(nil), nil
+}
+
+// hashReaderAt returns the file hash of the size bytes of r, read in chunks
+// straight into the buffers that are hashed in parallel. It reports
+// io.ErrUnexpectedEOF if r holds fewer bytes.
+func hashReaderAt(r io.ReaderAt, size int64) ([]byte, error) {
+	h := newHashWriter(nil, size)
+	var off int64
+	for off < size {
+		b := h.buf[:min(int64(cap(h.buf)), size-off)]
+		n, err := r.ReadAt(b, off)
+		if n < len(b) {
+			if err == nil || err == io.EOF {
+				err = io.ErrUnexpectedEOF
+			}
+			h.buf = b[:0]
+			h.Sum()
+			return nil, err
+		}
+		h.buf = b
+		off += int64(n)
+		if off < size {
+			if err := h.flush(false); err != nil {
+				return nil, err
+			}
+		}
+	}
+	return h.Sum()
+}

@@ -1,0 +1,63 @@
+package patch
+
+import (
+	"io/fs"
+	"os"
+
+	"github.com/ibt-tools/ibt/format"
+)
+
+// A hard link is an entry whose LinkTo names the first path of its inode,
+// earlier in path order. Its first path is placed before it in the
+// commit's first pass, so the link is then made in staging with os.Root's
+// Link (linkat, confined to DIR) and renamed over its path.
+
+// checkLink refuses a LinkTo that could not be a hard link of the archive's
+// trees: not a file, not earlier in path order, or not a valid path.
+func (a *applier) checkLink(p string, e *format.Entry) error {
+	if e.Type != format.TypeFile {
+		return pathErr(ErrCorrupt, p, "", "a %s recorded as a hard link to %q", e.Type, e.LinkTo)
+	}
+	if err := format.ValidPath(e.LinkTo); err != nil || e.LinkTo >= p {
+		return pathErr(ErrCorrupt, p, "", "is a hard link to %q, which is not a path before it", e.LinkTo)
+	}
+	if e.LinkTo == stagingName || len(e.LinkTo) > len(stagingName) && e.LinkTo[:len(stagingName)+1] == stagingName+"/" {
+		return pathErr(ErrUnsafe, p, "", "is a hard link into ibt-patch's staging directory")
+	}
+	return nil
+}
+
+// linked reports whether fi, found at a hard link's path, already is the
+// inode of its first path, which must then stay as it is.
+func (a *applier) linked(fi fs.FileInfo, e *format.Entry) bool {
+	if s, ok := a.index[e.LinkTo]; ok && (s.state != stNew || s.c.New == nil) {
+		return false
+	}
+	first, err := a.disk.lstat(e.LinkTo)
+	return err == nil && first != nil && first.Mode().IsRegular() && os.SameFile(fi, first)
+}
+
+// linkTarget checks, at the commit, that the first path of the hard link
+// of s is a regular file of the new tree: one the archive placed, or an
+// unchanged one of the content the link records.
+func (a *applier) linkTarget(s *step) error {
+	e := s.c.New
+	if t, ok := a.index[e.LinkTo]; ok {
+		if t.c.New == nil || t.c.New.Type != format.TypeFile || t.c.New.LinkTo != "" || t.late {
+			return pathErr(ErrCorrupt, e.Path, "", "is a hard link to %q, which is not a file placed before it", e.LinkTo)
+		}
+		return nil
+	}
+	fi, err := a.root.Lstat(e.LinkTo)
+	if err != nil || !fi.Mode().IsRegular() {
+		return pathErr(ErrWrongBase, e.Path, fixWrongBase, "is a hard link to %q, which is not a file in DIR", e.LinkTo)
+	}
+	h, err := a.disk.fileHash(e.LinkTo, fi)
+	if err != nil {
+		return err
+	}
+	if string(h) != string(e.Hash) || fi.Size() != e.Size {
+		return pathErr(ErrWrongBase, e.Path, fixWrongBase, "is a hard link to %q, whose content is not the link's", e.LinkTo)
+	}
+	return nil
+}

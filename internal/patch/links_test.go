@@ -1,0 +1,163 @@
+package patch
+
+import (
+	"bytes"
+	"errors"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/ibt-tools/ibt/format"
+	"github.com/ibt-tools/ibt/format/archive"
+)
+
+// archiveOf builds an archive of the given changes, taking created files'
+// content from data, with the tree hash of the entries of newTree.
+func archiveOf(t *testing.T, cs []*format.Change, data map[string]string, newTree []*format.Entry) []byte {
+	t.Helper()
+	var buf bytes.Buffer
+	w, err := archive.NewWriter(&buf, format.Header{Kind: format.KindDelta, Version: format.Version, Hash: format.HashAlgorithm, Tool: "test"},
+		archive.WriterOptions{Codec: archive.Gzip, Level: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range cs {
+		if err := w.AddChange(c); err != nil {
+			t.Fatal(err)
+		}
+		if c.HasData() {
+			if err := w.WriteContent([]byte(data[c.Path()])); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	th := format.NewTreeHasher()
+	for _, e := range newTree {
+		th.Add(e)
+	}
+	if err := w.Close(format.Trailer{TreeHash: th.Sum()}); err != nil {
+		t.Fatal(err)
+	}
+	return buf.Bytes()
+}
+
+func linkOf(p string, first *format.Entry) *format.Entry {
+	e := *first
+	e.Path, e.LinkTo = p, first.Path
+	return &e
+}
+
+func TestHardLinksAreRestoredAsLinks(t *testing.T) {
+	a := fileEntry("a", "shared content\n")
+	b, c := linkOf("b", a), linkOf("d/c", a)
+	d := entry("d", dir())
+	arch := archiveOf(t, []*format.Change{
+		{Op: format.OpCreate, New: a}, {Op: format.OpCreate, New: b},
+		{Op: format.OpCreate, New: d}, {Op: format.OpCreate, New: c},
+	}, map[string]string{"a": "shared content\n"}, []*format.Entry{a, b, d, c})
+	dst := filepath.Join(t.TempDir(), "dst")
+	mustApply(t, dst, arch)
+	fa, _ := os.Stat(filepath.Join(dst, "a"))
+	for _, p := range []string{"b", "d/c"} {
+		fi, err := os.Stat(filepath.Join(dst, p))
+		if err != nil || !os.SameFile(fa, fi) {
+			t.Errorf("%s is not a hard link of a: %v", p, err)
+		}
+	}
+	s := mustApply(t, dst, arch)
+	if s.AlreadyApplied != 4 || s.BytesWritten != 0 {
+		t.Errorf("second run %+v, want all 4 changes already applied", s)
+	}
+	// a copy with the same content is not the link: the archive conflicts with it
+	os.Remove(filepath.Join(dst, "b"))
+	os.WriteFile(filepath.Join(dst, "b"), []byte("shared content\n"), 0o644)
+	if _, err := apply(dst, arch); !errors.Is(err, ErrConflict) {
+		t.Errorf("a separate file where the archive creates a link: %v, want a conflict", err)
+	}
+}
+
+func TestHardLinkToAnUnchangedFile(t *testing.T) {
+	d := restored(t, tr{"a": file("kept\n")})
+	a := fileEntry("a", "kept\n")
+	b := linkOf("b", a)
+	mustApply(t, d, archiveOf(t, []*format.Change{{Op: format.OpCreate, New: b}}, nil, []*format.Entry{a, b}))
+	fa, _ := os.Stat(filepath.Join(d, "a"))
+	fb, _ := os.Stat(filepath.Join(d, "b"))
+	if !os.SameFile(fa, fb) {
+		t.Error("b is not a hard link of a")
+	}
+}
+
+func TestHostileHardLinksAreRefused(t *testing.T) {
+	a := fileEntry("b", "x")
+	for _, to := range []string{"../outside", "/etc/passwd", "c", stagingName + "/journal"} {
+		e := *a
+		e.LinkTo = to
+		d := t.TempDir()
+		_, err := apply(d, rawArchive(t, []*format.Change{{Op: format.OpCreate, New: &e}}, nil, make([]byte, 32)))
+		if !errors.Is(err, ErrCorrupt) && !errors.Is(err, ErrUnsafe) {
+			t.Errorf("link to %q: %v, want refused as corrupt or unsafe", to, err)
+		}
+	}
+}
+
+func TestXattrsAreRestored(t *testing.T) {
+	probe := filepath.Join(t.TempDir(), "probe")
+	os.WriteFile(probe, nil, 0o644)
+	if err := unix.Setxattr(probe, "user.probe", []byte("1"), 0); err != nil {
+		t.Skipf("no user xattrs here: %v", err)
+	}
+	f := fileEntry("f", "content\n")
+	f.Xattrs = []format.Xattr{{Name: "user.color", Value: []byte("blue")}, {Name: "user.empty", Value: []byte{}}}
+	d := entry("d", dir())
+	d.Xattrs = []format.Xattr{{Name: "user.dir", Value: []byte("yes")}}
+	dst := filepath.Join(t.TempDir(), "dst")
+	mustApply(t, dst, archiveOf(t, []*format.Change{{Op: format.OpCreate, New: d}, {Op: format.OpCreate, New: f}},
+		map[string]string{"f": "content\n"}, []*format.Entry{d, f}))
+	get := func(p, n string) string {
+		buf := make([]byte, 64)
+		k, err := unix.Lgetxattr(filepath.Join(dst, p), n, buf)
+		if err != nil {
+			return "error: " + err.Error()
+		}
+		return string(buf[:k])
+	}
+	if got := get("f", "user.color"); got != "blue" {
+		t.Errorf("f user.color = %q", got)
+	}
+	if got := get("f", "user.empty"); got != "" {
+		t.Errorf("f user.empty = %q", got)
+	}
+	if got := get("d", "user.dir"); got != "yes" {
+		t.Errorf("d user.dir = %q", got)
+	}
+	// a metadata change replaces the attributes
+	f2 := *f
+	f2.Xattrs = []format.Xattr{{Name: "user.color", Value: []byte("red")}}
+	s := mustApply(t, dst, archiveOf(t, []*format.Change{{Op: format.OpMeta, Old: f, New: &f2}}, nil, []*format.Entry{d, &f2}))
+	if s.Meta != 1 {
+		t.Errorf("summary %+v, want one metadata change", s)
+	}
+	if got := get("f", "user.color"); got != "red" {
+		t.Errorf("after the meta change f user.color = %q", got)
+	}
+	if got := get("f", "user.empty"); got == "" {
+		t.Errorf("user.empty was not removed")
+	}
+}
+
+func TestOwnersWithoutRootWarnOnce(t *testing.T) {
+	if os.Geteuid() == 0 {
+		t.Skip("running as root: owners are restored")
+	}
+	e1, e2 := fileEntry("a", "1"), fileEntry("b", "2")
+	e1.UID, e2.UID = 4242, 4243
+	var warns []string
+	_, err := Apply(filepath.Join(t.TempDir(), "d"), bytes.NewReader(archiveOf(t, []*format.Change{{Op: format.OpCreate, New: e1}, {Op: format.OpCreate, New: e2}},
+		map[string]string{"a": "1", "b": "2"}, []*format.Entry{e1, e2})), Options{Warn: func(m string) { warns = append(warns, m) }})
+	if err != nil || len(warns) != 1 {
+		t.Errorf("err %v, warnings %q: want success and one warning", err, warns)
+	}
+}
