@@ -18,7 +18,7 @@ Example:
   ibt-diff --full v1.idx > full.diff      # full backup: everything is created`
 
 type diffCmd struct {
-	versionFlag
+	commonFlags
 	Old  string `arg:"" placeholder:"OLD" help:"The old index ('-' for standard input); with --full, the new one."`
 	New  string `arg:"" optional:"" placeholder:"NEW" help:"The new index ('-' for standard input)."`
 	Full bool   `help:"Write a full backup: every entry of the one index given is created."`

@@ -35,7 +35,7 @@ Example:
   ibt-diff --full v1.idx | ibt-delta | ibt-pack > full.tar.gz`
 
 type signCmd struct {
-	versionFlag
+	commonFlags
 	Dir string `arg:"" help:"Directory to index."`
 	outputFlag
 	Jobs     int    `short:"j" placeholder:"N" help:"Hash N files at once (default: one per core)."`
@@ -167,6 +167,8 @@ func (s *signCmd) run(c *runContext) error {
 
 	th := format.NewTreeHasher()
 	links := map[string]*format.Entry{} // first links of files of several, as written
+	c.startBar(-1, "signing")
+	var entries, reusedFiles int64
 	for j := range queue {
 		if j.done != nil {
 			<-j.done
@@ -191,6 +193,16 @@ func (s *signCmd) run(c *runContext) error {
 			links[e.Path] = &e
 		}
 		th.Add(&j.entry)
+		entries++
+		if j.entry.Type == format.TypeFile && j.entry.LinkTo == "" {
+			c.meter.files.Add(1)
+			if j.done != nil {
+				c.meter.in.Add(j.entry.Size)
+				c.addBytes(j.entry.Size)
+			} else {
+				reusedFiles++
+			}
+		}
 		if err := w.WriteEntry(&j.entry); err != nil {
 			return fmt.Errorf("failed to write index: %w", err)
 		}
@@ -200,6 +212,10 @@ func (s *signCmd) run(c *runContext) error {
 	}
 	if walkErr != nil {
 		return fmt.Errorf("failed to index %q: %w", s.Dir, walkErr)
+	}
+	c.summary = fmt.Sprintf("indexed %d entries", entries)
+	if prev != nil {
+		c.summary += fmt.Sprintf(", %d files reused from %q unread", reusedFiles, s.Prev)
 	}
 	if err := w.Close(format.Trailer{TreeHash: th.Sum()}); err != nil {
 		return fmt.Errorf("failed to write index: %w", err)
