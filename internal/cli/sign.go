@@ -39,7 +39,7 @@ type signCmd struct {
 	Dir string `arg:"" help:"Directory to index."`
 	outputFlag
 	Jobs     int    `short:"j" placeholder:"N" help:"Hash N files at once (default: one per core)."`
-	LZ4      bool   `name:"lz4" help:"Frame the index in lz4."`
+	LZ4      bool   `name:"lz4" default:"true" negatable:"" help:"Frame the index in lz4 (the default: it halves the index of a source tree; --no-lz4 writes it plain)."`
 	Prev     string `placeholder:"OLD.idx" help:"Reuse the hashes and signatures of OLD.idx for files whose size, mtime, ctime and inode are unchanged, without reading them."`
 	Checksum bool   `short:"c" help:"Read every file, even those --prev would reuse."`
 	excludeFlags
