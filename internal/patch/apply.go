@@ -126,7 +126,7 @@ func (a *applier) run(in io.Reader) (err error) {
 		if err := a.read(src); err != nil {
 			return err
 		}
-		if err := a.ws.claim(src.identity(), a.keptMTimes()); err != nil {
+		if err := a.ws.claim(src.identity(), a.keptMTimes(), a.stagedNames); err != nil {
 			return err
 		}
 		committing = true
@@ -134,7 +134,7 @@ func (a *applier) run(in io.Reader) (err error) {
 			a.ws.release()
 			return err
 		}
-		if err := a.ws.finish(); err != nil {
+		if err := a.ws.finish(a.changedNames); err != nil {
 			return err
 		}
 		return a.verify(src.treeHash())
@@ -225,4 +225,39 @@ func (a *applier) count(s *step) {
 	if a.opt.Report != nil {
 		a.opt.Report(s.c.Op.String(), s.c.Path())
 	}
+}
+
+// stagedNames lists the staged new versions and their directory, for
+// syncFS on systems that make them durable one by one.
+func (a *applier) stagedNames() []string {
+	names := []string{}
+	for _, s := range a.steps {
+		if s.staged != "" && !s.link {
+			names = append(names, s.staged)
+		}
+	}
+	return append(names, stageDir)
+}
+
+// changedNames lists every entry the commit may have placed, removed or
+// given metadata, and their directories, for syncFS on systems that make
+// them durable one by one; missing ones are skipped there.
+func (a *applier) changedNames() []string {
+	seen := map[string]bool{}
+	var names []string
+	add := func(p string) {
+		if !seen[p] {
+			seen[p] = true
+			names = append(names, p)
+		}
+	}
+	for _, s := range a.steps {
+		add(s.c.Path())
+		add(parent(s.c.Path()))
+	}
+	for p := range a.ws.journal.MTimes {
+		add(p)
+	}
+	add("")
+	return names
 }

@@ -229,12 +229,13 @@ func (a *applier) classify(c *format.Change, fi fs.FileInfo) (state, error) {
 	return 0, pathErr(ErrConflict, p, fixConflict, "differs from what the archive %ss (expected %s, found %s)", c.Op, want(c.Old), a.disk.describe(p, fi))
 }
 
-// metaEqual reports whether fi already has e's mode and mtime.
+// metaEqual reports whether fi already has e's mode and mtime (as far as
+// the system keeps them: see modeEqual and symlinkMTimes).
 func metaEqual(fi fs.FileInfo, e *format.Entry) bool {
-	if fi.ModTime().UnixNano() != e.MTime {
+	if fi.ModTime().UnixNano() != e.MTime && (symlinkMTimes || e.Type != format.TypeSymlink) {
 		return false
 	}
-	return e.Type == format.TypeSymlink || fi.Mode()&(fs.ModePerm|fs.ModeSetuid|fs.ModeSetgid|fs.ModeSticky) == fileMode(e.Mode)
+	return e.Type == format.TypeSymlink || modeEqual(fi.Mode()&(fs.ModePerm|fs.ModeSetuid|fs.ModeSetgid|fs.ModeSticky), fileMode(e.Mode))
 }
 
 // checkEmptied checks that every directory the archive removes holds only
@@ -275,10 +276,16 @@ func (a *applier) noteUnrestorable() {
 			continue
 		}
 		if !a.chown && (e.UID != uid || e.GID != gid) && (e.UID != 0 || e.GID != 0) {
-			a.warn("owners are not restored: that needs running as root")
+			a.warn(ownersNote)
+		}
+		if !symlinkMTimes && e.Type == format.TypeSymlink {
+			a.warn("symlinks are restored without their mtimes: this system cannot set a symlink's own time")
+		}
+		if !xattrsRestored && len(e.Xattrs) > 0 {
+			a.warn("extended attributes are not restored: ibt restores them on Linux only")
 		}
 		for _, x := range e.Xattrs {
-			if !a.restorable(x.Name) {
+			if xattrsRestored && !a.restorable(x.Name) {
 				a.warn("extended attributes other than user.* are not restored: that needs running as root")
 			}
 		}

@@ -27,7 +27,11 @@ const (
 
 func helperMain() int {
 	dir, arch, _ := strings.Cut(os.Getenv(helperEnv), "\n")
-	kill := func() { syscall.Kill(os.Getpid(), syscall.SIGKILL) }
+	kill := func() {
+		if p, err := os.FindProcess(os.Getpid()); err == nil {
+			p.Kill() // SIGKILL on Unix
+		}
+	}
 	steps := 0
 	if k, err := strconv.Atoi(os.Getenv(crashCommitEnv)); err == nil {
 		faults.commitStep = func() {

@@ -11,8 +11,6 @@ import (
 	"syscall"
 	"time"
 
-	"golang.org/x/sys/unix"
-
 	"github.com/ibt-tools/ibt/format"
 	"github.com/ibt-tools/ibt/internal/tree"
 )
@@ -41,13 +39,6 @@ func newDisk(root *os.Root) (*disk, error) {
 		d.dev = devOf(fi)
 	}
 	return d, nil
-}
-
-func devOf(fi fs.FileInfo) uint64 {
-	if st, ok := fi.Sys().(*syscall.Stat_t); ok {
-		return uint64(st.Dev)
-	}
-	return 0
 }
 
 // parent returns the directory of a slash-separated path, "" for the top.
@@ -218,7 +209,8 @@ func fileMode(m uint32) fs.FileMode {
 
 // setMeta gives the entry at name (a root name) e's owner (when chown is
 // set), mode and mtime, in that order, as chown clears setuid bits. A
-// symlink has no mode of its own; its mtime is set without following it.
+// symlink's own metadata is set without following it, as far as the system
+// allows (see symlinkMeta).
 func setMeta(root *os.Root, name string, e *format.Entry, chown bool) error {
 	if chown {
 		if err := root.Lchown(name, int(e.UID), int(e.GID)); err != nil {
@@ -226,7 +218,7 @@ func setMeta(root *os.Root, name string, e *format.Entry, chown bool) error {
 		}
 	}
 	if e.Type == format.TypeSymlink {
-		return lutimes(root, name, e.MTime)
+		return symlinkMeta(root, name, e)
 	}
 	if err := root.Chmod(name, fileMode(e.Mode)); err != nil {
 		return fmt.Errorf("chmod: %w", err)
@@ -235,40 +227,4 @@ func setMeta(root *os.Root, name string, e *format.Entry, chown bool) error {
 		return fmt.Errorf("set mtime: %w", err)
 	}
 	return nil
-}
-
-// lutimes sets the mtime of a symlink itself. os.Root has no Lchtimes, so
-// the symlink's directory is opened through the root and the single final
-// name is changed relative to it with AT_SYMLINK_NOFOLLOW: nothing is
-// followed that the root did not resolve.
-func lutimes(root *os.Root, name string, mtime int64) error {
-	dir, base := path.Split(name)
-	if dir == "" {
-		dir = "."
-	}
-	f, err := root.Open(dir)
-	if err != nil {
-		return fmt.Errorf("set mtime: %w", err)
-	}
-	defer f.Close()
-	ts := []unix.Timespec{{Nsec: unix.UTIME_OMIT}, unix.NsecToTimespec(mtime)}
-	if err := unix.UtimesNanoAt(int(f.Fd()), base, ts, unix.AT_SYMLINK_NOFOLLOW); err != nil {
-		return fmt.Errorf("set mtime: %w", &fs.PathError{Op: "lutimes", Path: name, Err: err})
-	}
-	return nil
-}
-
-// syncFS flushes DIR's whole filesystem: one call makes every staged file
-// durable before the journal says they may be renamed, where an fsync per
-// file would cost a disk round trip each.
-func syncFS(root *os.Root) error {
-	if faults.noSync {
-		return nil
-	}
-	f, err := root.Open(".")
-	if err != nil {
-		return err
-	}
-	defer f.Close()
-	return unix.Syncfs(int(f.Fd()))
 }

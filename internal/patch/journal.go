@@ -9,13 +9,12 @@ import (
 	"time"
 
 	"github.com/vmihailenco/msgpack/v5"
-	"golang.org/x/sys/unix"
 )
 
 // The workspace lives in DIR/.ibt-patch, on DIR's filesystem so that the
 // commit is renames:
 //
-//	lock      flock'ed by the running ibt-patch
+//	lock      locked by the running ibt-patch (flock, or LockFileEx)
 //	stage/    new versions of this run, named by change number
 //	journal   written (atomically, after every staged file is durable) just
 //	          before the commit starts, removed once it has ended
@@ -87,9 +86,9 @@ func (ws *workspace) lockDir() error {
 		if err != nil {
 			return ioErr(lockName, "open the lock", err)
 		}
-		if err := unix.Flock(int(f.Fd()), unix.LOCK_EX|unix.LOCK_NB); err != nil {
+		if held, err := tryLock(f); held || err != nil {
 			f.Close()
-			if errors.Is(err, unix.EWOULDBLOCK) {
+			if held {
 				return &Error{Class: ErrBusy, Detail: "another ibt-patch is working on this directory", Fix: "wait for it to finish"}
 			}
 			return ioErr(lockName, "lock", err)
@@ -128,13 +127,14 @@ func readJournal(root *os.Root) (*journal, error) {
 // other than the one an interrupted commit was applying, makes every staged
 // file durable, and writes the journal. mtimes gives the mtimes to keep of
 // directories the archive does not describe, as they are now; an
-// interrupted commit's journal knows them as they were before it.
-func (ws *workspace) claim(id string, mtimes map[string]int64) error {
+// interrupted commit's journal knows them as they were before it. staged
+// lists the staged files for systems that make them durable one by one.
+func (ws *workspace) claim(id string, mtimes map[string]int64, staged func() []string) error {
 	if ws.pending != nil && ws.pending.Archive != id {
 		return &Error{Class: ErrBusy, Detail: "the directory holds an unfinished ibt-patch of another archive",
 			Fix: "run ibt-patch again with the archive that was interrupted, then this one"}
 	}
-	if err := syncFS(ws.root); err != nil {
+	if err := syncFS(ws.root, staged); err != nil {
 		return ioErr("", "flush the staged files to disk", err)
 	}
 	if ws.pending != nil {
@@ -172,15 +172,6 @@ func (ws *workspace) claim(id string, mtimes map[string]int64) error {
 	return nil
 }
 
-func syncDir(root *os.Root, name string) error {
-	d, err := root.Open(name)
-	if err != nil {
-		return err
-	}
-	defer d.Close()
-	return d.Sync()
-}
-
 // abandon undoes the workspace of a run that failed before its commit:
 // DIR is left as it was found, interrupted journal included.
 func (ws *workspace) abandon() {
@@ -201,10 +192,11 @@ func (ws *workspace) release() {
 }
 
 // finish ends a commit: the tree is made durable, then the journal and the
-// workspace are removed and DIR gets back its mtime.
-func (ws *workspace) finish() error {
+// workspace are removed and DIR gets back its mtime. changed lists the
+// entries the commit touched, for systems that make them durable one by one.
+func (ws *workspace) finish(changed func() []string) error {
 	defer ws.release()
-	if err := syncFS(ws.root); err != nil {
+	if err := syncFS(ws.root, changed); err != nil {
 		return ioErr("", "flush the patched tree to disk", err)
 	}
 	if err := ws.root.Remove(journalName); err != nil {

@@ -154,6 +154,9 @@ func (a *applier) stageFile(s *step, fill func(io.Writer) (int64, error)) (err e
 		return nil
 	}
 	a.sum.BytesWritten += n
+	if err := flushStaged(f); err != nil {
+		return ioErr(p, "flush its staging file to disk", err)
+	}
 	if a.chown {
 		if err := f.Chown(int(e.UID), int(e.GID)); err != nil {
 			return ioErr(p, "chown its staging file", err)

@@ -22,6 +22,9 @@ import (
 // its directory opened through the root and NAME not followed, so nothing
 // outside DIR is ever reached.
 
+// xattrsRestored says that this system restores extended attributes.
+const xattrsRestored = true
+
 // restorable reports whether this run may set (and remove) the attribute.
 func (a *applier) restorable(name string) bool {
 	return a.chown || strings.HasPrefix(name, "user.")

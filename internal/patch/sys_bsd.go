@@ -1,0 +1,74 @@
+//go:build darwin || freebsd
+
+package patch
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/ibt-tools/ibt/format"
+)
+
+// utimeOmit is UTIME_OMIT of <sys/stat.h> on macOS and FreeBSD (x/sys/unix
+// names it for FreeBSD only).
+const utimeOmit = -2
+
+// symlinkMTimes says that a symlink's own mtime is restored.
+const symlinkMTimes = true
+
+// symlinkMeta sets a symlink's own mode and mtime. Here, unlike on Linux, a
+// symlink has a mode (from the umask) that lstat reports and the tree hash
+// covers, so it is set too.
+func symlinkMeta(root *os.Root, name string, e *format.Entry) error {
+	err := inDir(root, name, func(dirfd int, base string) error {
+		if err := unix.Fchmodat(dirfd, base, e.Mode&0o7777, unix.AT_SYMLINK_NOFOLLOW); err != nil {
+			return &fs.PathError{Op: "lchmod", Path: name, Err: err}
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("chmod: %w", err)
+	}
+	return lutimes(root, name, e.MTime)
+}
+
+// lutimes sets the mtime of a symlink itself.
+func lutimes(root *os.Root, name string, mtime int64) error {
+	return lutimesAt(root, name, mtime, utimeOmit)
+}
+
+// syncFS makes the entries names lists durable. There is no syncfs here,
+// and sync(2) on macOS returns before the data is written, so each file
+// and directory is fsync'ed, then DIR once with Sync, which on macOS is
+// F_FULLFSYNC and so also flushes the drive's cache for all of them.
+func syncFS(root *os.Root, names func() []string) error {
+	if faults.noSync {
+		return nil
+	}
+	for _, n := range names() {
+		fi, err := root.Lstat(name(n))
+		if errors.Is(err, fs.ErrNotExist) {
+			continue
+		}
+		if err != nil {
+			return err
+		}
+		if !fi.Mode().IsRegular() && !fi.IsDir() {
+			continue // a symlink: its directory's fsync covers it
+		}
+		f, err := root.Open(name(n))
+		if err != nil {
+			return err
+		}
+		err = unix.Fsync(int(f.Fd()))
+		f.Close()
+		if err != nil {
+			return &fs.PathError{Op: "fsync", Path: n, Err: err}
+		}
+	}
+	return syncDir(root, ".")
+}

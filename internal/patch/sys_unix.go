@@ -1,0 +1,86 @@
+//go:build linux || darwin || freebsd
+
+package patch
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path"
+	"syscall"
+
+	"golang.org/x/sys/unix"
+)
+
+// ownersNote is the warning given when the archive records owners this run
+// cannot give.
+const ownersNote = "owners are not restored: that needs running as root"
+
+// treeVerified says that the patched tree can be checked against the
+// archive's tree hash: the system keeps every field the hash covers.
+const treeVerified = true
+
+// modeEqual reports whether a file of mode have already has mode want.
+func modeEqual(have, want fs.FileMode) bool { return have == want }
+
+func devOf(fi fs.FileInfo) uint64 {
+	if st, ok := fi.Sys().(*syscall.Stat_t); ok {
+		return uint64(st.Dev)
+	}
+	return 0
+}
+
+// tryLock takes f's exclusive flock without waiting; held reports that
+// another process has it. The kernel drops it when the process dies.
+func tryLock(f *os.File) (held bool, err error) {
+	err = unix.Flock(int(f.Fd()), unix.LOCK_EX|unix.LOCK_NB)
+	if errors.Is(err, unix.EWOULDBLOCK) {
+		return true, nil
+	}
+	return false, err
+}
+
+// flushStaged is a no-op here: syncFS makes staged files durable later.
+func flushStaged(*os.File) error { return nil }
+
+func syncDir(root *os.Root, name string) error {
+	d, err := root.Open(name)
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	return d.Sync()
+}
+
+// inDir runs fn with a descriptor of the directory of the root name name,
+// opened through the root, and name's final element, which fn must not
+// follow: nothing is reached that the root did not resolve.
+func inDir(root *os.Root, name string, fn func(dirfd int, base string) error) error {
+	dir, base := path.Split(name)
+	if dir == "" {
+		dir = "."
+	}
+	f, err := root.Open(dir)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	return fn(int(f.Fd()), base)
+}
+
+// lutimesAt sets the mtime of a symlink itself, leaving its atime (omit is
+// the system's UTIME_OMIT). os.Root has no Lchtimes.
+func lutimesAt(root *os.Root, name string, mtime int64, omit int64) error {
+	err := inDir(root, name, func(dirfd int, base string) error {
+		ts := []unix.Timespec{{Nsec: omit}, unix.NsecToTimespec(mtime)}
+		if err := unix.UtimesNanoAt(dirfd, base, ts, unix.AT_SYMLINK_NOFOLLOW); err != nil {
+			return &fs.PathError{Op: "lutimes", Path: name, Err: err}
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("set mtime: %w", err)
+	}
+	return nil
+}
