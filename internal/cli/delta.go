@@ -2,9 +2,11 @@ package cli
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
 	"io"
 	"os"
+	"runtime"
 
 	"github.com/ibt-tools/ibt/format"
 	"github.com/ibt-tools/ibt/internal/rsync"
@@ -24,7 +26,8 @@ type deltaCmd struct {
 	Input string `arg:"" optional:"" default:"-" placeholder:"DIFF" help:"The diff to read ('-', the default, for standard input)."`
 	Dir   string `short:"C" placeholder:"DIR" help:"Read files from DIR (default: the directory the new index was made from)."`
 	outputFlag
-	LZ4 bool `name:"lz4" help:"Frame the output in lz4."`
+	Jobs int  `short:"j" placeholder:"N" help:"Search and hash a large file in N parallel segments (default: one per core); the output is the same for every N."`
+	LZ4  bool `name:"lz4" help:"Frame the output in lz4."`
 }
 
 func (d *deltaCmd) run(c *runContext) error {
@@ -66,7 +69,11 @@ func (d *deltaCmd) run(c *runContext) error {
 	if err != nil {
 		return err
 	}
-	dw := &deltaWriter{w: w, root: root, buf: make([]byte, format.MaxChunk)}
+	jobs := d.Jobs
+	if jobs <= 0 {
+		jobs = runtime.GOMAXPROCS(0)
+	}
+	dw := &deltaWriter{w: w, root: root, jobs: jobs}
 	for {
 		rec, err := r.Next()
 		if err == io.EOF {
@@ -94,13 +101,14 @@ func (d *deltaCmd) run(c *runContext) error {
 type deltaWriter struct {
 	w    *format.Writer
 	root *os.Root
-	buf  []byte
+	jobs int
+	werr error // the error of the last failed write
 }
 
 func (d *deltaWriter) change(ch *format.Change) error {
-	var sig *format.Entry
+	var old *format.Entry
 	if ch.Op == format.OpUpdate {
-		sig = ch.Old
+		old = ch.Old
 		ch = &format.Change{Op: ch.Op, Old: stripSig(ch.Old), New: ch.New}
 	}
 	if err := d.w.WriteChange(ch); err != nil {
@@ -108,6 +116,14 @@ func (d *deltaWriter) change(ch *format.Change) error {
 	}
 	if !ch.HasData() {
 		return nil
+	}
+	var sig *rsync.Signature
+	if old != nil && len(old.Sig) > 0 {
+		var err error
+		sig, err = rsync.ParseSignature(old.Sig, int(old.BlockSize), old.Size)
+		if err != nil {
+			return fmt.Errorf("bad signature of %q in the diff: %w", old.Path, err)
+		}
 	}
 	e := ch.New
 	f, fi, err := tree.OpenFile(d.root, e.Path)
@@ -119,77 +135,40 @@ func (d *deltaWriter) change(ch *format.Change) error {
 	if fi.Size() != e.Size || fi.ModTime().UnixNano() != e.MTime {
 		return changedSinceSigned(e.Path)
 	}
-	h := rsync.NewFileHash(e.Size)
-	src := &countingReader{r: io.TeeReader(io.LimitReader(f, e.Size+1), h)}
-	if sig == nil {
-		err = d.content(src)
-	} else {
-		err = d.delta(sig, src)
-	}
-	if err != nil {
-		return err
-	}
-	if src.n != e.Size || !bytes.Equal(h.Sum(), e.Hash) {
+	// A created file is a delta against nothing: all literal. DeltaFile
+	// sends exactly e.Size bytes, then reports a file that grew or shrank,
+	// so the writer never sees more data than the change announced.
+	d.werr = nil
+	hash, err := rsync.DeltaFile(sig, f, e.Size, d.jobs, d.emit)
+	switch {
+	case d.werr != nil:
+		return d.werr
+	case errors.Is(err, rsync.ErrSizeChanged):
+		return changedSinceSigned(e.Path)
+	case err != nil:
+		return fmt.Errorf("failed to read %q: %w", e.Path, err)
+	case !bytes.Equal(hash, e.Hash):
 		return changedSinceSigned(e.Path)
 	}
 	return nil
 }
 
-// content writes a created file's bytes as literals.
-func (d *deltaWriter) content(src io.Reader) error {
-	for {
-		n, err := io.ReadFull(src, d.buf)
-		if n > 0 {
-			if err := d.w.WriteLiteral(d.buf[:n]); err != nil {
-				return fmt.Errorf("failed to write delta: %w", err)
-			}
-		}
-		if err == io.EOF || err == io.ErrUnexpectedEOF {
-			return nil
-		}
-		if err != nil {
-			return err
-		}
+// emit writes one delta operation.
+func (d *deltaWriter) emit(op rsync.Op) error {
+	var err error
+	if op.Kind == rsync.OpCopy {
+		err = d.w.WriteCopy(format.Copy{Offset: op.Offset, Length: op.Length})
+	} else {
+		err = d.w.WriteLiteral(op.Data)
 	}
-}
-
-// delta writes the rsync delta of an updated file against its old signature.
-func (d *deltaWriter) delta(old *format.Entry, src io.Reader) error {
-	var sig *rsync.Signature
-	if len(old.Sig) > 0 {
-		var err error
-		sig, err = rsync.ParseSignature(old.Sig, int(old.BlockSize), old.Size)
-		if err != nil {
-			return fmt.Errorf("bad signature of %q in the diff: %w", old.Path, err)
-		}
+	if err != nil {
+		d.werr = fmt.Errorf("failed to write delta: %w", err)
+		return d.werr
 	}
-	return rsync.Delta(sig, src, func(op rsync.Op) error {
-		var err error
-		if op.Kind == rsync.OpCopy {
-			err = d.w.WriteCopy(format.Copy{Offset: op.Offset, Length: op.Length})
-		} else {
-			err = d.w.WriteLiteral(op.Data)
-		}
-		if err != nil {
-			return fmt.Errorf("failed to write delta: %w", err)
-		}
-		return nil
-	})
+	return nil
 }
 
 func changedSinceSigned(path string) error {
 	return withHint(fmt.Errorf("%q changed since it was signed", path),
 		"run ibt-sign and ibt-diff again, then ibt-delta")
-}
-
-// countingReader counts the bytes read through it.
-type countingReader struct {
-	r io.Reader
-	n int64
-}
-
-func (c *countingReader) Read(p []byte) (int, error) {
-	n, err := c.r.Read(p)
-	c.n += int64(n)
-	return n, err
 }

@@ -13,7 +13,6 @@ import (
 
 	"github.com/ibt-tools/ibt/format"
 	"github.com/ibt-tools/ibt/internal/index"
-	"github.com/ibt-tools/ibt/internal/rsync"
 	"github.com/ibt-tools/ibt/internal/tree"
 )
 
@@ -156,7 +155,7 @@ func (s *signCmd) run(c *runContext) error {
 			defer wg.Done()
 			for j := range work {
 				if ctx.Err() == nil {
-					j.err = signFile(root, &j.entry)
+					j.err = signFileWorkers(root, &j.entry, jobs)
 				}
 				close(j.done)
 			}
@@ -245,37 +244,4 @@ func linkEntry(first, link *format.Entry) format.Entry {
 	e.LinkTo = first.Path
 	e.Dev, e.Inode, e.CTime = link.Dev, link.Inode, link.CTime
 	return e
-}
-
-// signFile fills in the content hash and block signatures of a file entry.
-func signFile(root *os.Root, e *format.Entry) error {
-	f, fi, err := tree.OpenFile(root, e.Path)
-	if err != nil {
-		return err
-	}
-	defer f.Close()
-	if fi.Size() != e.Size || fi.ModTime().UnixNano() != e.MTime {
-		return changedWhileReading(e.Path)
-	}
-	e.BlockSize = uint32(rsync.BlockSize(e.Size))
-	e.Hash, e.Sig, err = rsync.Sign(f, e.Size)
-	if errors.Is(err, rsync.ErrSizeChanged) {
-		return changedWhileReading(e.Path)
-	}
-	if err != nil {
-		return fmt.Errorf("failed to read %q: %w", e.Path, err)
-	}
-	after, err := f.Stat()
-	if err != nil {
-		return fmt.Errorf("failed to read %q: %w", e.Path, err)
-	}
-	if after.Size() != e.Size || after.ModTime().UnixNano() != e.MTime {
-		return changedWhileReading(e.Path)
-	}
-	return nil
-}
-
-func changedWhileReading(path string) error {
-	return withHint(fmt.Errorf("%q changed while it was being read", path),
-		"run the command again once the file is no longer being written")
 }
