@@ -31,17 +31,34 @@ func deltaStream(tb testing.TB, w io.Writer, n int, lz bool) {
 	}
 }
 
+// benchPaths returns n sorted paths of small files, made once so that
+// benchmarks time the stream and not the formatting of paths.
+func benchPaths(n int) []string {
+	for len(paths) < n {
+		i := len(paths)
+		paths = append(paths, fmt.Sprintf("src/pkg%04d/file%06d.go", i/100, i))
+	}
+	return paths[:n]
+}
+
+var paths []string
+
+// benchFile returns the entry of a small file at path p.
+func benchFile(p string, i int) *Entry {
+	return &Entry{Path: p, Type: TypeFile, Mode: 0o644, MTime: t0, Size: 1500, UID: 1000, GID: 1000, Dev: 2049,
+		Inode: uint64(i), CTime: t0, Hash: sum("x"), BlockSize: 2048}
+}
+
 // indexStream writes an index of n small files to w.
 func indexStream(tb testing.TB, w io.Writer, n int) {
 	sw, err := NewWriter(w, Header{Kind: KindIndex, Tool: "bench"}, WriterOptions{})
 	if err != nil {
 		tb.Fatal(err)
 	}
-	e := Entry{Type: TypeFile, Mode: 0o644, MTime: t0, Size: 1500, UID: 1000, GID: 1000, Dev: 2049, CTime: t0, Hash: sum("x"), BlockSize: 2048}
-	for i := range n {
-		e.Path = fmt.Sprintf("src/pkg%04d/file%06d.go", i/100, i)
-		e.Inode = uint64(i)
-		if err := sw.WriteEntry(&e); err != nil {
+	e := benchFile("", 0)
+	for i, p := range benchPaths(n) {
+		e.Path, e.Inode = p, uint64(i)
+		if err := sw.WriteEntry(e); err != nil {
 			tb.Fatal(err)
 		}
 	}
@@ -115,4 +132,48 @@ func BenchmarkReadIndex(b *testing.B) {
 		drain(b, buf.Bytes())
 	}
 	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*benchEntries), "ns/entry")
+}
+
+// diffStream writes a diff of n metadata changes of small files to w, the
+// records ibt-diff writes when every mtime changed.
+func diffStream(tb testing.TB, w io.Writer, n int) {
+	sw, err := NewWriter(w, Header{Kind: KindDiff, Tool: "bench"}, WriterOptions{})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	before, after := benchFile("", 0), benchFile("", 0)
+	after.MTime++
+	ch := &Change{Op: OpMeta, Old: before, New: after}
+	for i, p := range benchPaths(n) {
+		before.Path, after.Path = p, p
+		before.Inode, after.Inode = uint64(i), uint64(i)
+		if err := sw.WriteChange(ch); err != nil {
+			tb.Fatal(err)
+		}
+	}
+	if err := sw.Close(Trailer{}); err != nil {
+		tb.Fatal(err)
+	}
+}
+
+func BenchmarkWriteDiff(b *testing.B) {
+	var c countWriter
+	diffStream(b, &c, benchEntries)
+	b.SetBytes(c.n)
+	b.ResetTimer()
+	for range b.N {
+		diffStream(b, io.Discard, benchEntries)
+	}
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*benchEntries), "ns/change")
+}
+
+func BenchmarkReadDiff(b *testing.B) {
+	var buf bytes.Buffer
+	diffStream(b, &buf, benchEntries)
+	b.SetBytes(int64(buf.Len()))
+	b.ResetTimer()
+	for range b.N {
+		drain(b, buf.Bytes())
+	}
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*benchEntries), "ns/change")
 }

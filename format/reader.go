@@ -28,7 +28,8 @@ type Reader struct {
 	codec   *codec
 	header  Header
 	trailer Trailer
-	buf     []byte // the body of the last record
+	buf     []byte // the body of the last record, unless it was read in place
+	pending int    // bytes of the last frame, read in place, still to discard
 	done    bool
 	err     error
 }
@@ -142,8 +143,8 @@ func (r *Reader) next() (Record, error) {
 	}
 	switch tag {
 	case tagEntry:
-		e := new(Entry)
-		if err := r.codec.decode(body, e); err != nil {
+		e, err := decodeEntry(body)
+		if err != nil {
 			return fail(fmt.Errorf("entry record: %w", err))
 		}
 		if err := r.seq.entry(e); err != nil {
@@ -151,8 +152,8 @@ func (r *Reader) next() (Record, error) {
 		}
 		return e, nil
 	case tagChange:
-		c := new(Change)
-		if err := r.codec.decode(body, c); err != nil {
+		c, err := decodeChange(body)
+		if err != nil {
 			return fail(fmt.Errorf("change record: %w", err))
 		}
 		if err := r.seq.change(c); err != nil {
@@ -160,8 +161,8 @@ func (r *Reader) next() (Record, error) {
 		}
 		return c, nil
 	case tagCopy:
-		c := new(Copy)
-		if err := r.codec.decode(body, c); err != nil {
+		c, err := decodeCopy(body)
+		if err != nil {
 			return fail(fmt.Errorf("copy record: %w", err))
 		}
 		if err := r.seq.copy(c); err != nil {
@@ -211,6 +212,7 @@ func (r *Reader) readTrailer(body []byte) error {
 	if t.Count != r.seq.count {
 		return fmt.Errorf("the trailer counts %d records, the stream holds %d", t.Count, r.seq.count)
 	}
+	r.release()
 	switch _, err := r.src.ReadByte(); {
 	case err == nil:
 		return errors.New("data after the trailer")
@@ -227,7 +229,11 @@ func (r *Reader) readTrailer(body []byte) error {
 // readFrame reads one record's frame and hashes it (a trailer but for its
 // checksum). The body is valid until the next call.
 func (r *Reader) readFrame() (tag byte, body []byte, start int64, err error) {
+	r.release()
 	start = r.off
+	if tag, body, ok := r.peekFrame(); ok {
+		return tag, body, start, nil
+	}
 	tag, err = r.src.ReadByte()
 	if err != nil {
 		if err == io.EOF {
@@ -257,6 +263,43 @@ func (r *Reader) readFrame() (tag byte, body []byte, start int64, err error) {
 		r.sum.Write(body)
 	}
 	return tag, body, start, nil
+}
+
+// peekFrame returns the next frame's tag and body in place, in the read
+// buffer, when the buffer holds the whole frame and its length is well
+// formed: most frames of an index or diff, which then cost no copy and one
+// call to the hash. Anything else, errors included, is left to the byte by
+// byte path of readFrame. The frame is discarded by the next release.
+func (r *Reader) peekFrame() (tag byte, body []byte, ok bool) {
+	avail := r.src.Buffered()
+	if avail < 2 {
+		return 0, nil, false
+	}
+	p, _ := r.src.Peek(min(avail, 5)) // buffered already: no read
+	n, size := binary.Uvarint(p[1:])
+	if size <= 0 || size > 4 || (size > 1 && p[size] == 0) || n > MaxRecord || uint64(avail) < 1+uint64(size)+n {
+		return 0, nil, false
+	}
+	total := 1 + size + int(n)
+	p, _ = r.src.Peek(total)
+	tag, body = p[0], p[1+size:]
+	if tag == tagTrailer && len(body) >= 8 {
+		r.sum.Write(p[:total-8])
+	} else {
+		r.sum.Write(p)
+	}
+	r.off += int64(total)
+	r.pending = total
+	return tag, body, true
+}
+
+// release discards the frame peekFrame returned, once its body is no longer
+// needed.
+func (r *Reader) release() {
+	if r.pending > 0 {
+		r.src.Discard(r.pending)
+		r.pending = 0
+	}
 }
 
 // readLength reads a record's length, a uvarint in its shortest form of at

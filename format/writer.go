@@ -29,6 +29,7 @@ type Writer struct {
 	seq    sequence
 	codec  *codec
 	frame  []byte // scratch for frame headers
+	rec    []byte // scratch for a whole record: frameRoom bytes, then its body
 	err    error
 	closed bool
 }
@@ -109,16 +110,26 @@ func (w *Writer) ready() error {
 	return nil
 }
 
-// encode encodes a record body, bounded by MaxRecord.
-func (w *Writer) encode(what string, v any) ([]byte, error) {
-	body, err := w.codec.encode(v)
-	if err != nil {
-		return nil, fmt.Errorf("encode %s: %w", what, err)
+// frameRoom is the room left before a body in w.rec for its tag and length.
+const frameRoom = 1 + binary.MaxVarintLen64
+
+// startRecord returns w.rec emptied but for the room of a frame head: the
+// body is appended to it.
+func (w *Writer) startRecord() []byte { return append(w.rec[:0], make([]byte, frameRoom)...) }
+
+// frameRecord checks the size of the body appended to rec by startRecord's
+// caller and puts its frame head right before it, returning the whole frame.
+func (w *Writer) frameRecord(what string, tag byte, rec []byte) ([]byte, error) {
+	w.rec = rec[:0]
+	n := len(rec) - frameRoom
+	if n > MaxRecord {
+		return nil, fmt.Errorf("%s record of %d bytes, more than the %d a reader accepts", what, n, MaxRecord)
 	}
-	if len(body) > MaxRecord {
-		return nil, fmt.Errorf("%s record of %d bytes, more than the %d a reader accepts", what, len(body), MaxRecord)
-	}
-	return body, nil
+	var head [frameRoom]byte
+	h := binary.AppendUvarint(append(head[:0], tag), uint64(n))
+	start := frameRoom - len(h)
+	copy(rec[start:], h)
+	return rec[start:], nil
 }
 
 // WriteEntry writes an entry of an index stream.
@@ -126,14 +137,15 @@ func (w *Writer) WriteEntry(e *Entry) error {
 	if err := w.ready(); err != nil {
 		return err
 	}
-	body, err := w.encode("entry", e)
+	frame, err := w.frameRecord("entry", tagEntry, appendEntry(w.startRecord(), e))
 	if err != nil {
 		return fmt.Errorf("entry %q: %w", e.Path, err)
 	}
 	if err := w.seq.entry(e); err != nil {
 		return err
 	}
-	return w.writeFrame(tagEntry, body)
+	w.write(frame)
+	return w.err
 }
 
 // WriteChange writes a change of a diff or delta stream. In a delta stream a
@@ -143,14 +155,15 @@ func (w *Writer) WriteChange(c *Change) error {
 	if err := w.ready(); err != nil {
 		return err
 	}
-	body, err := w.encode("change", c)
+	frame, err := w.frameRecord("change", tagChange, appendChange(w.startRecord(), c))
 	if err != nil {
 		return fmt.Errorf("change %q: %w", c.Path(), err)
 	}
 	if err := w.seq.change(c); err != nil {
 		return err
 	}
-	return w.writeFrame(tagChange, body)
+	w.write(frame)
+	return w.err
 }
 
 // WriteCopy writes a copy from the old file, in the data of an updated file
@@ -162,14 +175,15 @@ func (w *Writer) WriteCopy(c Copy) error {
 	if c.Length == 0 && c.Offset >= 0 {
 		return nil
 	}
-	body, err := w.encode("copy", &c)
+	frame, err := w.frameRecord("copy", tagCopy, appendCopy(w.startRecord(), &c))
 	if err != nil {
 		return err
 	}
 	if err := w.seq.copy(&c); err != nil {
 		return err
 	}
-	return w.writeFrame(tagCopy, body)
+	w.write(frame)
+	return w.err
 }
 
 // WriteLiteral writes bytes of the new file, at most MaxChunk, in the data of
