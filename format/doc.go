@@ -45,7 +45,8 @@
 // it decodes to, so unknown, repeated or misordered keys, zero values written
 // out and non-minimal numbers are refused. Floats and ext types appear nowhere.
 //
-//	header   (H)  Header:  kind, version, hash, weak, strong_len, tool, [root]
+//	header   (H)  Header:  kind, version, hash, weak, strong_len, tool, [root],
+//	                       [time] (ns: when ibt-sign began its walk; index only)
 //	entry    (E)  Entry:   p, t, m, mt, [s], [l], [u], [g], [dv], [in], [ct],
 //	                       [h], [x], [H], [b], [S]; x is an array of maps {n, v}
 //	change   (C)  Change:  o, [old], [new]; old and new are entry maps
