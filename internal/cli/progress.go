@@ -76,9 +76,6 @@ func (c *runContext) finish(err error) {
 		return
 	}
 	s := fmt.Sprintf("%s: done in %s: read %s", c.name, time.Since(c.meter.start).Round(time.Millisecond), humanBytes(c.meter.in.Load()))
-	if n := c.meter.files.Load(); n > 0 {
-		s += fmt.Sprintf(" of %d files", n)
-	}
 	if n := c.meter.out.Load(); n > 0 {
 		s += ", wrote " + humanBytes(n)
 	}

@@ -54,9 +54,25 @@ var errChangedWhileReading = errors.New("changed while it was being read")
 type signJob struct {
 	entry format.Entry
 	err   error
-	done  chan struct{} // nil when there is nothing to hash
-	first bool          // the first link of a file of several hard links
+	hash  bool // the file's content must be read
+	first bool // the first link of a file of several hard links
 }
+
+// signBatch is a run of consecutive entries, handed to a worker when any of
+// them needs hashing and to the writer in walk order.
+type signBatch struct {
+	jobs  []signJob
+	bytes int64         // content to hash
+	done  chan struct{} // closed once hashed; nil when nothing is to hash
+}
+
+// A batch closes at batchEntries entries or batchBytes of content to hash,
+// so small files share the cost of a hand-off and a large file gets a
+// worker of its own.
+const (
+	batchEntries = 256
+	batchBytes   = 4 << 20
+)
 
 func (s *signCmd) run(c *runContext) error {
 	dir, err := filepath.Abs(s.Dir)
@@ -105,12 +121,34 @@ func (s *signCmd) run(c *runContext) error {
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	queue := make(chan *signJob, 8*jobs) // in walk order, to the writer
-	work := make(chan *signJob, 8*jobs)  // files, to the hashing workers
+	// Entries travel in batches: handing each of a million small entries
+	// from goroutine to goroutine would cost more than hashing them.
+	queue := make(chan *signBatch, 2*jobs) // in walk order, to the writer
+	work := make(chan *signBatch, 2*jobs)  // batches with files to hash, to the workers
 	var walkErr error
 	go func() {
 		defer close(queue)
 		defer close(work)
+		b := &signBatch{}
+		send := func() error {
+			if len(b.jobs) == 0 {
+				return nil
+			}
+			if b.done != nil {
+				select {
+				case work <- b:
+				case <-ctx.Done():
+					return ctx.Err()
+				}
+			}
+			select {
+			case queue <- b:
+			case <-ctx.Done():
+				return ctx.Err()
+			}
+			b = &signBatch{}
+			return nil
+		}
 		opt := tree.Options{
 			Warn:          func(p, why string) { c.warnf("skipping %q: %s", p, why) },
 			Exclude:       ex.Exclude,
@@ -122,7 +160,7 @@ func (s *signCmd) run(c *runContext) error {
 				if err := ex.Err(); err != nil {
 					return err
 				}
-				j := &signJob{entry: index.FromNode(n), first: n.Nlink > 1 && n.LinkTo == ""}
+				j := signJob{entry: index.FromNode(n), first: n.Nlink > 1 && n.LinkTo == ""}
 				reused := false
 				if j.entry.LinkTo != "" {
 					reused = true // it repeats the first link's hash, written by then
@@ -133,31 +171,34 @@ func (s *signCmd) run(c *runContext) error {
 					}
 				}
 				if j.entry.Type == format.TypeFile && !reused {
-					j.done = make(chan struct{})
-					select {
-					case work <- j:
-					case <-ctx.Done():
-						return ctx.Err()
+					j.hash = true
+					b.bytes += j.entry.Size
+					if b.done == nil {
+						b.done = make(chan struct{})
 					}
 				}
-				select {
-				case queue <- j:
-					return nil
-				case <-ctx.Done():
-					return ctx.Err()
+				b.jobs = append(b.jobs, j)
+				if len(b.jobs) >= batchEntries || b.bytes >= batchBytes {
+					return send()
 				}
+				return nil
 			})
+		if walkErr == nil {
+			walkErr = send()
+		}
 	}()
 	var wg sync.WaitGroup
 	for range jobs {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			for j := range work {
-				if ctx.Err() == nil {
-					j.err = signFileWorkers(root, &j.entry, jobs)
+			for b := range work {
+				for i := range b.jobs {
+					if j := &b.jobs[i]; j.hash && ctx.Err() == nil {
+						j.err = signFileWorkers(root, &j.entry, jobs)
+					}
 				}
-				close(j.done)
+				close(b.done)
 			}
 		}()
 	}
@@ -167,43 +208,46 @@ func (s *signCmd) run(c *runContext) error {
 	th := format.NewTreeHasher()
 	links := map[string]*format.Entry{} // first links of files of several, as written
 	c.startBar(-1, "signing")
-	var entries, reusedFiles int64
-	for j := range queue {
-		if j.done != nil {
-			<-j.done
+	var entries, hashedFiles, hashedBytes, reusedFiles int64
+	for b := range queue {
+		if b.done != nil {
+			<-b.done
 		}
-		if j.err != nil {
-			if why := skippable(j.err); s.SkipChanged && why != "" {
-				c.warnf("skipping %q: %s", j.entry.Path, why)
-				continue
+		for i := range b.jobs {
+			j := &b.jobs[i]
+			if j.err != nil {
+				if why := skippable(j.err); s.SkipChanged && why != "" {
+					c.warnf("skipping %q: %s", j.entry.Path, why)
+					continue
+				}
+				return j.err
 			}
-			return j.err
-		}
-		if j.entry.LinkTo != "" {
-			first, ok := links[j.entry.LinkTo]
-			if !ok {
-				c.warnf("skipping %q: hard link to %q, which was skipped", j.entry.Path, j.entry.LinkTo)
-				continue
+			if j.entry.LinkTo != "" {
+				first, ok := links[j.entry.LinkTo]
+				if !ok {
+					c.warnf("skipping %q: hard link to %q, which was skipped", j.entry.Path, j.entry.LinkTo)
+					continue
+				}
+				j.entry = linkEntry(first, &j.entry)
+			} else if j.first && j.entry.Type == format.TypeFile {
+				e := j.entry
+				e.Sig = nil
+				links[e.Path] = &e
 			}
-			j.entry = linkEntry(first, &j.entry)
-		} else if j.first && j.entry.Type == format.TypeFile {
-			e := j.entry
-			e.Sig = nil
-			links[e.Path] = &e
-		}
-		th.Add(&j.entry)
-		entries++
-		if j.entry.Type == format.TypeFile && j.entry.LinkTo == "" {
-			c.meter.files.Add(1)
-			if j.done != nil {
-				c.meter.in.Add(j.entry.Size)
-				c.addBytes(j.entry.Size)
-			} else {
-				reusedFiles++
+			th.Add(&j.entry)
+			entries++
+			if j.entry.Type == format.TypeFile && j.entry.LinkTo == "" {
+				if j.hash {
+					hashedFiles++
+					hashedBytes += j.entry.Size
+					c.addBytes(j.entry.Size)
+				} else {
+					reusedFiles++
+				}
 			}
-		}
-		if err := w.WriteEntry(&j.entry); err != nil {
-			return fmt.Errorf("failed to write index: %w", err)
+			if err := w.WriteEntry(&j.entry); err != nil {
+				return fmt.Errorf("failed to write index: %w", err)
+			}
 		}
 	}
 	if walkErr == nil {
@@ -212,7 +256,7 @@ func (s *signCmd) run(c *runContext) error {
 	if walkErr != nil {
 		return fmt.Errorf("failed to index %q: %w", s.Dir, walkErr)
 	}
-	c.summary = fmt.Sprintf("indexed %d entries", entries)
+	c.summary = fmt.Sprintf("indexed %d entries, hashed %s in %d files", entries, humanBytes(hashedBytes), hashedFiles)
 	if prev != nil {
 		c.summary += fmt.Sprintf(", %d files reused from %q unread", reusedFiles, s.Prev)
 	}
