@@ -42,9 +42,7 @@ func Apply(dir string, archive io.Reader, opt Options) (Summary, error) {
 	a := &applier{
 		opt:     opt,
 		dir:     dir,
-		index:   map[string]*step{},
 		checked: map[string]error{},
-		written: map[string]newFile{},
 	}
 	err := a.run(archive)
 	return a.sum, err
@@ -61,6 +59,10 @@ type step struct {
 	// by the new version's hash (see likelyOld).
 	unverified bool
 	link       bool // New is a hard link, made at the commit
+	i          int  // the change's number in the archive, which names its staged file
+	oldXattrs  bool // Old has extended attributes (which the commit may remove)
+	present    bool // something was at the path when it was checked
+	baseHash   []byte
 }
 
 // state is what a check found on disk at a change's path.
@@ -72,13 +74,6 @@ const (
 	stNew                 // the new entry's type and content (metadata may differ)
 )
 
-// newFile is the content hash of a file version this run wrote or found,
-// so that the final verification need not read it again.
-type newFile struct {
-	size, mtime int64
-	hash        []byte
-}
-
 type applier struct {
 	opt     Options
 	dir     string
@@ -87,10 +82,10 @@ type applier struct {
 	created bool // Apply created dir
 	ws      *workspace
 
-	steps   []*step
-	index   map[string]*step
-	checked map[string]error // unchangedDir results
-	written map[string]newFile
+	log     *stepLog         // the steps, checked and staged, in path order
+	frames  []frame          // what the steps above the current path said
+	kept    *keptLog         // mtimes of directories to give back, or nil in a dry run
+	checked map[string]error // unchangedDir results, a bounded cache
 	sum     Summary
 	warned  map[string]bool
 	chown   bool
@@ -123,10 +118,18 @@ func (a *applier) run(in io.Reader) (err error) {
 				a.removeCreatedDir()
 			}
 		}()
+		if a.log, err = newStepLog(a.root, false); err != nil {
+			return err
+		}
+		defer a.log.close()
+		if a.kept, err = newKeptLog(a.root); err != nil {
+			return err
+		}
+		defer a.kept.close()
 		if err := a.read(src); err != nil {
 			return err
 		}
-		if err := a.ws.claim(src.identity(), a.keptMTimes(), a.stagedNames); err != nil {
+		if err := a.ws.claim(src.identity(), a.kept, a.stagedNames); err != nil {
 			return err
 		}
 		committing = true
@@ -134,11 +137,20 @@ func (a *applier) run(in io.Reader) (err error) {
 			a.ws.release()
 			return err
 		}
+		if !treeVerified {
+			// verify reads no log here, and the staging directory
+			// cannot be removed while it is open
+			a.log.close()
+		}
 		if err := a.ws.finish(a.changedNames); err != nil {
 			return err
 		}
 		return a.verify(src.treeHash())
 	}
+	if a.log, err = newStepLog(nil, true); err != nil {
+		return err
+	}
+	defer a.log.close()
 	if err := a.read(src); err != nil {
 		return err
 	}
@@ -227,37 +239,51 @@ func (a *applier) count(s *step) {
 	}
 }
 
+// maxCached bounds each cache of what was found on disk: beyond it the
+// cache starts afresh, so that memory does not grow with the tree.
+const maxCached = 4096
+
+// names calls fn with paths in DIR, stopping at its first error.
+type names func(fn func(name string) error) error
+
 // stagedNames lists the staged new versions and their directory, for
 // syncFS on systems that make them durable one by one.
-func (a *applier) stagedNames() []string {
-	names := []string{}
-	for _, s := range a.steps {
+func (a *applier) stagedNames(fn func(string) error) error {
+	err := a.log.each(func(s *step) error {
 		if s.staged != "" && !s.link {
-			names = append(names, s.staged)
+			return fn(s.staged)
 		}
+		return nil
+	})
+	if err != nil {
+		return err
 	}
-	return append(names, stageDir)
+	return fn(stageDir)
 }
 
 // changedNames lists every entry the commit may have placed, removed or
 // given metadata, and their directories, for syncFS on systems that make
 // them durable one by one; missing ones are skipped there.
-func (a *applier) changedNames() []string {
-	seen := map[string]bool{}
-	var names []string
-	add := func(p string) {
-		if !seen[p] {
-			seen[p] = true
-			names = append(names, p)
+func (a *applier) changedNames(fn func(string) error) error {
+	last := ""
+	add := func(p string) error {
+		if p == last {
+			return nil
 		}
+		last = p
+		return fn(p)
 	}
-	for _, s := range a.steps {
-		add(s.c.Path())
-		add(parent(s.c.Path()))
+	err := a.log.each(func(s *step) error {
+		if err := add(s.c.Path()); err != nil {
+			return err
+		}
+		return add(parent(s.c.Path()))
+	})
+	if err != nil {
+		return err
 	}
-	for p := range a.ws.journal.MTimes {
-		add(p)
+	if err := a.ws.eachKept(func(p string, _ int64) error { return add(p) }); err != nil {
+		return err
 	}
-	add("")
-	return names
+	return fn("")
 }

@@ -16,9 +16,11 @@ import (
 const stagingName = tree.StagingName
 
 // read reads the whole archive, checking each change against DIR and
-// staging its new version, then checks what needs the whole archive.
+// staging its new version, and logs the steps for the commit (see
+// stepLog). Only the frames of the current path stay in memory.
 func (a *applier) read(src *source) error {
-	for {
+	var last string
+	for i := 0; ; i++ {
 		c, err := src.next()
 		if err == io.EOF {
 			break
@@ -26,24 +28,38 @@ func (a *applier) read(src *source) error {
 		if err != nil {
 			return err
 		}
-		s, err := a.check(src, c)
+		p := c.Path()
+		if i > 0 && p <= last {
+			// the reader checks this too; the frames depend on it
+			return pathErr(ErrCorrupt, p, "", "comes after %q: the archive's changes are not in path order", last)
+		}
+		last = p
+		if err := a.advance(p); err != nil {
+			return err
+		}
+		s, err := a.check(src, c, i)
 		if err != nil {
 			return err
 		}
-		a.steps = append(a.steps, s)
-		a.index[c.Path()] = s
+		if err := a.log.add(s); err != nil {
+			return err
+		}
 		a.count(s)
+		a.noteUnrestorable(c.New)
+		if err := a.keepMTime(s); err != nil {
+			return err
+		}
+		if f := a.frameOf(parent(p)); f != nil && f.emptied && s.present {
+			f.present++
+		}
+		a.pushFrame(stepFrame(s))
 	}
-	if err := a.checkEmptied(); err != nil {
-		return err
-	}
-	a.noteUnrestorable()
-	return nil
+	return a.advance("")
 }
 
 // check checks one change against the archive so far and against DIR, and
 // stages its new version.
-func (a *applier) check(src *source, c *format.Change) (*step, error) {
+func (a *applier) check(src *source, c *format.Change, i int) (*step, error) {
 	p := c.Path()
 	if err := a.checkEntries(c); err != nil {
 		return nil, err
@@ -62,16 +78,13 @@ func (a *applier) check(src *source, c *format.Change) (*step, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &step{c: c}
+	s := &step{c: c, i: i, present: fi != nil}
 	if likelyOld(c, fi) {
 		s.state, s.unverified = stOld, true
 	} else if s.state, err = a.classify(c, fi); err != nil {
 		return nil, err
 	}
 	s.done = s.state == stNew && (c.New == nil || metaEqual(fi, c.New) && a.xattrsEqual(p, c.Old, c.New))
-	if s.state == stNew && c.New != nil && c.New.Type == format.TypeFile {
-		a.written[p] = newFile{size: c.New.Size, mtime: c.New.MTime, hash: c.New.Hash}
-	}
 	if c.Op == format.OpReplace && s.state == stOld && c.Old.Type == format.TypeDir && c.New.Type != format.TypeDir {
 		s.late = true
 	}
@@ -80,7 +93,7 @@ func (a *applier) check(src *source, c *format.Change) (*step, error) {
 			return nil, err
 		}
 	}
-	if err := a.stage(src, s, len(a.steps)); err != nil {
+	if err := a.stage(src, s); err != nil {
 		return nil, err
 	}
 	return s, nil
@@ -135,12 +148,12 @@ func (a *applier) parentIsDir(p string, isNew bool) error {
 	if q == "" {
 		return nil
 	}
-	if s, ok := a.index[q]; ok {
-		e, tree := s.c.Old, "old"
+	if f := a.changeOf(q); f != nil {
+		e, tree := f.old, "old"
 		if isNew {
-			e, tree = s.c.New, "new"
+			e, tree = f.new, "new"
 		}
-		if e == nil || e.Type != format.TypeDir {
+		if !e.isDir() {
 			return pathErr(ErrUnsafe, p, "", "its parent %q is not a directory in the archive's %s tree", q, tree)
 		}
 		return nil
@@ -158,8 +171,8 @@ func (a *applier) unchangedDir(q string) error {
 		return err
 	}
 	var err error
-	if s, ok := a.index[q]; ok {
-		if s.c.Old == nil || s.c.Old.Type != format.TypeDir || s.c.New == nil || s.c.New.Type != format.TypeDir {
+	if f := a.changeOf(q); f != nil {
+		if !f.old.isDir() || !f.new.isDir() {
 			err = pathErr(ErrUnsafe, q, "", "holds entries the archive leaves unchanged, but is not a directory in both its trees")
 		}
 	} else if err = a.unchangedDir(parent(q)); err == nil && !a.disk.isDir(q) {
@@ -174,6 +187,9 @@ func (a *applier) unchangedDir(q string) error {
 		default:
 			err = pathErr(ErrConflict, q, fixConflict, "is %s, but the archive expects a directory", a.disk.describe(q, fi))
 		}
+	}
+	if len(a.checked) >= maxCached {
+		clear(a.checked)
 	}
 	a.checked[q] = err
 	return err
@@ -198,7 +214,9 @@ func (a *applier) classify(c *format.Change, fi fs.FileInfo) (state, error) {
 		return 0, err
 	}
 	if isNew && c.New.LinkTo != "" {
-		isNew = a.linked(fi, c.New)
+		if isNew, err = a.linked(fi, c.New); err != nil {
+			return 0, err
+		}
 	}
 	switch {
 	case isNew:
@@ -238,61 +256,106 @@ func metaEqual(fi fs.FileInfo, e *format.Entry) bool {
 	return e.Type == format.TypeSymlink || modeEqual(fi.Mode()&(fs.ModePerm|fs.ModeSetuid|fs.ModeSetgid|fs.ModeSticky), fileMode(e.Mode))
 }
 
-// checkEmptied checks that every directory the archive removes holds only
+// checkEmptied checks that a directory the archive removes holds only
 // entries the archive removes too: anything else would be lost, or make
-// the commit fail half way.
-func (a *applier) checkEmptied() error {
-	for _, s := range a.steps {
-		c := s.c
-		if s.state != stOld || c.Old.Type != format.TypeDir || (c.New != nil && c.New.Type == format.TypeDir) {
-			continue
-		}
-		p := c.Path()
-		f, err := a.root.Open(p)
+// the commit fail half way. Its entries on disk are counted against the
+// ones the archive deletes below it and found on disk; the archive's are a
+// subset of the disk's, so equal counts mean equal sets. Only when they
+// differ are the names looked up, to say which is extra.
+func (a *applier) checkEmptied(f *frame) error {
+	p := f.path
+	n, err := a.eachName(p, nil)
+	if err != nil {
+		return err
+	}
+	if n == f.present {
+		return nil
+	}
+	_, err = a.eachName(p, func(child string) error {
+		s, err := a.log.find(child)
 		if err != nil {
-			return ioErr(p, "list directory", err)
+			return err
 		}
-		names, err := f.Readdirnames(-1)
-		f.Close()
-		if err != nil {
-			return ioErr(p, "list directory", err)
+		if s == nil || s.c.New != nil {
+			return pathErr(ErrConflict, child, fixConflict, "is not in the archive's old tree, but the archive removes its directory %q", p)
 		}
-		for _, n := range names {
-			child := p + "/" + n
-			if cs, ok := a.index[child]; !ok || cs.c.New != nil {
-				return pathErr(ErrConflict, child, fixConflict, "is not in the archive's old tree, but the archive removes its directory %q", p)
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	return pathErr(ErrConflict, p, "run again once nothing writes to DIR", "changed while it was being checked")
+}
+
+// eachName counts the entries of the directory p, calling fn (if set) with
+// the path of each, reading the directory a batch at a time.
+func (a *applier) eachName(p string, fn func(child string) error) (int64, error) {
+	d, err := a.root.Open(p)
+	if err != nil {
+		return 0, ioErr(p, "list directory", err)
+	}
+	defer d.Close()
+	var n int64
+	for {
+		names, err := d.Readdirnames(1024)
+		for _, name := range names {
+			n++
+			if fn != nil {
+				if err := fn(p + "/" + name); err != nil {
+					return n, err
+				}
 			}
 		}
+		if err == io.EOF || err == nil && len(names) == 0 {
+			return n, nil
+		}
+		if err != nil {
+			return n, ioErr(p, "list directory", err)
+		}
+	}
+}
+
+// keepMTime notes the mtime of the directory of s if the commit may change
+// its contents and the archive does not describe it, so that the commit can
+// give it back. A frame marks it as noted until the reading leaves it.
+func (a *applier) keepMTime(s *step) error {
+	if a.kept == nil || s.state == stNew {
+		return nil
+	}
+	q := parent(s.c.Path())
+	if q == "" || a.frameOf(q) != nil {
+		return nil
+	}
+	a.pushFrame(frame{path: q})
+	if fi, err := a.root.Lstat(q); err == nil && fi.IsDir() {
+		return a.kept.add(q, fi.ModTime().UnixNano())
 	}
 	return nil
 }
 
-// noteUnrestorable warns once about metadata this run cannot restore.
-func (a *applier) noteUnrestorable() {
+// noteUnrestorable warns once about metadata of e this run cannot restore.
+func (a *applier) noteUnrestorable(e *format.Entry) {
+	if e == nil {
+		return
+	}
 	uid, gid := uint32(os.Geteuid()), uint32(os.Getegid())
-	for _, s := range a.steps {
-		e := s.c.New
-		if e == nil {
-			continue
-		}
-		if !a.chown && (e.UID != uid || e.GID != gid) && (e.UID != 0 || e.GID != 0) {
-			a.warn(ownersNote)
-		}
-		if !symlinkMTimes && e.Type == format.TypeSymlink {
-			a.warn("symlinks are restored without their mtimes: this system cannot set a symlink's own time")
-		}
-		if !xattrsRestored && len(e.Xattrs) > 0 {
-			a.warn("extended attributes are not restored: ibt restores them on Linux only")
-		}
-		for _, x := range e.Xattrs {
-			if xattrsRestored && !a.restorable(x.Name) {
-				a.warn("extended attributes other than user.* are not restored: that needs running as root")
-			}
+	if !a.chown && (e.UID != uid || e.GID != gid) && (e.UID != 0 || e.GID != 0) {
+		a.warn(ownersNote)
+	}
+	if !symlinkMTimes && e.Type == format.TypeSymlink {
+		a.warn("symlinks are restored without their mtimes: this system cannot set a symlink's own time")
+	}
+	if !xattrsRestored && len(e.Xattrs) > 0 {
+		a.warn("extended attributes are not restored: ibt restores them on Linux only")
+	}
+	for _, x := range e.Xattrs {
+		if xattrsRestored && !a.restorable(x.Name) {
+			a.warn("extended attributes other than user.* are not restored: that needs running as root")
 		}
 	}
 }
 
 // stageName is the root name of the staged version of the i-th change.
-func (a *applier) stageName(i int) string {
+func stageName(i int) string {
 	return stageDir + "/" + strconv.Itoa(i)
 }

@@ -3,7 +3,6 @@ package patch
 import (
 	"errors"
 	"io/fs"
-	"slices"
 	"time"
 
 	"github.com/ibt-tools/ibt/format"
@@ -26,46 +25,53 @@ import (
 // only ever missing where a type change is half done, which the next run
 // accepts and completes.
 func (a *applier) commit() error {
-	for _, s := range a.steps {
+	err := a.log.each(func(s *step) error {
 		if err := a.place(s); err != nil {
 			return a.commitErr(s.c.Path(), err)
 		}
+		return nil
+	})
+	if err != nil {
+		return err
 	}
-	for _, s := range slices.Backward(a.steps) {
+	err = a.log.backward(func(s *step) error {
 		if err := a.remove(s); err != nil {
 			return a.commitErr(s.c.Path(), err)
 		}
+		return nil
+	})
+	if err != nil {
+		return err
 	}
-	for _, s := range slices.Backward(a.steps) {
+	err = a.log.backward(func(s *step) error {
 		c := s.c
 		if c.New == nil || s.staged != "" || (s.done && c.New.Type != format.TypeDir) {
-			continue
+			return nil
 		}
 		if err := setMeta(a.root, c.New.Path, c.New, a.chown); err != nil {
 			return a.commitErr(c.Path(), err)
 		}
-		if len(c.New.Xattrs) > 0 || c.Old != nil && len(c.Old.Xattrs) > 0 {
+		if len(c.New.Xattrs) > 0 || s.oldXattrs {
 			if err := a.syncXattrs(c.New.Path, c.New); err != nil {
 				return a.commitErr(c.Path(), err)
 			}
 		}
 		a.stepped()
+		return nil
+	})
+	if err != nil {
+		return err
 	}
-	dirs := make([]string, 0, len(a.ws.journal.MTimes))
-	for p := range a.ws.journal.MTimes {
-		if p != "" {
-			dirs = append(dirs, p)
-		}
-	}
-	slices.Sort(dirs)
-	for _, p := range slices.Backward(dirs) {
-		err := a.root.Chtimes(p, time.Time{}, time.Unix(0, a.ws.journal.MTimes[p]))
+	// Setting a directory's mtime leaves its parent's alone, so the kept
+	// mtimes may be given back in any order.
+	return a.ws.eachKept(func(p string, mtime int64) error {
+		err := a.root.Chtimes(p, time.Time{}, time.Unix(0, mtime))
 		if err != nil && !errors.Is(err, fs.ErrNotExist) {
 			return a.commitErr(p, err)
 		}
 		a.stepped()
-	}
-	return nil
+		return nil
+	})
 }
 
 // place does step 1 for s.
@@ -102,7 +108,6 @@ func (a *applier) put(s *step) error {
 		if err := a.root.Link(s.c.New.LinkTo, s.staged); err != nil {
 			return err
 		}
-		a.written[p] = newFile{size: s.c.New.Size, mtime: s.c.New.MTime, hash: s.c.New.Hash}
 	}
 	if err := a.root.Rename(s.staged, p); err != nil {
 		return err
@@ -131,28 +136,6 @@ func (a *applier) remove(s *step) error {
 		}
 	}
 	return nil
-}
-
-// keptMTimes returns the current mtimes of the directories whose contents
-// the commit changes but which the archive does not describe.
-func (a *applier) keptMTimes() map[string]int64 {
-	m := map[string]int64{}
-	for _, s := range a.steps {
-		if s.state == stNew {
-			continue
-		}
-		q := parent(s.c.Path())
-		if _, ok := a.index[q]; ok || q == "" {
-			continue
-		}
-		if _, ok := m[q]; ok {
-			continue
-		}
-		if fi, err := a.root.Lstat(q); err == nil && fi.IsDir() {
-			m[q] = fi.ModTime().UnixNano()
-		}
-	}
-	return m
 }
 
 // commitErr reports a failure during the commit, which a second run

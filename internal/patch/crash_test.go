@@ -140,6 +140,7 @@ func bigTrees() (tr, tr) {
 }
 
 func TestKilledAtAnyPointThenRerunFinishes(t *testing.T) {
+	t.Parallel()
 	if testing.Short() {
 		t.Skip("subprocess crash test")
 	}

@@ -43,6 +43,7 @@ func cutOffsets(n, step int, records bool) []int {
 }
 
 func TestTruncatedArchiveLeavesDirUntouched(t *testing.T) {
+	t.Parallel()
 	for _, codec := range []archive.Codec{archive.None, archive.Gzip} {
 		t.Run(string(codec), func(t *testing.T) {
 			inc := makeArchiveCodec(t, v1Tree(), v2Tree(), codec)
@@ -70,6 +71,7 @@ func TestTruncatedArchiveLeavesDirUntouched(t *testing.T) {
 }
 
 func TestFlippedBytesNeverDamageDir(t *testing.T) {
+	t.Parallel()
 	for _, codec := range []archive.Codec{archive.None, archive.Gzip} {
 		t.Run(string(codec), func(t *testing.T) {
 			inc := makeArchiveCodec(t, v1Tree(), v2Tree(), codec)

@@ -25,7 +25,9 @@ type disk struct {
 	// filesystem with real directories all the way up. It is only valid
 	// before the commit changes DIR.
 	dirs map[string]bool
-	// hashes caches the content hash of files read while checking.
+	// hashes caches the content hash of files read while checking (a
+	// change hashes its path as the old and as the new version, and hard
+	// links hash their first path).
 	hashes map[string][]byte
 }
 
@@ -68,6 +70,10 @@ func (d *disk) isDir(p string) bool {
 	if d.root != nil && d.isDir(parent(p)) {
 		fi, err := d.root.Lstat(p)
 		ok = err == nil && fi.IsDir() && devOf(fi) == d.dev
+	}
+	if len(d.dirs) >= maxCached {
+		clear(d.dirs)
+		d.dirs[""] = true
 	}
 	d.dirs[p] = ok
 	return ok
@@ -120,8 +126,16 @@ func (d *disk) fileHash(p string, fi fs.FileInfo) ([]byte, error) {
 	if err != nil {
 		return nil, ioErr(p, "read", err)
 	}
-	d.hashes[p] = sum
+	d.remember(p, sum)
 	return sum, nil
+}
+
+// remember caches the content hash of the file at p.
+func (d *disk) remember(p string, sum []byte) {
+	if len(d.hashes) >= maxCached {
+		clear(d.hashes)
+	}
+	d.hashes[p] = sum
 }
 
 // matches reports whether fi at p is e: same type and, for a file, same

@@ -1,8 +1,11 @@
 package patch
 
 import (
+	"bufio"
+	"encoding/binary"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"syscall"
@@ -19,22 +22,31 @@ import (
 //	journal   written (atomically, after every staged file is durable) just
 //	          before the commit starts, removed once it has ended
 //
+//	kept      the mtimes of journal's directories, written just before it
+//
 // The journal does not list operations: the archive is the plan, and a run
 // that finds a journal reads the same archive again and sees which changes
 // are done by their hashes. What the journal keeps is what the archive
 // cannot give back: which archive was being committed, and the mtimes that
 // directories the archive does not describe had before the commit changed
-// their contents (and so their mtimes).
+// their contents (and so their mtimes). There may be one such directory
+// per change, so their mtimes go to a file of their own, read as a stream.
 const (
 	stageDir    = stagingName + "/stage"
 	journalName = stagingName + "/journal"
 	lockName    = stagingName + "/lock"
+	keptName    = stagingName + "/kept"
+	keptStaged  = stageDir + "/kept"
 )
 
 // journal is the commit record of one archive.
 type journal struct {
-	Archive string           `msgpack:"archive"` // the archive's identity
-	MTimes  map[string]int64 `msgpack:"mtimes"`  // directory path ("" for DIR) -> mtime in ns before the commit
+	Archive string `msgpack:"archive"` // the archive's identity
+	// MTimes maps a directory path ("" for DIR) to its mtime in ns before
+	// the commit; it holds DIR's, those of the other directories are in
+	// the kept file.
+	MTimes map[string]int64 `msgpack:"mtimes"`
+	Kept   bool             `msgpack:"kept,omitempty"` // the kept file exists
 }
 
 type workspace struct {
@@ -125,11 +137,11 @@ func readJournal(root *os.Root) (*journal, error) {
 
 // claim starts the commit of the archive named id: it refuses an archive
 // other than the one an interrupted commit was applying, makes every staged
-// file durable, and writes the journal. mtimes gives the mtimes to keep of
+// file durable, and writes the journal. kept holds the mtimes to keep of
 // directories the archive does not describe, as they are now; an
-// interrupted commit's journal knows them as they were before it. staged
+// interrupted commit's kept file has them as they were before it. staged
 // lists the staged files for systems that make them durable one by one.
-func (ws *workspace) claim(id string, mtimes map[string]int64, staged func() []string) error {
+func (ws *workspace) claim(id string, kept *keptLog, staged names) error {
 	if ws.pending != nil && ws.pending.Archive != id {
 		return &Error{Class: ErrBusy, Detail: "the directory holds an unfinished ibt-patch of another archive",
 			Fix: "run ibt-patch again with the archive that was interrupted, then this one"}
@@ -138,11 +150,17 @@ func (ws *workspace) claim(id string, mtimes map[string]int64, staged func() []s
 		return ioErr("", "flush the staged files to disk", err)
 	}
 	if ws.pending != nil {
+		kept.close()
 		ws.journal = ws.pending
 		return nil
 	}
-	mtimes[""] = ws.rootMTime.UnixNano()
-	ws.journal = &journal{Archive: id, MTimes: mtimes}
+	if err := kept.commit(); err != nil {
+		return err
+	}
+	if err := ws.root.Rename(keptStaged, keptName); err != nil {
+		return ioErr(keptName, "write the journal", err)
+	}
+	ws.journal = &journal{Archive: id, MTimes: map[string]int64{"": ws.rootMTime.UnixNano()}, Kept: true}
 	b, err := msgpack.Marshal(ws.journal)
 	if err != nil {
 		return fmt.Errorf("encode the journal: %w", err)
@@ -194,7 +212,7 @@ func (ws *workspace) release() {
 // finish ends a commit: the tree is made durable, then the journal and the
 // workspace are removed and DIR gets back its mtime. changed lists the
 // entries the commit touched, for systems that make them durable one by one.
-func (ws *workspace) finish(changed func() []string) error {
+func (ws *workspace) finish(changed names) error {
 	defer ws.release()
 	if err := syncFS(ws.root, changed); err != nil {
 		return ioErr("", "flush the patched tree to disk", err)
@@ -211,4 +229,107 @@ func (ws *workspace) finish(changed func() []string) error {
 		}
 	}
 	return nil
+}
+
+// keptLog writes the mtimes to keep, one record per directory: the length
+// of its path, the path and the mtime, as varints.
+type keptLog struct {
+	f   *os.File
+	w   *bufio.Writer
+	buf []byte
+}
+
+func newKeptLog(root *os.Root) (*keptLog, error) {
+	f, err := root.OpenFile(keptStaged, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	if err != nil {
+		return nil, ioErr(keptStaged, "create the journal's mtimes", err)
+	}
+	return &keptLog{f: f, w: bufio.NewWriterSize(f, 16<<10)}, nil
+}
+
+func (k *keptLog) add(p string, mtime int64) error {
+	k.buf = appendBytes(k.buf[:0], []byte(p))
+	k.buf = binary.AppendVarint(k.buf, mtime)
+	if _, err := k.w.Write(k.buf); err != nil {
+		return ioErr(keptStaged, "write the journal's mtimes", err)
+	}
+	return nil
+}
+
+// commit makes the file durable and closes it.
+func (k *keptLog) commit() error {
+	err := k.w.Flush()
+	if err == nil && !faults.noSync {
+		err = k.f.Sync()
+	}
+	if cerr := k.f.Close(); err == nil {
+		err = cerr
+	}
+	k.f = nil
+	if err != nil {
+		return ioErr(keptStaged, "write the journal's mtimes", err)
+	}
+	return nil
+}
+
+func (k *keptLog) close() {
+	if k != nil && k.f != nil {
+		k.f.Close()
+		k.f = nil
+	}
+}
+
+// eachKept calls fn with every directory whose mtime the journal keeps,
+// DIR excepted, and that mtime.
+func (ws *workspace) eachKept(fn func(p string, mtime int64) error) error {
+	for p, mt := range ws.journal.MTimes {
+		if p != "" {
+			if err := fn(p, mt); err != nil {
+				return err
+			}
+		}
+	}
+	if !ws.journal.Kept {
+		return nil
+	}
+	f, err := ws.root.Open(keptName)
+	if err != nil {
+		return ioErr(keptName, "read the journal's mtimes", err)
+	}
+	defer f.Close()
+	r := bufio.NewReaderSize(f, 16<<10)
+	bad := func(err error) error {
+		if err == io.EOF {
+			err = io.ErrUnexpectedEOF
+		}
+		return pathErr(ErrBusy, keptName, "remove DIR/.ibt-patch if DIR is known to be consistent, or restore DIR from the backups again",
+			"the journal of an interrupted ibt-patch is unreadable: %v", err)
+	}
+	var buf []byte
+	for {
+		n, err := binary.ReadUvarint(r)
+		if err == io.EOF {
+			return nil
+		}
+		if err != nil {
+			return bad(err)
+		}
+		if n > maxRecord {
+			return bad(errBadRecord)
+		}
+		if uint64(cap(buf)) < n {
+			buf = make([]byte, n)
+		}
+		buf = buf[:n]
+		if _, err := io.ReadFull(r, buf); err != nil {
+			return bad(err)
+		}
+		mt, err := binary.ReadVarint(r)
+		if err != nil {
+			return bad(err)
+		}
+		if err := fn(string(buf), mt); err != nil {
+			return err
+		}
+	}
 }

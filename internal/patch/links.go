@@ -29,12 +29,16 @@ func (a *applier) checkLink(p string, e *format.Entry) error {
 
 // linked reports whether fi, found at a hard link's path, already is the
 // inode of its first path, which must then stay as it is.
-func (a *applier) linked(fi fs.FileInfo, e *format.Entry) bool {
-	if s, ok := a.index[e.LinkTo]; ok && (s.state != stNew || s.c.New == nil) {
-		return false
+func (a *applier) linked(fi fs.FileInfo, e *format.Entry) (bool, error) {
+	s, err := a.log.find(e.LinkTo)
+	if err != nil {
+		return false, err
+	}
+	if s != nil && (s.state != stNew || s.c.New == nil) {
+		return false, nil
 	}
 	first, err := a.disk.lstat(e.LinkTo)
-	return err == nil && first != nil && first.Mode().IsRegular() && os.SameFile(fi, first)
+	return err == nil && first != nil && first.Mode().IsRegular() && os.SameFile(fi, first), nil
 }
 
 // linkTarget checks, at the commit, that the first path of the hard link
@@ -42,7 +46,11 @@ func (a *applier) linked(fi fs.FileInfo, e *format.Entry) bool {
 // unchanged one of the content the link records.
 func (a *applier) linkTarget(s *step) error {
 	e := s.c.New
-	if t, ok := a.index[e.LinkTo]; ok {
+	t, err := a.log.find(e.LinkTo)
+	if err != nil {
+		return err
+	}
+	if t != nil {
 		if t.c.New == nil || t.c.New.Type != format.TypeFile || t.c.New.LinkTo != "" || t.late {
 			return pathErr(ErrCorrupt, e.Path, "", "is a hard link to %q, which is not a file placed before it", e.LinkTo)
 		}

@@ -18,11 +18,11 @@ import (
 // metadata, so that the commit only renames. It consumes the change's data
 // from the archive in every case, checking content against its hash even
 // when the new version is already in place.
-func (a *applier) stage(src *source, s *step, i int) error {
+func (a *applier) stage(src *source, s *step) error {
 	c := s.c
 	place := !a.opt.DryRun && s.state != stNew && c.New != nil && c.New.Type != format.TypeDir
 	if place {
-		s.staged = a.stageName(i)
+		s.staged = stageName(s.i)
 	}
 	if c.New != nil && c.New.LinkTo != "" {
 		// A hard link is made at the commit, once its first path is in
@@ -32,7 +32,7 @@ func (a *applier) stage(src *source, s *step, i int) error {
 		case c.HasData() && c.Op == format.OpUpdate:
 			return drainOps(src)
 		case c.HasData():
-			_, err := copyContent(io.Discard, src.content())
+			_, err := copyContent(io.Discard, src.content(), c.New.Size)
 			return err
 		}
 		return nil
@@ -47,7 +47,7 @@ func (a *applier) stage(src *source, s *step, i int) error {
 		}
 		return err
 	case c.HasData():
-		return a.stageFile(s, func(w io.Writer) (int64, error) { return copyContent(w, src.content()) })
+		return a.stageFile(s, func(w io.Writer) (int64, error) { return copyContent(w, src.content(), c.New.Size) })
 	case place && c.New.Type == format.TypeFile:
 		// A file without data in the archive would be a hard link, refused
 		// earlier; an empty file still has a (zero-length) data member.
@@ -66,8 +66,11 @@ func (a *applier) settleBase(src *source, s *step, failed error) error {
 	c := s.c
 	p := c.Path()
 	s.unverified = false
-	if failed == nil && bytes.Equal(a.disk.hashes[p], c.Old.Hash) {
+	if failed == nil && bytes.Equal(s.baseHash, c.Old.Hash) {
 		return nil
+	}
+	if s.baseHash != nil {
+		a.disk.remember(p, s.baseHash)
 	}
 	fi, err := a.disk.lstat(p)
 	if err != nil {
@@ -89,7 +92,6 @@ func (a *applier) settleBase(src *source, s *step, failed error) error {
 		s.staged = ""
 	}
 	s.done = metaEqual(fi, c.New)
-	a.written[p] = newFile{size: c.New.Size, mtime: c.New.MTime, hash: c.New.Hash}
 	var ce *Error
 	if errors.As(failed, &ce) && ce.Class == ErrCorrupt && ce.Err != nil && !errors.Is(ce.Err, rsync.ErrInvalidOp) {
 		// the archive itself failed to read: draining would fail the same way
@@ -111,6 +113,7 @@ func (a *applier) stageFile(s *step, fill func(io.Writer) (int64, error)) (err e
 	e := s.c.New
 	p := e.Path
 	var f *os.File
+	var sparse *sparseWriter
 	var out io.Writer
 	if s.staged != "" {
 		f, err = a.root.OpenFile(s.staged, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
@@ -122,7 +125,8 @@ func (a *applier) stageFile(s *step, fill func(io.Writer) (int64, error)) (err e
 				f.Close()
 			}
 		}()
-		out = f
+		sparse = &sparseWriter{f: f}
+		out = sparse
 		if faults.write != nil {
 			out = faults.write(p, out)
 		}
@@ -149,11 +153,15 @@ func (a *applier) stageFile(s *step, fill func(io.Writer) (int64, error)) (err e
 		return pathErr(ErrCorrupt, p, "the archive is damaged; make it again or use another copy",
 			"the new version built from the archive does not match its recorded hash (expected %s %s, got %s)", format.HashAlgorithm, short(e.Hash), short(sum))
 	}
-	a.written[p] = newFile{size: e.Size, mtime: e.MTime, hash: sum}
 	if f == nil {
 		return nil
 	}
 	a.sum.BytesWritten += n
+	if err := sparse.finish(); err != nil {
+		e := ioErr(p, "write its new version to staging", err)
+		e.Fix = "free space on DIR's filesystem and run again; DIR is unchanged"
+		return e
+	}
 	if err := flushStaged(f); err != nil {
 		return ioErr(p, "flush its staging file to disk", err)
 	}
@@ -190,13 +198,13 @@ func (a *applier) patch(src *source, s *step, w io.Writer) (int64, error) {
 	}
 	defer base.Close()
 	if s.unverified {
-		// The base is hashed alongside, on the other cores; its hash is
-		// in the cache for settleBase once this returns.
+		// The base is hashed alongside, on the other cores, for
+		// settleBase once this returns.
 		done := make(chan struct{})
 		go func() {
 			defer close(done)
 			if sum, err := hashReaderAt(base, fi.Size()); err == nil {
-				a.disk.hashes[p] = sum
+				s.baseHash = sum
 			}
 		}()
 		defer func() { <-done }()
@@ -233,10 +241,12 @@ func drainOps(src *source) error {
 	}
 }
 
-// copyContent copies a created file's content, telling archive errors
-// (corrupt) from write errors (writeError).
-func copyContent(w io.Writer, r io.Reader) (int64, error) {
-	buf := make([]byte, 256<<10)
+// copyContent copies a created file's content, of size bytes if the
+// archive is right, telling archive errors (corrupt) from write errors
+// (writeError). A small file gets a buffer its size (and one byte, to see
+// the end), not a large one per file.
+func copyContent(w io.Writer, r io.Reader, size int64) (int64, error) {
+	buf := make([]byte, min(max(size, 0), 256<<10-1)+1)
 	var n int64
 	for {
 		k, rerr := r.Read(buf)

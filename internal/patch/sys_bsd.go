@@ -45,20 +45,20 @@ func lutimes(root *os.Root, name string, mtime int64) error {
 // and sync(2) on macOS returns before the data is written, so each file
 // and directory is fsync'ed, then DIR once with Sync, which on macOS is
 // F_FULLFSYNC and so also flushes the drive's cache for all of them.
-func syncFS(root *os.Root, names func() []string) error {
+func syncFS(root *os.Root, names names) error {
 	if faults.noSync {
 		return nil
 	}
-	for _, n := range names() {
+	err := names(func(n string) error {
 		fi, err := root.Lstat(name(n))
 		if errors.Is(err, fs.ErrNotExist) {
-			continue
+			return nil
 		}
 		if err != nil {
 			return err
 		}
 		if !fi.Mode().IsRegular() && !fi.IsDir() {
-			continue // a symlink: its directory's fsync covers it
+			return nil // a symlink: its directory's fsync covers it
 		}
 		f, err := root.Open(name(n))
 		if err != nil {
@@ -69,6 +69,10 @@ func syncFS(root *os.Root, names func() []string) error {
 		if err != nil {
 			return &fs.PathError{Op: "fsync", Path: n, Err: err}
 		}
+		return nil
+	})
+	if err != nil {
+		return err
 	}
 	return syncDir(root, ".")
 }

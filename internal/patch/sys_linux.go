@@ -26,7 +26,7 @@ func lutimes(root *os.Root, name string, mtime int64) error {
 // durable before the journal says they may be renamed, where an fsync per
 // file would cost a disk round trip each. names, what other systems fsync
 // one by one, is not needed.
-func syncFS(root *os.Root, _ func() []string) error {
+func syncFS(root *os.Root, _ names) error {
 	if faults.noSync {
 		return nil
 	}

@@ -66,7 +66,7 @@ func flushStaged(f *os.File) error {
 
 // syncFS has nothing left to do: staged files were flushed by flushStaged,
 // and Windows cannot flush a directory (NTFS journals its metadata).
-func syncFS(*os.Root, func() []string) error { return nil }
+func syncFS(*os.Root, names) error { return nil }
 
 // syncDir is a no-op: see syncFS.
 func syncDir(*os.Root, string) error { return nil }

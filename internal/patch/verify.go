@@ -14,7 +14,8 @@ import (
 
 // verify walks the patched tree as ibt-sign does and compares its tree
 // hash with the one the archive records for the new tree. Files this run
-// wrote or found in their new version are not read again.
+// wrote or found in their new version are not read again: the walk is in
+// path order, as the step log is, so the two are read side by side.
 func (a *applier) verify(want []byte) error {
 	if len(want) == 0 {
 		return &Error{Class: ErrVerify, Detail: "the archive records no tree hash to verify the patched tree against"}
@@ -23,11 +24,15 @@ func (a *applier) verify(want []byte) error {
 		a.warn("the patched tree is not checked against the archive's tree hash: this system does not keep Unix modes, symlink mtimes and hard links as the hash records them; each new file's content was checked")
 		return nil
 	}
+	log, err := a.log.forward()
+	if err != nil {
+		return err
+	}
 	th := format.NewTreeHasher()
-	err := tree.Walk(a.dir, tree.Options{}, func(n *tree.Node) error {
+	err = tree.Walk(a.dir, tree.Options{}, func(n *tree.Node) error {
 		e := index.FromNode(n)
 		if e.Type == format.TypeFile {
-			h, err := a.hashOf(n)
+			h, err := a.hashOf(n, log.seek(n.Path))
 			if err != nil {
 				return err
 			}
@@ -36,6 +41,9 @@ func (a *applier) verify(want []byte) error {
 		th.Add(&e)
 		return nil
 	})
+	if err == nil && log.err != nil {
+		err = log.err
+	}
 	if err != nil {
 		var pe *Error
 		if errors.As(err, &pe) {
@@ -51,10 +59,12 @@ func (a *applier) verify(want []byte) error {
 	return nil
 }
 
-// hashOf returns the content hash of the file n.
-func (a *applier) hashOf(n *tree.Node) ([]byte, error) {
-	if w, ok := a.written[n.Path]; ok && w.size == n.Size && w.mtime == n.MTime {
-		return w.hash, nil
+// hashOf returns the content hash of the file n, taking it from s, the
+// step at its path if any, if that placed or found it (every new file of
+// the archive was checked against its hash) and it has not changed since.
+func (a *applier) hashOf(n *tree.Node, s *step) ([]byte, error) {
+	if s != nil && s.c.New != nil && s.c.New.Type == format.TypeFile && s.c.New.Size == n.Size && s.c.New.MTime == n.MTime {
+		return s.c.New.Hash, nil
 	}
 	f, fi, err := tree.OpenFile(a.root, n.Path)
 	if err != nil {

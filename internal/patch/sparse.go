@@ -1,0 +1,56 @@
+package patch
+
+import (
+	"bytes"
+	"os"
+)
+
+// A staged file keeps the holes of its new version: each aligned block of
+// zeros is skipped instead of written, and the file is extended to its
+// size at the end, so a filesystem with sparse files stores no zero
+// blocks (elsewhere the skipped blocks read as zeros all the same). The
+// content and its hash do not change; the zeros are hashed as they pass.
+const sparseBlock = 4096
+
+var zeroBlock [sparseBlock]byte
+
+// sparseWriter writes to f from offset 0, leaving holes for zero blocks.
+type sparseWriter struct {
+	f        *os.File
+	off, end int64 // bytes given, and the end of those written
+}
+
+func isZero(b []byte) bool { return bytes.Equal(b, zeroBlock[:len(b)]) }
+
+// Write writes p after what came before, one run of data blocks per call.
+func (w *sparseWriter) Write(p []byte) (int, error) {
+	n := len(p)
+	for len(p) > 0 {
+		k := min(len(p), sparseBlock-int(w.off%sparseBlock))
+		zero := isZero(p[:k])
+		for k < len(p) {
+			m := min(len(p)-k, sparseBlock)
+			if isZero(p[k:k+m]) != zero {
+				break
+			}
+			k += m
+		}
+		if !zero {
+			if _, err := w.f.WriteAt(p[:k], w.off); err != nil {
+				return n - len(p), err
+			}
+			w.end = w.off + int64(k)
+		}
+		w.off += int64(k)
+		p = p[k:]
+	}
+	return n, nil
+}
+
+// finish extends the file over a final hole.
+func (w *sparseWriter) finish() error {
+	if w.end < w.off {
+		return w.f.Truncate(w.off)
+	}
+	return nil
+}

@@ -1,0 +1,466 @@
+package patch
+
+import (
+	"bufio"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"sort"
+
+	"github.com/ibt-tools/ibt/format"
+)
+
+// The steps of a run are not held in memory: each is appended, once
+// checked and staged, to a log file in the staging directory, in the
+// archive's path order, and the commit passes and the verification read
+// them back, forwards or backwards. Memory then stays the same for ten
+// changes or ten million. A second file holds each record's offset, so a
+// hard link can look up the step of its first path by binary search.
+//
+// A record keeps what the passes need of a step: its change without
+// contents or signatures, its state and flags, and its change number,
+// which names its staged file. It is framed by its length on both sides,
+// so that it can be read in either direction.
+const (
+	logName    = stageDir + "/steps"
+	offsetName = stageDir + "/steps.off"
+	// logWindow is how much of the log a backward read fetches at once.
+	logWindow = 1 << 20
+	// maxRecord bounds one record, far above what an entry can hold
+	// (paths and xattrs are bounded by the archive reader).
+	maxRecord = 1 << 30
+)
+
+// stepLog is the log of a run's steps.
+type stepLog struct {
+	f, off *os.File
+	w, ow  *bufio.Writer
+	n      int64 // records
+	size   int64 // bytes of records
+	buf    []byte
+	drop   func() // removes the files of a dry run's log
+}
+
+// newStepLog creates the log in the staging directory, or for a dry run,
+// which must leave DIR untouched, in the system's temporary directory.
+func newStepLog(root *os.Root, dry bool) (*stepLog, error) {
+	l := &stepLog{}
+	open := func(name string) (*os.File, error) {
+		if dry {
+			f, err := os.CreateTemp("", "ibt-patch-steps-*")
+			if err != nil {
+				return nil, fmt.Errorf("create a temporary file: %w", err)
+			}
+			return f, nil
+		}
+		f, err := root.OpenFile(name, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o600)
+		if err != nil {
+			return nil, ioErr(name, "create the step log", err)
+		}
+		return f, nil
+	}
+	var err error
+	if l.f, err = open(logName); err != nil {
+		return nil, err
+	}
+	if l.off, err = open(offsetName); err != nil {
+		l.f.Close()
+		if dry {
+			os.Remove(l.f.Name())
+		}
+		return nil, err
+	}
+	if dry {
+		l.drop = func() { os.Remove(l.f.Name()); os.Remove(l.off.Name()) }
+	}
+	l.w, l.ow = bufio.NewWriterSize(l.f, 64<<10), bufio.NewWriterSize(l.off, 16<<10)
+	return l, nil
+}
+
+// close closes the log's files (and removes a dry run's).
+func (l *stepLog) close() {
+	if l == nil || l.f == nil {
+		return
+	}
+	l.f.Close()
+	l.off.Close()
+	if l.drop != nil {
+		l.drop()
+	}
+	l.f = nil
+}
+
+// add appends s.
+func (l *stepLog) add(s *step) error {
+	l.buf = appendStep(append(l.buf[:0], 0, 0, 0, 0), s)
+	n := len(l.buf) - 4
+	binary.LittleEndian.PutUint32(l.buf, uint32(n))
+	l.buf = binary.LittleEndian.AppendUint32(l.buf, uint32(n))
+	var o [8]byte
+	binary.LittleEndian.PutUint64(o[:], uint64(l.size))
+	if _, err := l.ow.Write(o[:]); err != nil {
+		return ioErr(offsetName, "write the step log", err)
+	}
+	if _, err := l.w.Write(l.buf); err != nil {
+		return ioErr(logName, "write the step log", err)
+	}
+	l.n++
+	l.size += int64(len(l.buf))
+	return nil
+}
+
+// flush makes every added record readable.
+func (l *stepLog) flush() error {
+	if err := l.w.Flush(); err != nil {
+		return ioErr(logName, "write the step log", err)
+	}
+	if err := l.ow.Flush(); err != nil {
+		return ioErr(offsetName, "write the step log", err)
+	}
+	return nil
+}
+
+// at reads the record at offset off.
+func (l *stepLog) at(off int64) (*step, error) {
+	var hdr [4]byte
+	if _, err := l.f.ReadAt(hdr[:], off); err != nil {
+		return nil, l.readErr(err)
+	}
+	n := int64(binary.LittleEndian.Uint32(hdr[:]))
+	if n > maxRecord || off+8+n > l.size {
+		return nil, l.readErr(errBadRecord)
+	}
+	b := make([]byte, n)
+	if _, err := l.f.ReadAt(b, off+4); err != nil {
+		return nil, l.readErr(err)
+	}
+	return l.decode(b)
+}
+
+// find returns the step at path p, or nil if the archive has none (so far).
+func (l *stepLog) find(p string) (*step, error) {
+	if err := l.flush(); err != nil {
+		return nil, err
+	}
+	var ferr error
+	var found *step
+	var o [8]byte
+	i := sort.Search(int(l.n), func(i int) bool {
+		if ferr != nil {
+			return true
+		}
+		if _, err := l.off.ReadAt(o[:], int64(i)*8); err != nil {
+			ferr = l.readErr(err)
+			return true
+		}
+		s, err := l.at(int64(binary.LittleEndian.Uint64(o[:])))
+		if err != nil {
+			ferr = err
+			return true
+		}
+		if s.c.Path() >= p {
+			if s.c.Path() == p {
+				found = s
+			}
+			return true
+		}
+		return false
+	})
+	if ferr != nil {
+		return nil, ferr
+	}
+	if i < int(l.n) && found != nil && found.c.Path() == p {
+		return found, nil
+	}
+	return nil, nil
+}
+
+// cursor reads the log forwards.
+type cursor struct {
+	l   *stepLog
+	r   *bufio.Reader
+	cur *step
+	err error
+}
+
+// forward returns a cursor at the first record.
+func (l *stepLog) forward() (*cursor, error) {
+	if err := l.flush(); err != nil {
+		return nil, err
+	}
+	return &cursor{l: l, r: bufio.NewReaderSize(io.NewSectionReader(l.f, 0, l.size), 64<<10)}, nil
+}
+
+// next returns the next step, or nil at the end or on an error (see err).
+func (c *cursor) next() *step {
+	if c.err != nil {
+		return nil
+	}
+	var hdr [4]byte
+	if _, err := io.ReadFull(c.r, hdr[:]); err != nil {
+		if err != io.EOF {
+			c.err = c.l.readErr(err)
+		}
+		c.cur = nil
+		return nil
+	}
+	n := binary.LittleEndian.Uint32(hdr[:])
+	if n > maxRecord {
+		c.err = c.l.readErr(errBadRecord)
+		return nil
+	}
+	b := make([]byte, n+4)
+	if _, err := io.ReadFull(c.r, b); err != nil {
+		c.err = c.l.readErr(err)
+		return nil
+	}
+	c.cur, c.err = c.l.decode(b[:n])
+	return c.cur
+}
+
+// seek returns the step at path p, reading on from the current record;
+// the paths asked for must come in increasing order.
+func (c *cursor) seek(p string) *step {
+	for c.cur == nil || c.cur.c.Path() < p {
+		if c.next() == nil {
+			return nil
+		}
+	}
+	if c.cur.c.Path() == p {
+		return c.cur
+	}
+	return nil
+}
+
+// each calls fn for every step, in path order.
+func (l *stepLog) each(fn func(s *step) error) error {
+	c, err := l.forward()
+	if err != nil {
+		return err
+	}
+	for s := c.next(); s != nil; s = c.next() {
+		if err := fn(s); err != nil {
+			return err
+		}
+	}
+	return c.err
+}
+
+// backward calls fn for every step, in reverse path order, reading the
+// log a window at a time from its end.
+func (l *stepLog) backward(fn func(s *step) error) error {
+	if err := l.flush(); err != nil {
+		return err
+	}
+	var win []byte
+	winStart := l.size // win holds the log's bytes [winStart, winStart+len(win))
+	end := l.size
+	// get returns the log's bytes [off, off+n), from the window if there.
+	get := func(off, n int64) ([]byte, error) {
+		if off >= winStart && off+n <= winStart+int64(len(win)) {
+			return win[off-winStart : off-winStart+n], nil
+		}
+		start := max(0, off+n-max(logWindow, n))
+		b := make([]byte, off+n-start)
+		if _, err := l.f.ReadAt(b, start); err != nil {
+			return nil, l.readErr(err)
+		}
+		win, winStart = b, start
+		return win[off-start : off-start+n], nil
+	}
+	for end > 0 {
+		if end < 8 {
+			return l.readErr(errBadRecord)
+		}
+		t, err := get(end-4, 4)
+		if err != nil {
+			return err
+		}
+		n := int64(binary.LittleEndian.Uint32(t))
+		if n > maxRecord || end-8-n < 0 {
+			return l.readErr(errBadRecord)
+		}
+		b, err := get(end-4-n, n)
+		if err != nil {
+			return err
+		}
+		s, err := l.decode(b)
+		if err != nil {
+			return err
+		}
+		if err := fn(s); err != nil {
+			return err
+		}
+		end -= 8 + n
+	}
+	return nil
+}
+
+var errBadRecord = errors.New("malformed record")
+
+func (l *stepLog) readErr(err error) error {
+	return ioErr(logName, "read the step log", err)
+}
+
+func (l *stepLog) decode(b []byte) (*step, error) {
+	s, err := decodeStep(b)
+	if err != nil {
+		return nil, l.readErr(err)
+	}
+	return s, nil
+}
+
+// Flags of a record.
+const (
+	recOld = 1 << iota
+	recNew
+	recLate
+	recDone
+	recLink
+	recStaged
+	recOldXattrs
+)
+
+// appendStep encodes what the commit and the verification need of s.
+func appendStep(b []byte, s *step) []byte {
+	c := s.c
+	var flags byte
+	set := func(bit byte, on bool) {
+		if on {
+			flags |= bit
+		}
+	}
+	set(recOld, c.Old != nil)
+	set(recNew, c.New != nil)
+	set(recLate, s.late)
+	set(recDone, s.done)
+	set(recLink, s.link)
+	set(recStaged, s.staged != "")
+	set(recOldXattrs, c.Old != nil && len(c.Old.Xattrs) > 0)
+	var oldType format.Type
+	if c.Old != nil {
+		oldType = c.Old.Type
+	}
+	b = append(b, flags, byte(c.Op), byte(s.state), byte(oldType))
+	b = binary.AppendUvarint(b, uint64(s.i))
+	b = appendBytes(b, []byte(c.Path()))
+	if e := c.New; e != nil {
+		b = append(b, byte(e.Type))
+		b = binary.AppendUvarint(b, uint64(e.Mode))
+		b = binary.AppendVarint(b, e.MTime)
+		b = binary.AppendVarint(b, e.Size)
+		b = binary.AppendUvarint(b, uint64(e.UID))
+		b = binary.AppendUvarint(b, uint64(e.GID))
+		b = appendBytes(b, []byte(e.LinkTo))
+		b = appendBytes(b, e.Hash)
+		b = binary.AppendUvarint(b, uint64(len(e.Xattrs)))
+		for _, x := range e.Xattrs {
+			b = appendBytes(b, []byte(x.Name))
+			b = appendBytes(b, x.Value)
+		}
+	}
+	return b
+}
+
+func appendBytes(b, v []byte) []byte {
+	return append(binary.AppendUvarint(b, uint64(len(v))), v...)
+}
+
+// recDecoder reads a record, failing on anything short or too long.
+type recDecoder struct {
+	b   []byte
+	err error
+}
+
+func (d *recDecoder) byte() byte {
+	if d.err != nil || len(d.b) == 0 {
+		d.err = errBadRecord
+		return 0
+	}
+	v := d.b[0]
+	d.b = d.b[1:]
+	return v
+}
+
+func (d *recDecoder) uvarint() uint64 {
+	v, n := binary.Uvarint(d.b)
+	if d.err != nil || n <= 0 {
+		d.err = errBadRecord
+		return 0
+	}
+	d.b = d.b[n:]
+	return v
+}
+
+func (d *recDecoder) varint() int64 {
+	v, n := binary.Varint(d.b)
+	if d.err != nil || n <= 0 {
+		d.err = errBadRecord
+		return 0
+	}
+	d.b = d.b[n:]
+	return v
+}
+
+func (d *recDecoder) bytes() []byte {
+	n := d.uvarint()
+	if d.err != nil || n > uint64(len(d.b)) {
+		d.err = errBadRecord
+		return nil
+	}
+	v := d.b[:n:n]
+	d.b = d.b[n:]
+	return v
+}
+
+// decodeStep decodes a record made by appendStep.
+func decodeStep(b []byte) (*step, error) {
+	d := &recDecoder{b: b}
+	flags := d.byte()
+	op := format.Op(d.byte())
+	st := state(d.byte())
+	oldType := format.Type(d.byte())
+	i := d.uvarint()
+	p := string(d.bytes())
+	s := &step{c: &format.Change{Op: op}, state: st, i: int(i),
+		late: flags&recLate != 0, done: flags&recDone != 0, link: flags&recLink != 0,
+		oldXattrs: flags&recOldXattrs != 0}
+	if flags&recOld != 0 {
+		s.c.Old = &format.Entry{Path: p, Type: oldType}
+	}
+	if flags&recNew != 0 {
+		e := &format.Entry{Path: p, Type: format.Type(d.byte())}
+		e.Mode = uint32(d.uvarint())
+		e.MTime = d.varint()
+		e.Size = d.varint()
+		e.UID = uint32(d.uvarint())
+		e.GID = uint32(d.uvarint())
+		e.LinkTo = string(d.bytes())
+		if h := d.bytes(); len(h) > 0 {
+			e.Hash = h
+		}
+		nx := d.uvarint()
+		if nx > uint64(len(d.b)) {
+			d.err = errBadRecord
+		}
+		for range nx {
+			if d.err != nil {
+				break
+			}
+			e.Xattrs = append(e.Xattrs, format.Xattr{Name: string(d.bytes()), Value: d.bytes()})
+		}
+		s.c.New = e
+	}
+	if d.err == nil && len(d.b) != 0 {
+		d.err = errBadRecord
+	}
+	if d.err != nil {
+		return nil, d.err
+	}
+	if flags&recStaged != 0 {
+		s.staged = stageName(s.i)
+	}
+	return s, nil
+}
