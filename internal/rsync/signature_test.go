@@ -83,3 +83,22 @@ func TestSignatureFind(t *testing.T) {
 		t.Errorf("find(unknown weak sum) = %d, want -1", got)
 	}
 }
+
+func TestFilterHasEveryBlock(t *testing.T) {
+	for _, size := range []int64{3 * 2048, 1 << 20, 5<<20 + 7} {
+		old := randBytes(7, int(size))
+		_, sig, err := Sign(bytes.NewReader(old), size)
+		if err != nil {
+			t.Fatal(err)
+		}
+		s, err := ParseSignature(sig, BlockSize(size), size)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i, w := range s.weak[:s.full] {
+			if !s.maybe(w) {
+				t.Fatalf("size %d: block %d with weak sum %#x not in the filter", size, i, w)
+			}
+		}
+	}
+}
