@@ -58,12 +58,5 @@ func (d dirHandle) list(l *listing, _ *[]byte) error {
 		return err
 	}
 	defer f.Close()
-	ents, err := f.ReadDir(-1)
-	if err != nil {
-		return err
-	}
-	for _, e := range ents {
-		add(l, e.Name(), kindOfMode(e.Type()))
-	}
-	return nil
+	return addAll(l, f)
 }

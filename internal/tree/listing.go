@@ -2,6 +2,7 @@ package tree
 
 import (
 	"bytes"
+	"os"
 	"slices"
 )
 
@@ -68,4 +69,17 @@ func (l *listing) name(it item) []byte {
 		end--
 	}
 	return l.arena[it.off:end]
+}
+
+// addAll adds every entry of the open directory f, for the systems whose
+// listings go through os.File.ReadDir.
+func addAll(l *listing, f *os.File) error {
+	ents, err := f.ReadDir(-1)
+	if err != nil {
+		return err
+	}
+	for _, e := range ents {
+		add(l, e.Name(), kindOfMode(e.Type()))
+	}
+	return nil
 }
