@@ -115,6 +115,9 @@ func checkChange(c *Change) error {
 			return fmt.Errorf("%s change: %w", c.Op, err)
 		}
 	}
+	if err := CheckFrom(c); err != nil {
+		return err
+	}
 	if c.Old == nil || c.New == nil {
 		return nil
 	}
@@ -125,6 +128,27 @@ func checkChange(c *Change) error {
 		return fmt.Errorf("change %q: update of a %s into a %s: only a file's content is updated", c.New.Path, c.Old.Type, c.New.Type)
 	case c.Op == OpMeta && c.Old.Type != c.New.Type:
 		return fmt.Errorf("change %q: metadata change of a %s into a %s", c.New.Path, c.Old.Type, c.New.Type)
+	}
+	return nil
+}
+
+// CheckFrom checks the source of a change's content (Change.From): only a
+// created regular file may have one, it must be a valid path, and one
+// created in the same stream must come before the change.
+func CheckFrom(c *Change) error {
+	if c.From == "" {
+		if c.FromNew {
+			return fmt.Errorf("change %q: a source in the new tree but no source path", c.Path())
+		}
+		return nil
+	}
+	switch {
+	case c.Op != OpCreate && c.Op != OpReplace, c.New == nil, c.New.Type != TypeFile, c.New.LinkTo != "":
+		return fmt.Errorf("change %q: a source path %q on a change other than a created regular file", c.Path(), c.From)
+	case ValidPath(c.From) != nil:
+		return fmt.Errorf("change %q: source path %q: %w", c.Path(), c.From, ValidPath(c.From))
+	case c.FromNew && c.From >= c.New.Path:
+		return fmt.Errorf("change %q: content from %q, which is not created before it", c.Path(), c.From)
 	}
 	return nil
 }

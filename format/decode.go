@@ -164,6 +164,15 @@ func (d *decoder) str() (string, error) {
 	return string(p), err
 }
 
+// boolTrue reads a msgpack true: a false field is written by omitting it.
+func (d *decoder) boolTrue(kpos int) (bool, error) {
+	if d.pos < len(d.b) && d.b[d.pos] == 0xc3 {
+		d.pos++
+		return true, nil
+	}
+	return false, d.fail(kpos, "a flag that is not true: a false flag is written by omitting it")
+}
+
 // bin reads a msgpack bin into a new slice; nilOK accepts a msgpack nil
 // instead, read as a nil slice.
 func (d *decoder) bin(nilOK bool) ([]byte, error) {
@@ -534,15 +543,15 @@ func (d *decoder) wantKey(want string) error {
 	return nil
 }
 
-// change reads a Change map: o, then old and new when present.
+// change reads a Change map: o, then old, new, f and fn when present.
 func (d *decoder) change() (*Change, error) {
 	start := d.pos
 	n, err := d.mapLen()
 	if err != nil {
 		return nil, err
 	}
-	if n < 1 || n > 3 {
-		return nil, d.fail(start, fmt.Sprintf("change map of %d keys, want 1 to 3", n))
+	if n < 1 || n > 5 {
+		return nil, d.fail(start, fmt.Sprintf("change map of %d keys, want 1 to 5", n))
 	}
 	if err := d.spend(2 * n); err != nil {
 		return nil, err
@@ -561,10 +570,16 @@ func (d *decoder) change() (*Change, error) {
 			return nil, err
 		}
 		switch {
-		case string(k) == "old" && c.Old == nil && c.New == nil:
+		case string(k) == "old" && c.Old == nil && c.New == nil && c.From == "" && !c.FromNew:
 			c.Old, err = d.entry()
-		case string(k) == "new" && c.New == nil:
+		case string(k) == "new" && c.New == nil && c.From == "" && !c.FromNew:
 			c.New, err = d.entry()
+		case string(k) == "f" && c.From == "" && !c.FromNew:
+			if c.From, err = d.str(); err == nil && c.From == "" {
+				err = d.fail(kpos, "empty source path in a change: an absent f is written by omitting it")
+			}
+		case string(k) == "fn" && !c.FromNew:
+			c.FromNew, err = d.boolTrue(kpos)
 		default:
 			return nil, d.fail(kpos, fmt.Sprintf("key %q unknown, repeated or out of order in a change", k))
 		}

@@ -91,6 +91,8 @@ func FuzzDecodeDifferential(f *testing.F) {
 	f.Add(tagEntry, appendEntry(nil, big)) // 16 keys: a map16
 	f.Add(tagChange, appendChange(nil, &Change{Op: 200, Old: big, New: big}))
 	f.Add(tagChange, []byte{0x83, 0xa1, 'o', 0x02, 0xa3, 'n', 'e', 'w', 0x84, 0xa1, 'p', 0xa1, 'a', 0xa1, 't', 0x00, 0xa1, 'm', 0x00, 0xa2, 'm', 't', 0x00, 0xa3, 'o', 'l', 'd', 0xc0})
+	f.Add(tagChange, appendChange(nil, &Change{Op: OpCreate, New: big, From: "a/b", FromNew: true}))
+	f.Add(tagChange, appendChange(nil, &Change{Op: OpReplace, Old: big, New: big, From: "z"}))
 	f.Add(tagCopy, appendCopy(nil, &Copy{Offset: -33, Length: 1 << 33}))
 	f.Add(tagCopy, []byte{0x82, 0xa3, 'o', 'f', 'f', 0xd0, 0xe0, 0xa3, 'l', 'e', 'n', 0x00})
 	f.Add(tagEntry, []byte{0x84, 0xa1, 'p', 0xa1, 'a', 0xa1, 't', 0xcc, 0x00, 0xa1, 'm', 0x00, 0xa2, 'm', 't', 0x00})
@@ -127,6 +129,7 @@ func FuzzEncodeDifferential(f *testing.F) {
 			e.Xattrs = []Xattr{{Name: xname, Value: xvalue}, {Name: target}}
 		}
 		recs := []Record{e, &Change{Op: Op(op), New: e}, &Change{Op: Op(op), Old: e, New: e}, &Change{Op: Op(op), Old: e},
+			&Change{Op: Op(op), New: e, From: linkTo, FromNew: op&1 == 1},
 			&Copy{Offset: mtime, Length: size}}
 		for _, rec := range recs {
 			want, err := newCodec().encode(rec)
@@ -161,6 +164,10 @@ func TestDecodeRefuses(t *testing.T) {
 		{"nil old entry", tagChange, []byte{0x82, 0xa1, 'o', 0x03, 0xa3, 'o', 'l', 'd', 0xc0}, "at byte 8 of the body: map expected, found msgpack code 0xc0"},
 		{"new before old", tagChange, []byte{0x83, 0xa1, 'o', 0x02, 0xa3, 'n', 'e', 'w', 0x84, 0xa1, 'p', 0xa1, 'a', 0xa1, 't', 0x00, 0xa1, 'm', 0x00, 0xa2, 'm', 't', 0x00, 0xa3, 'o', 'l', 'd', 0x80},
 			`key "old" unknown, repeated or out of order`},
+		{"false flag written", tagChange, append(append([]byte{0x84, 0xa1, 'o', 0x01}, []byte{0xa3, 'n', 'e', 'w', 0x84, 0xa1, 'p', 0xa1, 'b', 0xa1, 't', 0x00, 0xa1, 'm', 0x00, 0xa2, 'm', 't', 0x00}...), 0xa1, 'f', 0xa1, 'a', 0xa2, 'f', 'n', 0xc2),
+			"a false flag is written by omitting it"},
+		{"empty source", tagChange, append(append([]byte{0x83, 0xa1, 'o', 0x01}, []byte{0xa3, 'n', 'e', 'w', 0x84, 0xa1, 'p', 0xa1, 'b', 0xa1, 't', 0x00, 0xa1, 'm', 0x00, 0xa2, 'm', 't', 0x00}...), 0xa1, 'f', 0xa0), "empty source path"},
+		{"source before new", tagChange, append([]byte{0x83, 0xa1, 'o', 0x01, 0xa1, 'f', 0xa1, 'a'}, []byte{0xa3, 'n', 'e', 'w', 0x84, 0xa1, 'p', 0xa1, 'b', 0xa1, 't', 0x00, 0xa1, 'm', 0x00, 0xa2, 'm', 't', 0x00}...), `key "new" unknown, repeated or out of order`},
 		{"copy without len", tagCopy, []byte{0x81, 0xa3, 'o', 'f', 'f', 0x00}, `copy is not a map of the keys "off" and "len"`},
 		{"bin past the end", tagEntry, []byte{0x81, 0xa1, 'H', 0xc6, 0xff, 0xff, 0xff, 0xff, 1, 2}, "runs past the end of its record"},
 		{"float", tagEntry, []byte{0xca, 0, 0, 0, 0}, "unexpected msgpack type 0xca"},

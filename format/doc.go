@@ -49,7 +49,8 @@
 //	                       [time] (ns: when ibt-sign began its walk; index only)
 //	entry    (E)  Entry:   p, t, m, mt, [s], [l], [u], [g], [dv], [in], [ct],
 //	                       [h], [x], [H], [b], [S]; x is an array of maps {n, v}
-//	change   (C)  Change:  o, [old], [new]; old and new are entry maps
+//	change   (C)  Change:  o, [old], [new], [f], [fn]; old and new are entry
+//	                       maps, f a path, fn true when present
 //	copy     (R)  Copy:    off, len
 //	literal  (L)  Literal: d (bin of 1 to MaxChunk bytes)
 //	trailer  (T)  Trailer: count, [tree_hash], checksum
@@ -82,8 +83,17 @@
 // 3 (delete: old only), 4 (meta: old and new of the same type) or 5 (replace:
 // old and new); old and new have the same path.
 //
+// f (Change.From), only on a create or replace of a regular file that is not
+// a hard link, names a file that already holds the new content, so the
+// change has no data: a rename or a copy. Without fn it is a path of the old
+// tree that the same stream deletes, changes only in metadata or leaves
+// alone (never updates or replaces), so its content stays in place until
+// the new file is; with fn it is a file created earlier in the stream (its
+// path comes before the change's). Either way the content is New.Hash,
+// which an applier checks.
+//
 // In a delta stream a change that has data (Change.HasData: a created or
-// replacing file that is not a hard link, or an update) is followed by data
+// replacing file that is not a hard link and has no f, or an update) is followed by data
 // records producing exactly New.Size bytes: literals of 1 to MaxChunk bytes,
 // and for an update copies of 1 or more bytes from within the old file
 // (off >= 0, off+len <= Old.Size). The data ends when New.Size bytes are

@@ -82,12 +82,24 @@ func appendChange(b []byte, c *Change) []byte {
 	if c.New != nil {
 		n++
 	}
+	if c.From != "" {
+		n++
+	}
+	if c.FromNew {
+		n++
+	}
 	b = appendUint(append(b, 0x80|byte(n), 0xa1, 'o'), uint64(c.Op))
 	if c.Old != nil {
 		b = appendEntry(append(b, 0xa3, 'o', 'l', 'd'), c.Old)
 	}
 	if c.New != nil {
 		b = appendEntry(append(b, 0xa3, 'n', 'e', 'w'), c.New)
+	}
+	if c.From != "" {
+		b = appendStr(append(b, 0xa1, 'f'), c.From)
+	}
+	if c.FromNew {
+		b = append(b, 0xa2, 'f', 'n', 0xc3)
 	}
 	return b
 }

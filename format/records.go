@@ -134,6 +134,15 @@ type Change struct {
 	Op  Op     `msgpack:"o"`
 	Old *Entry `msgpack:"old,omitempty"`
 	New *Entry `msgpack:"new,omitempty"`
+	// From, on a created file (OpCreate or OpReplace), names a file that
+	// already holds its content, which the stream then does not carry: a
+	// rename or a copy. Without FromNew it is a file of the old tree that
+	// the same changes leave in place or delete, never update or replace,
+	// so that its content is there until the new file is; with FromNew it
+	// is a file created earlier in the stream. The content's hash is
+	// New.Hash either way, and ibt-patch checks it.
+	From    string `msgpack:"f,omitempty"`
+	FromNew bool   `msgpack:"fn,omitempty"`
 }
 
 // Path is the path the change is about.
@@ -153,7 +162,7 @@ func (c *Change) Path() string {
 func (c *Change) HasData() bool {
 	switch c.Op {
 	case OpCreate, OpReplace:
-		return c.New != nil && c.New.Type == TypeFile && c.New.LinkTo == ""
+		return c.New != nil && c.New.Type == TypeFile && c.New.LinkTo == "" && c.From == ""
 	case OpUpdate:
 		return true
 	}

@@ -51,6 +51,29 @@ func TestWriterRefuses(t *testing.T) {
 		{"update of dir", KindDiff, nil, func(w *Writer) error {
 			return w.WriteChange(&Change{Op: OpUpdate, Old: &Entry{Path: "a", Type: TypeDir}, New: file("a", 0)})
 		}, "update of a dir"},
+		{"source on an update", KindDiff, nil, func(w *Writer) error {
+			c := *upd
+			c.From = "v"
+			return w.WriteChange(&c)
+		}, `a source path "v" on a change other than a created regular file`},
+		{"source of a dir", KindDiff, nil, func(w *Writer) error {
+			return w.WriteChange(&Change{Op: OpCreate, New: &Entry{Path: "d", Type: TypeDir}, From: "a"})
+		}, "other than a created regular file"},
+		{"source path escapes", KindDiff, nil, func(w *Writer) error {
+			c := create("a", 3)
+			c.From = "../etc/passwd"
+			return w.WriteChange(c)
+		}, `source path "../etc/passwd"`},
+		{"new source after", KindDiff, nil, func(w *Writer) error {
+			c := create("a", 3)
+			c.From, c.FromNew = "b", true
+			return w.WriteChange(c)
+		}, `content from "b", which is not created before it`},
+		{"data after a sourced create", KindDelta, func(w *Writer) error {
+			c := create("a", 3)
+			c.From = "z"
+			return w.WriteChange(c)
+		}, func(w *Writer) error { return w.WriteLiteral([]byte("abc")) }, "after a change without data"},
 		{"literal without change", KindDelta, nil, func(w *Writer) error { return w.WriteLiteral([]byte("x")) }, "after a change without data"},
 		{"literal after delete", KindDelta, func(w *Writer) error { return w.WriteChange(&Change{Op: OpDelete, Old: file("a", 1)}) },
 			func(w *Writer) error { return w.WriteLiteral([]byte("x")) }, "after a change without data"},

@@ -41,6 +41,9 @@ func checkEntries(c *format.Change) error {
 	if c.Old != nil && c.New != nil && c.Old.Path != c.New.Path {
 		return fmt.Errorf("old entry is at %q", c.Old.Path)
 	}
+	if err := format.CheckFrom(c); err != nil {
+		return err
+	}
 	for _, e := range []*format.Entry{c.Old, c.New} {
 		if e == nil {
 			continue
