@@ -89,6 +89,9 @@ type applier struct {
 	sum     Summary
 	warned  map[string]bool
 	chown   bool
+	// laterSources counts old sources after the file copied from them,
+	// which checkLaterSources checks once the archive is read.
+	laterSources int
 }
 
 func (a *applier) run(in io.Reader) (err error) {

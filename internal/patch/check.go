@@ -54,7 +54,10 @@ func (a *applier) read(src *source) error {
 		}
 		a.pushFrame(stepFrame(s))
 	}
-	return a.advance("")
+	if err := a.advance(""); err != nil {
+		return err
+	}
+	return a.checkLaterSources()
 }
 
 // check checks one change against the archive so far and against DIR, and

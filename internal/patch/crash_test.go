@@ -125,6 +125,20 @@ func bigTrees() (tr, tr) {
 	for f := range 40 {
 		new[fmt.Sprintf("d%02d/new%02d.bin", f%9, f)] = file(blob(4 << 10))
 	}
+	// renames: d08 moves to a08, before it in path order, and d07/f00.bin
+	// (updated or kept) is copied; a created file is copied twice
+	for _, p := range new.paths() {
+		if rest, ok := strings.CutPrefix(p, "d08/"); ok {
+			new["a08/"+rest] = new[p]
+			delete(new, p)
+		}
+	}
+	delete(new, "d08")
+	new["a08"] = dir()
+	new["d07/copy.bin"] = old["d07/f00.bin"]
+	new["d06/dup1.bin"] = new["d00/new00.bin"]
+	new["e/dup2.bin"] = new["d00/new00.bin"]
+	new["e"] = dir()
 	for _, p := range old.paths() {
 		if strings.HasPrefix(p, "d09/") {
 			delete(new, p)

@@ -116,7 +116,44 @@ func changes(old, new tr) []*format.Change {
 			cs = append(cs, &format.Change{Op: format.OpMeta, Old: entry(p, o), New: entry(p, n)})
 		}
 	}
+	addSources(cs, old, new)
 	return cs
+}
+
+// addSources gives created files of 64 bytes or more a source as ibt-diff
+// does: an old file of the same content that the changes delete, change in
+// metadata or leave alone, else an earlier created file.
+func addSources(cs []*format.Change, old, new tr) {
+	kept := map[string]string{} // content -> old path
+	for _, p := range old.paths() {
+		if o := old[p]; o.typ == format.TypeFile {
+			if _, ok := kept[o.data]; !ok {
+				kept[o.data] = p
+			}
+		}
+	}
+	for _, c := range cs {
+		if (c.Op == format.OpUpdate || c.Op == format.OpReplace) && c.Old.Type == format.TypeFile {
+			d := old[c.Path()].data
+			if kept[d] == c.Path() {
+				delete(kept, d) // another old copy may remain; good enough for the tests
+			}
+		}
+	}
+	created := map[string]string{}
+	for _, c := range cs {
+		if (c.Op != format.OpCreate && c.Op != format.OpReplace) || c.New.Type != format.TypeFile || c.New.Size < 64 {
+			continue
+		}
+		d := new[c.Path()].data
+		if p, ok := kept[d]; ok {
+			c.From = p
+		} else if p, ok := created[d]; ok {
+			c.From, c.FromNew = p, true
+		} else {
+			created[d] = c.Path()
+		}
+	}
 }
 
 // makeArchive builds the archive that turns old into new, as ibt-diff,
@@ -128,13 +165,19 @@ func makeArchive(t testing.TB, old, new tr) []byte {
 
 func makeArchiveCodec(t testing.TB, old, new tr, codec archive.Codec) []byte {
 	t.Helper()
+	return writeArchive(t, changes(old, new), new, codec)
+}
+
+// writeArchive writes an archive of the changes cs, whose new tree is new.
+func writeArchive(t testing.TB, cs []*format.Change, new tr, codec archive.Codec) []byte {
+	t.Helper()
 	var buf bytes.Buffer
 	w, err := archive.NewWriter(&buf, format.Header{Kind: format.KindDelta, Version: format.Version, Hash: format.HashAlgorithm, Tool: "test"},
 		archive.WriterOptions{Codec: codec, Level: level(codec)})
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, c := range changes(old, new) {
+	for _, c := range cs {
 		if err := w.AddChange(c); err != nil {
 			t.Fatal(err)
 		}

@@ -37,6 +37,9 @@ func (a *applier) stage(src *source, s *step) error {
 		}
 		return nil
 	}
+	if c.From != "" {
+		return a.stageFrom(s, place)
+	}
 	switch {
 	case c.HasData() && c.Op == format.OpUpdate && s.state == stNew:
 		return drainOps(src)

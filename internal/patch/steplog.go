@@ -321,6 +321,7 @@ const (
 	recLink
 	recStaged
 	recOldXattrs
+	recOldSource
 )
 
 // appendStep encodes what the commit and the verification need of s.
@@ -339,6 +340,7 @@ func appendStep(b []byte, s *step) []byte {
 	set(recLink, s.link)
 	set(recStaged, s.staged != "")
 	set(recOldXattrs, c.Old != nil && len(c.Old.Xattrs) > 0)
+	set(recOldSource, c.From != "" && !c.FromNew)
 	var oldType format.Type
 	if c.Old != nil {
 		oldType = c.Old.Type
@@ -360,6 +362,9 @@ func appendStep(b []byte, s *step) []byte {
 			b = appendBytes(b, []byte(x.Name))
 			b = appendBytes(b, x.Value)
 		}
+	}
+	if c.From != "" && !c.FromNew {
+		b = appendBytes(b, []byte(c.From))
 	}
 	return b
 }
@@ -452,6 +457,9 @@ func decodeStep(b []byte) (*step, error) {
 			e.Xattrs = append(e.Xattrs, format.Xattr{Name: string(d.bytes()), Value: d.bytes()})
 		}
 		s.c.New = e
+	}
+	if flags&recOldSource != 0 {
+		s.c.From = string(d.bytes())
 	}
 	if d.err == nil && len(d.b) != 0 {
 		d.err = errBadRecord

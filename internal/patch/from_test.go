@@ -1,0 +1,147 @@
+package patch
+
+import (
+	"bytes"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/ibt-tools/ibt/format"
+	"github.com/ibt-tools/ibt/format/archive"
+)
+
+// renameTrees returns a tree and its next version, in which dir/ moved to
+// a/ (before it in path order), z.bin moved to zz/z.bin (after it), k.bin
+// was copied and a new file was created twice.
+func renameTrees() (tr, tr) {
+	blob := func(c byte) string { return strings.Repeat(string(c), 5000) }
+	old := tr{"dir": dir(), "dir/one": file(blob('1')), "dir/two": file(blob('2')), "k.bin": file(blob('k')),
+		"z.bin": file(blob('z')), "small": file("tiny")}
+	new := tr{"a": dir(), "a/one": file(blob('1')), "a/two": file(blob('2')), "k.bin": file(blob('k')),
+		"kcopy": file(blob('k')), "n1": file(blob('n')), "n2": file(blob('n')), "zz": dir(), "zz/z.bin": file(blob('z')),
+		"small2": file("tiny")}
+	return old, new
+}
+
+// TestRenamesApply checks that renamed and copied files come from DIR, not
+// from the archive, and that the archive is applied again as a no-op.
+func TestRenamesApply(t *testing.T) {
+	old, new := renameTrees()
+	cs := changes(old, new)
+	sources := map[string]string{}
+	for _, c := range cs {
+		if c.From != "" {
+			sources[c.Path()] = c.From
+		}
+	}
+	want := map[string]string{"a/one": "dir/one", "a/two": "dir/two", "kcopy": "k.bin", "n2": "n1", "zz/z.bin": "z.bin"}
+	if len(sources) != len(want) {
+		t.Fatalf("sources %v, want %v", sources, want)
+	}
+	a := writeArchive(t, cs, new, archive.Gzip)
+	d := restored(t, old)
+	sum := mustApply(t, d, a)
+	if got, w := withoutRoot(listing(t, d)), treeListing(t, new); got != w {
+		t.Fatalf("tree:\n%s\nwant:\n%s", got, w)
+	}
+	if sum.BytesWritten != 6*5000+4 {
+		t.Errorf("staged %d bytes, want %d", sum.BytesWritten, 6*5000+4)
+	}
+	again := mustApply(t, d, a)
+	if again.AlreadyApplied != len(cs) {
+		t.Errorf("second run: %+v, want all %d changes already applied", again, len(cs))
+	}
+}
+
+// TestRenameRefused checks that a source DIR does not hold, or one an
+// archive does not keep, is refused with DIR untouched.
+func TestRenameRefused(t *testing.T) {
+	old, new := renameTrees()
+	withChange := func(edit func(cs []*format.Change) []*format.Change) []byte {
+		return writeArchive(t, edit(changes(old, new)), new, archive.Gzip)
+	}
+	at := func(cs []*format.Change, p string) *format.Change {
+		for _, c := range cs {
+			if c.Path() == p {
+				return c
+			}
+		}
+		t.Fatalf("no change at %q", p)
+		return nil
+	}
+	t.Run("source changed in DIR", func(t *testing.T) {
+		d := restored(t, old)
+		if err := os.WriteFile(filepath.Join(d, "dir/one"), []byte(strings.Repeat("!", 5000)), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		refused(t, d, makeArchive(t, old, new), ErrWrongBase, "a/one")
+	})
+	t.Run("source missing from DIR", func(t *testing.T) {
+		d := restored(t, old)
+		if err := os.Remove(filepath.Join(d, "z.bin")); err != nil {
+			t.Fatal(err)
+		}
+		err := refused(t, d, makeArchive(t, old, new), ErrWrongBase, "zz/z.bin")
+		if !strings.Contains(err.Error(), `"z.bin", which is not a file in DIR`) {
+			t.Errorf("error %q does not say what is wrong", err)
+		}
+	})
+	t.Run("source updated by the archive", func(t *testing.T) {
+		new := new.clone()
+		new["k.bin"] = file(strings.Repeat("K", 5000))
+		cs := changes(old, new)
+		at(cs, "kcopy").From = "k.bin"
+		refused(t, restored(t, old), writeArchive(t, cs, new, archive.Gzip), ErrCorrupt, "kcopy")
+	})
+	t.Run("later source replaced by the archive", func(t *testing.T) {
+		new := new.clone()
+		new["zz"] = file("not a directory")
+		delete(new, "zz/z.bin")
+		new["z.bin"] = dir()
+		new["a/z"] = old["z.bin"]
+		cs := changes(old, new)
+		if c := at(cs, "a/z"); c.From != "" {
+			t.Fatalf("a replaced file is a source: %+v", c)
+		}
+		at(cs, "a/z").From = "z.bin"
+		refused(t, restored(t, old), writeArchive(t, cs, new, archive.Gzip), ErrCorrupt, "a/z")
+	})
+	t.Run("source of other content", func(t *testing.T) {
+		a := withChange(func(cs []*format.Change) []*format.Change {
+			at(cs, "n2").From, at(cs, "n2").FromNew = "k.bin", false
+			return cs
+		})
+		refused(t, restored(t, old), a, ErrWrongBase, "n2")
+		a = withChange(func(cs []*format.Change) []*format.Change {
+			at(cs, "n2").From = "kcopy"
+			at(cs, "n2").FromNew = true
+			return cs
+		})
+		refused(t, restored(t, old), a, ErrCorrupt, "n2")
+	})
+	t.Run("source in the staging directory", func(t *testing.T) {
+		a := withChange(func(cs []*format.Change) []*format.Change {
+			at(cs, "n1").From = stagingName + "/x"
+			return cs
+		})
+		refused(t, restored(t, old), a, ErrUnsafe, "n1")
+	})
+}
+
+// TestRenameDryRun checks that a dry run reads the sources.
+func TestRenameDryRun(t *testing.T) {
+	old, new := renameTrees()
+	a := makeArchive(t, old, new)
+	d := restored(t, old)
+	if _, err := Apply(d, bytes.NewReader(a), Options{DryRun: true}); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(d, "k.bin"), []byte(strings.Repeat("?", 5000)), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	_, err := Apply(d, bytes.NewReader(a), Options{DryRun: true})
+	if err == nil || !strings.Contains(err.Error(), `"k.bin", which does not hold it`) {
+		t.Fatalf("dry run with a changed source: %v", err)
+	}
+}
