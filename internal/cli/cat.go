@@ -175,6 +175,10 @@ func (j *jsonPrinter) record(r format.Record, content int64, _ []byte) {
 		if r.New != nil {
 			m["new"] = entryJSON(r.New)
 		}
+		if r.From != "" {
+			addString(m, "from", r.From)
+			m["from_new"] = r.FromNew
+		}
 	case *format.Copy:
 		m = map[string]any{"record": "copy", "offset": r.Offset, "length": r.Length}
 	case *format.Literal:
@@ -239,6 +243,7 @@ type summaryPrinter struct {
 	kind                    string
 	entries                 int64
 	ops                     map[format.Op]int64
+	renamed, renamedBytes   int64
 	copied, literal, sizeNw int64
 }
 
@@ -254,6 +259,10 @@ func (s *summaryPrinter) record(r format.Record, content int64, _ []byte) {
 		s.ops[r.Op]++
 		if r.New != nil {
 			s.sizeNw += r.New.Size
+		}
+		if r.From != "" {
+			s.renamed++
+			s.renamedBytes += r.New.Size
 		}
 	case *format.Copy:
 		s.copied += r.Length
@@ -275,9 +284,10 @@ func (s *summaryPrinter) done() {
 		{"metadata", format.OpMeta}, {"replaced", format.OpReplace}} {
 		fmt.Fprintf(s.w, "%-10s %d\n", row.label, s.ops[row.op])
 	}
+	fmt.Fprintf(s.w, "%-10s %d (created files taken from files the tree has: %d bytes)\n", "renamed", s.renamed, s.renamedBytes)
 	if s.kind != string(format.KindDiff) {
-		fmt.Fprintf(s.w, "%-10s %d bytes\n%-10s %d bytes\n", "literal", s.literal, "copied", s.copied)
-		if t := s.literal + s.copied; t > 0 {
+		fmt.Fprintf(s.w, "%-10s %d bytes\n%-10s %d bytes\n", "literal", s.literal, "copied", s.copied+s.renamedBytes)
+		if t := s.literal + s.copied + s.renamedBytes; t > 0 {
 			fmt.Fprintf(s.w, "%-10s %.1f%% of the changed files' bytes travel\n", "ratio", 100*float64(s.literal)/float64(t))
 		}
 	}

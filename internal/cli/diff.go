@@ -12,6 +12,10 @@ const diffHelp = `Compare two indexes and write the changes from OLD to NEW: cre
 updated, deleted and type-changed entries, metadata changes. It is a merge
 join of two sorted streams: memory stays constant on any tree.
 
+A created file whose content an old file (or an earlier created one) has
+is a rename or a copy: it names that file as its source and the archive
+carries no content for it (see --no-renames).
+
 Example:
   ibt-diff v1.idx v2.idx > v2.diff
   ibt-sign ~/data | ibt-diff v1.idx - > v2.diff
@@ -22,6 +26,9 @@ type diffCmd struct {
 	Old  string `arg:"" placeholder:"OLD" help:"The old index ('-' for standard input); with --full, the new one."`
 	New  string `arg:"" optional:"" placeholder:"NEW" help:"The new index ('-' for standard input)."`
 	Full bool   `help:"Write a full backup: every entry of the one index given is created."`
+	// NoRenames streams the changes straight out, for a consumer that
+	// wants them before the join ends.
+	NoRenames bool `name:"no-renames" help:"Do not look for renamed and copied files; their content goes into the archive. The changes then flow out as the join finds them instead of at its end."`
 	outputFlag
 	LZ4 bool `name:"lz4" help:"Frame the output in lz4."`
 }
@@ -66,13 +73,36 @@ func (d *diffCmd) run(c *runContext) error {
 	if err != nil {
 		return err
 	}
-	if err := diffIndexes(oldIdx, newR.Reader, w.WriteChange, oldName, newName); err != nil {
+	if d.NoRenames {
+		err = diffIndexes(oldIdx, newR.Reader, w.WriteChange, nil, oldName, newName)
+	} else {
+		err = d.withRenames(c, oldIdx, newR.Reader, w, h, oldName, newName)
+	}
+	if err != nil {
 		return err
 	}
 	if err := w.Close(format.Trailer{TreeHash: newR.Trailer().TreeHash}); err != nil {
 		return fmt.Errorf("failed to write diff: %w", err)
 	}
 	return out.commit()
+}
+
+// withRenames runs the join through a renamer, which writes the changes
+// to w with their sources once the join is done.
+func (d *diffCmd) withRenames(c *runContext, old, new *format.Reader, w *format.Writer, h format.Header, oldName, newName string) error {
+	r, err := newRenamer(format.Header{Kind: format.KindDiff, Tool: c.name + " " + Version, Root: h.Root})
+	if err != nil {
+		return err
+	}
+	defer r.close()
+	if err := diffIndexes(old, new, r.change, r.unchanged, oldName, newName); err != nil {
+		return err
+	}
+	if err := r.finish(w); err != nil {
+		return err
+	}
+	c.summary = fmt.Sprintf("%d created files are renames or copies (%s not stored)", r.matched, humanBytes(r.saved))
+	return nil
 }
 
 func isStdin(name string) bool { return name == "-" }
@@ -138,8 +168,9 @@ func (s *entryStream) next() error {
 }
 
 // diffIndexes merge-joins two sorted index streams, emitting each change in
-// path order. old may be nil: everything is then created.
-func diffIndexes(old, new *format.Reader, emit func(*format.Change) error, oldName, newName string) error {
+// path order, and passing each old entry that did not change at all to
+// keep, if set. old may be nil: everything is then created.
+func diffIndexes(old, new *format.Reader, emit func(*format.Change) error, keep func(*format.Entry) error, oldName, newName string) error {
 	o := &entryStream{r: old, name: oldName}
 	n := &entryStream{r: new, name: newName}
 	if err := o.next(); err != nil {
@@ -162,6 +193,10 @@ func diffIndexes(old, new *format.Reader, emit func(*format.Change) error, oldNa
 		if ch != nil {
 			if err := emit(ch); err != nil {
 				return fmt.Errorf("failed to write diff: %w", err)
+			}
+		} else if keep != nil {
+			if err := keep(o.cur); err != nil {
+				return err
 			}
 		}
 		if advOld {

@@ -61,7 +61,7 @@ func TestDiffMillionEntriesBoundedMemory(t *testing.T) {
 		}
 		updates++
 		return w.WriteChange(c)
-	}, "old", "new")
+	}, nil, "old", "new")
 	close(stop)
 	wg.Wait()
 	if err != nil {

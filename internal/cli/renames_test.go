@@ -1,0 +1,209 @@
+package cli
+
+import (
+	"bytes"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/ibt-tools/ibt/format"
+)
+
+// TestRenameSources checks which created files ibt-diff gives a source,
+// and which one, on synthetic indexes.
+func TestRenameSources(t *testing.T) {
+	h := func(s string) []byte { return bytes.Repeat([]byte(s), 32)[:32] }
+	f := func(p, content string, size int64) *format.Entry {
+		return &format.Entry{Path: p, Type: format.TypeFile, Mode: 0o644, Size: size, Hash: h(content)}
+	}
+	type want struct {
+		from    string
+		fromNew bool
+	}
+	tests := []struct {
+		name     string
+		old, new []*format.Entry
+		want     map[string]want // path of a created file -> its source
+	}{
+		{"rename to an earlier path", []*format.Entry{f("b", "x", 100)}, []*format.Entry{f("a", "x", 100)},
+			map[string]want{"a": {"b", false}}},
+		{"rename to a later path", []*format.Entry{f("a", "x", 100)}, []*format.Entry{f("b", "x", 100)},
+			map[string]want{"b": {"a", false}}},
+		{"copy of a kept file", []*format.Entry{f("a", "x", 100)}, []*format.Entry{f("a", "x", 100), f("b", "x", 100)},
+			map[string]want{"b": {"a", false}}},
+		{"copy of a file whose metadata changes", []*format.Entry{f("z", "x", 100)},
+			[]*format.Entry{f("a", "x", 100), {Path: "z", Type: format.TypeFile, Mode: 0o600, Size: 100, Hash: h("x")}},
+			map[string]want{"a": {"z", false}}},
+		{"an updated file is no source", []*format.Entry{f("z", "x", 100)}, []*format.Entry{f("a", "x", 100), f("z", "y", 100)},
+			map[string]want{"a": {}}},
+		{"a replaced file is no source", []*format.Entry{f("z", "x", 100)},
+			[]*format.Entry{f("a", "x", 100), {Path: "z", Type: format.TypeDir, Mode: 0o755}},
+			map[string]want{"a": {}}},
+		{"an earlier created file is", []*format.Entry{f("z", "x", 100)},
+			[]*format.Entry{f("a", "x", 100), f("b", "x", 100), f("z", "y", 100)},
+			map[string]want{"a": {}, "b": {"a", true}}},
+		{"an old source beats a created one", []*format.Entry{f("z", "x", 100)},
+			[]*format.Entry{f("a", "x", 100), f("b", "x", 100)},
+			map[string]want{"a": {"z", false}, "b": {"z", false}}},
+		{"too small to gain", []*format.Entry{f("b", "x", 63)}, []*format.Entry{f("a", "x", 63)},
+			map[string]want{"a": {}}},
+		{"same prefix, other content", []*format.Entry{f("b", "x", 100)},
+			[]*format.Entry{{Path: "a", Type: format.TypeFile, Mode: 0o644, Size: 100, Hash: append(h("x")[:31:31], 'y')}},
+			map[string]want{"a": {}}},
+		{"full backup of duplicates", nil, []*format.Entry{f("a", "x", 100), f("b", "x", 100), f("c", "x", 100)},
+			map[string]want{"a": {}, "b": {"a", true}, "c": {"a", true}}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var oldR *format.Reader
+			if tt.old != nil {
+				oldR = indexOf(t, tt.old)
+			}
+			got := map[string]want{}
+			r, err := newRenamer(format.Header{Kind: format.KindDiff, Tool: "test"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer r.close()
+			if err := diffIndexes(oldR, indexOf(t, tt.new), r.change, r.unchanged, "old", "new"); err != nil {
+				t.Fatal(err)
+			}
+			var out bytes.Buffer
+			w, err := format.NewWriter(&out, format.Header{Kind: format.KindDiff, Tool: "test"}, format.WriterOptions{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := r.finish(w); err != nil {
+				t.Fatal(err)
+			}
+			if err := w.Close(format.Trailer{}); err != nil {
+				t.Fatal(err)
+			}
+			dr, err := format.NewReader(&out)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for {
+				rec, err := dr.Next()
+				if err == io.EOF {
+					break
+				}
+				if err != nil {
+					t.Fatal(err)
+				}
+				if c := rec.(*format.Change); c.Op == format.OpCreate || c.Op == format.OpReplace {
+					got[c.Path()] = want{c.From, c.FromNew}
+				}
+			}
+			for p, w := range tt.want {
+				if got[p] != w {
+					t.Errorf("%q: source %+v, want %+v", p, got[p], w)
+				}
+			}
+		})
+	}
+}
+
+// indexOf returns a reader of an index stream of entries.
+func indexOf(t *testing.T, entries []*format.Entry) *format.Reader {
+	t.Helper()
+	var buf bytes.Buffer
+	w, err := format.NewWriter(&buf, format.Header{Kind: format.KindIndex, Tool: "test"}, format.WriterOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range entries {
+		if err := w.WriteEntry(e); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := w.Close(format.Trailer{}); err != nil {
+		t.Fatal(err)
+	}
+	r, err := format.NewReader(&buf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return r
+}
+
+// runTool runs one tool in process and returns its standard output.
+func runTool(t *testing.T, name string, stdin []byte, args ...string) []byte {
+	t.Helper()
+	var out, errb bytes.Buffer
+	env := Env{Stdin: bytes.NewReader(stdin), Stdout: &out, Stderr: &errb, IsTerminal: func(any) bool { return false }}
+	if code := Main(name, args, env); code != ExitOK {
+		t.Fatalf("%s %v: exit %d: %s", name, args, code, errb.String())
+	}
+	return out.Bytes()
+}
+
+// TestRenamedDirectoryCostsLittle renames a directory of 100 MiB (to a
+// name before it, and copies a file) and checks that the incremental
+// archive stays under 1% of it and restores the new tree.
+func TestRenamedDirectoryCostsLittle(t *testing.T) {
+	if testing.Short() {
+		t.Skip("writes 200 MiB")
+	}
+	const files, size = 100, 1 << 20
+	root := t.TempDir()
+	src := filepath.Join(root, "src")
+	rng := rand.New(rand.NewPCG(3, 4))
+	data := make([]byte, size)
+	for i := range files {
+		for j := range data {
+			data[j] = byte(rng.Uint32())
+		}
+		p := filepath.Join(src, "photos", fmt.Sprintf("%03d.raw", i))
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, data, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	v1 := runTool(t, "ibt-sign", nil, src)
+	restore := filepath.Join(root, "restore")
+	if err := os.CopyFS(restore, os.DirFS(src)); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Rename(filepath.Join(src, "photos"), filepath.Join(src, "album")); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(src, "zcopy.raw"), data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	v2 := runTool(t, "ibt-sign", nil, src)
+	v1Name := filepath.Join(root, "v1.idx")
+	if err := os.WriteFile(v1Name, v1, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	diff := runTool(t, "ibt-diff", v2, v1Name, "-")
+	arch := runTool(t, "ibt-pack", runTool(t, "ibt-delta", diff))
+	if limit := files * size / 100; len(arch) >= limit {
+		t.Errorf("archive of %d bytes, want under 1%% of %d MiB (%d)", len(arch), files*size>>20, limit)
+	}
+	summary := string(runTool(t, "ibt-cat", arch, "--summary"))
+	if !strings.Contains(summary, fmt.Sprintf("renamed    %d ", files+1)) {
+		t.Errorf("summary does not count %d renamed files:\n%s", files+1, summary)
+	}
+	runTool(t, "ibt-patch", arch, restore)
+	for _, p := range []string{"album/042.raw", "zcopy.raw"} {
+		want, err := os.ReadFile(filepath.Join(src, p))
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := os.ReadFile(filepath.Join(restore, p))
+		if err != nil || !bytes.Equal(got, want) {
+			t.Errorf("%s: restored content differs (%v)", p, err)
+		}
+	}
+	if _, err := os.Stat(filepath.Join(restore, "photos")); !os.IsNotExist(err) {
+		t.Errorf("the old directory is still there: %v", err)
+	}
+	t.Logf("archive %d bytes for a %d MiB rename:\n%s", len(arch), files*size>>20, summary)
+}
