@@ -10,6 +10,9 @@ import (
 // returns: a Writer refuses what a Reader would refuse, so no tool can write a
 // stream that others cannot read.
 
+// maxExclude bounds Header.Exclude.
+const maxExclude = 1 << 16
+
 // sigEntryLen is the length of one block's entry in Entry.Sig.
 const sigEntryLen = 4 + StrongLen
 
@@ -31,6 +34,17 @@ func checkHeader(h *Header) error {
 	}
 	if h.StrongLen != StrongLen {
 		return fmt.Errorf("strong checksums of %d bytes, but this program uses %d", h.StrongLen, StrongLen)
+	}
+	if len(h.Exclude) > maxExclude {
+		return fmt.Errorf("%d exclusion patterns, more than %d", len(h.Exclude), maxExclude)
+	}
+	for _, p := range h.Exclude {
+		if p == "" || strings.IndexByte(p, 0) >= 0 {
+			return fmt.Errorf("exclusion pattern %q is empty or holds a NUL byte", p)
+		}
+	}
+	if h.DirMode&^0o7777 != 0 {
+		return fmt.Errorf("top directory mode %#o has bits beyond 07777", h.DirMode)
 	}
 	return nil
 }

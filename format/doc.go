@@ -46,7 +46,8 @@
 // out and non-minimal numbers are refused. Floats and ext types appear nowhere.
 //
 //	header   (H)  Header:  kind, version, hash, weak, strong_len, tool, [root],
-//	                       [time] (ns: when ibt-sign began its walk; index only)
+//	                       [time] (ns: when ibt-sign began its walk; index only),
+//	                       [exclude] (array of str), [dir_mode], [dir_mtime]
 //	entry    (E)  Entry:   p, t, m, mt, [s], [l], [u], [g], [dv], [in], [ct],
 //	                       [h], [x], [H], [b], [S]; x is an array of maps {n, v}
 //	change   (C)  Change:  o, [old], [new], [f], [fn]; old and new are entry
@@ -67,7 +68,11 @@
 // hash is "sha256-blocks", weak "rabinkarp32" and strong_len 16: the
 // algorithms of Entry.Hash and Entry.Sig. A reader refuses any other value
 // rather than misread the stream. tool names the program that wrote the
-// stream, root the directory it describes.
+// stream, root the directory it describes. exclude lists the patterns
+// (.gitignore syntax, at most 65536, none empty) the tree was signed
+// without, besides its .ibtignore files; dir_mode and dir_mtime describe the
+// top directory itself. Diff and delta streams copy root, exclude, dir_mode
+// and dir_mtime from the new index.
 //
 // # Records
 //

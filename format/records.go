@@ -33,6 +33,26 @@ type Header struct {
 	// only). ibt-sign --prev trusts an entry of this index only if its file
 	// was last changed well before this time.
 	Time int64 `msgpack:"time,omitempty"`
+	// Exclude lists the patterns ibt-sign was told to leave out, in
+	// .gitignore syntax and in the order given (a later one overrides an
+	// earlier one, and all of them the tree's .ibtignore files, which
+	// apply too). ibt-patch leaves the paths they exclude alone.
+	Exclude []string `msgpack:"exclude,omitempty"`
+	// DirMode and DirMTime are the permission bits and mtime (ns) of the
+	// signed directory itself, which ibt-patch gives DIR.
+	DirMode  uint32 `msgpack:"dir_mode,omitempty"`
+	DirMTime int64  `msgpack:"dir_mtime,omitempty"`
+}
+
+// IgnoreFile is the name of the ignore files ibt-sign reads in every
+// directory of a tree, .gitignore's counterpart; Header.Exclude adds to them.
+const IgnoreFile = ".ibtignore"
+
+// WithTree returns h describing the same tree as src, the header of the
+// stream h's stream is made from: its root, exclusions and top directory.
+func (h Header) WithTree(src Header) Header {
+	h.Root, h.Exclude, h.DirMode, h.DirMTime = src.Root, src.Exclude, src.DirMode, src.DirMTime
+	return h
 }
 
 // Trailer closes every stream. Count and Checksum are filled in by the Writer.

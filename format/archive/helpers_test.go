@@ -17,6 +17,9 @@ var testHeader = format.Header{
 	Weak:      format.WeakAlgorithm,
 	StrongLen: format.StrongLen,
 	Tool:      "ibt-pack test",
+	Exclude:   []string{"*.tmp", "!keep.tmp"},
+	DirMode:   0o750,
+	DirMTime:  1 << 60,
 }
 
 // testFile is a change with the data to write after it.

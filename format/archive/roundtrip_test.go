@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"fmt"
 	"io"
+	"reflect"
 	"testing"
 
 	"github.com/ibt-tools/ibt/format"
@@ -93,7 +94,7 @@ func checkRoundTrip(t *testing.T, files []testFile, data []byte) {
 	if tr.Changes != uint64(len(files)) || !bytes.Equal(tr.TreeHash, testTreeHash) {
 		t.Errorf("trailer %+v", tr)
 	}
-	if r.Header().Tool != testHeader.Tool || r.Header().Delta != testHeader {
+	if r.Header().Tool != testHeader.Tool || !reflect.DeepEqual(r.Header().Delta, testHeader) {
 		t.Errorf("header %+v", r.Header())
 	}
 }

@@ -64,7 +64,9 @@ func (d *deltaCmd) run(c *runContext) error {
 		return err
 	}
 	defer out.abort()
-	w, err := format.NewWriter(out, format.Header{Kind: format.KindDelta, Tool: c.name + " " + Version, Root: dir},
+	oh := format.Header{Kind: format.KindDelta, Tool: c.name + " " + Version}.WithTree(h)
+	oh.Root = dir
+	w, err := format.NewWriter(out, oh,
 		format.WriterOptions{LZ4: d.LZ4})
 	if err != nil {
 		return err

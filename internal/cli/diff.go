@@ -68,7 +68,7 @@ func (d *diffCmd) run(c *runContext) error {
 	}
 	defer out.abort()
 	h := newR.Header()
-	w, err := format.NewWriter(out, format.Header{Kind: format.KindDiff, Tool: c.name + " " + Version, Root: h.Root},
+	w, err := format.NewWriter(out, format.Header{Kind: format.KindDiff, Tool: c.name + " " + Version}.WithTree(h),
 		format.WriterOptions{LZ4: d.LZ4})
 	if err != nil {
 		return err
@@ -90,7 +90,7 @@ func (d *diffCmd) run(c *runContext) error {
 // withRenames runs the join through a renamer, which writes the changes
 // to w with their sources once the join is done.
 func (d *diffCmd) withRenames(c *runContext, old, new *format.Reader, w *format.Writer, h format.Header, oldName, newName string) error {
-	r, err := newRenamer(format.Header{Kind: format.KindDiff, Tool: c.name + " " + Version, Root: h.Root})
+	r, err := newRenamer(format.Header{Kind: format.KindDiff, Tool: c.name + " " + Version}.WithTree(h))
 	if err != nil {
 		return err
 	}

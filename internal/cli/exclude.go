@@ -4,12 +4,13 @@ import (
 	"fmt"
 	"os"
 
+	"github.com/ibt-tools/ibt/format"
 	"github.com/ibt-tools/ibt/internal/tree"
 )
 
 // ignoreFileName is the name of the ignore files ibt-sign reads in every
 // directory of the tree, .gitignore's counterpart.
-const ignoreFileName = ".ibtignore"
+const ignoreFileName = format.IgnoreFile
 
 // vcsPatterns are the version-control directories --exclude-vcs leaves out.
 var vcsPatterns = []string{".git", ".hg", ".svn"}

@@ -89,6 +89,7 @@ type applier struct {
 	sum     Summary
 	warned  map[string]bool
 	chown   bool
+	header  format.Header // of the delta stream the archive was packed from
 	// laterSources counts old sources after the file copied from them,
 	// which checkLaterSources checks once the archive is read.
 	laterSources int
@@ -99,6 +100,7 @@ func (a *applier) run(in io.Reader) (err error) {
 	if err != nil {
 		return err
 	}
+	a.header = src.r.Header().Delta
 	if err := a.openDir(); err != nil {
 		return err
 	}
@@ -132,6 +134,7 @@ func (a *applier) run(in io.Reader) (err error) {
 		if err := a.read(src); err != nil {
 			return err
 		}
+		a.ws.dirMode, a.ws.dirMTime = a.header.DirMode, a.header.DirMTime
 		if err := a.ws.claim(src.identity(), a.kept, a.stagedNames); err != nil {
 			return err
 		}

@@ -171,9 +171,14 @@ func makeArchiveCodec(t testing.TB, old, new tr, codec archive.Codec) []byte {
 // writeArchive writes an archive of the changes cs, whose new tree is new.
 func writeArchive(t testing.TB, cs []*format.Change, new tr, codec archive.Codec) []byte {
 	t.Helper()
+	return writeArchiveHeader(t, cs, new, codec, format.Header{Kind: format.KindDelta, Version: format.Version, Hash: format.HashAlgorithm, Tool: "test"})
+}
+
+// writeArchiveHeader is writeArchive with the delta header h.
+func writeArchiveHeader(t testing.TB, cs []*format.Change, new tr, codec archive.Codec, h format.Header) []byte {
+	t.Helper()
 	var buf bytes.Buffer
-	w, err := archive.NewWriter(&buf, format.Header{Kind: format.KindDelta, Version: format.Version, Hash: format.HashAlgorithm, Tool: "test"},
-		archive.WriterOptions{Codec: codec, Level: level(codec)})
+	w, err := archive.NewWriter(&buf, h, archive.WriterOptions{Codec: codec, Level: level(codec)})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -55,6 +55,10 @@ type workspace struct {
 	rootMTime time.Time
 	pending   *journal // the journal of an interrupted commit, if any
 	journal   *journal // the journal of this commit
+	// dirMode and dirMTime, if not zero, are what the archive's new tree
+	// says of DIR itself, given to it once the commit is done.
+	dirMode  uint32
+	dirMTime int64
 }
 
 // openWorkspace creates (or takes over) DIR/.ibt-patch, locks it, and
@@ -223,7 +227,16 @@ func (ws *workspace) finish(changed names) error {
 	if err := ws.root.RemoveAll(stagingName); err != nil {
 		return ioErr(stagingName, "remove the staging directory", err)
 	}
-	if mt, ok := ws.journal.MTimes[""]; ok {
+	if ws.dirMode != 0 {
+		if err := ws.root.Chmod(".", fileMode(ws.dirMode)); err != nil {
+			return ioErr("", "set the mode of DIR", err)
+		}
+	}
+	mt, ok := ws.journal.MTimes[""]
+	if ws.dirMTime != 0 {
+		mt, ok = ws.dirMTime, true
+	}
+	if ok {
 		if err := ws.root.Chtimes(".", time.Time{}, time.Unix(0, mt)); err != nil {
 			return ioErr("", "set the mtime of DIR", err)
 		}

@@ -29,7 +29,12 @@ func (a *applier) verify(want []byte) error {
 		return err
 	}
 	th := format.NewTreeHasher()
-	err = tree.Walk(a.dir, tree.Options{}, func(n *tree.Node) error {
+	// what ibt-sign left out, DIR may hold: it is neither read nor counted
+	ex := tree.NewExcluder(a.root, a.header.Exclude, format.IgnoreFile)
+	err = tree.Walk(a.dir, tree.Options{Exclude: ex.Exclude}, func(n *tree.Node) error {
+		if err := ex.Err(); err != nil {
+			return err
+		}
 		e := index.FromNode(n)
 		if e.Type == format.TypeFile {
 			h, err := a.hashOf(n, log.seek(n.Path))
@@ -43,6 +48,9 @@ func (a *applier) verify(want []byte) error {
 	})
 	if err == nil && log.err != nil {
 		err = log.err
+	}
+	if err == nil {
+		err = ex.Err()
 	}
 	if err != nil {
 		var pe *Error
