@@ -35,9 +35,11 @@ import (
 type renamer struct {
 	spoolFile *os.File
 	spool     *format.Writer
-	srcFile   *os.File
-	src       *bufio.Writer
-	cands     []uint64 // hash prefixes of the created files that may have a source
+	// the sources: [0] files of the old tree, [1] created files, in the
+	// order of the spool's changes
+	srcFile [2]*os.File
+	src     [2]*bufio.Writer
+	cands   []uint64 // hash prefixes of the created files that may have a source
 	rec       []byte
 	matched   int // created files given a source
 	saved     int64
@@ -54,12 +56,14 @@ func newRenamer(h format.Header) (*renamer, error) {
 	if r.spoolFile, err = tempFile("ibt-diff-spool-*"); err != nil {
 		return nil, err
 	}
-	if r.srcFile, err = tempFile("ibt-diff-sources-*"); err != nil {
-		r.close()
-		return nil, err
+	for i := range r.srcFile {
+		if r.srcFile[i], err = tempFile("ibt-diff-sources-*"); err != nil {
+			r.close()
+			return nil, err
+		}
+		r.src[i] = bufio.NewWriterSize(r.srcFile[i], 256<<10)
 	}
-	r.src = bufio.NewWriterSize(r.srcFile, 256<<10)
-	if r.spool, err = format.NewWriter(bufio.NewWriterSize(r.spoolFile, 256<<10), h, format.WriterOptions{}); err != nil {
+	if r.spool, err = format.NewWriter(r.spoolFile, h, format.WriterOptions{}); err != nil {
 		r.close()
 		return nil, err
 	}
@@ -79,7 +83,7 @@ func tempFile(pattern string) (*os.File, error) {
 
 // close removes the temporary files.
 func (r *renamer) close() {
-	for _, f := range []*os.File{r.spoolFile, r.srcFile} {
+	for _, f := range []*os.File{r.spoolFile, r.srcFile[0], r.srcFile[1]} {
 		if f != nil {
 			f.Close()
 			os.Remove(f.Name())
@@ -119,22 +123,21 @@ func (r *renamer) unchanged(old *format.Entry) error {
 	return r.source(old, false)
 }
 
-// source appends a possible source to the sources file: the hash, whether
-// it is a created file, and the path.
+// source appends a possible source to its sources file: the hash, the
+// length of the path and the path.
 func (r *renamer) source(e *format.Entry, created bool) error {
 	b := append(r.rec[:0], e.Hash...)
-	b = append(b, boolByte(created))
 	b = binary.AppendUvarint(b, uint64(len(e.Path)))
 	b = append(b, e.Path...)
 	r.rec = b
-	if _, err := r.src.Write(b); err != nil {
+	if _, err := r.src[kindOf(created)].Write(b); err != nil {
 		return fmt.Errorf("failed to write a temporary file: %w", err)
 	}
 	return nil
 }
 
-func boolByte(b bool) byte {
-	if b {
+func kindOf(created bool) int {
+	if created {
 		return 1
 	}
 	return 0
@@ -148,8 +151,10 @@ func (r *renamer) finish(w *format.Writer) error {
 	if err := r.spool.Close(format.Trailer{}); err != nil {
 		return fmt.Errorf("failed to write a temporary file: %w", err)
 	}
-	if err := r.src.Flush(); err != nil {
-		return fmt.Errorf("failed to write a temporary file: %w", err)
+	for _, w := range r.src {
+		if err := w.Flush(); err != nil {
+			return fmt.Errorf("failed to write a temporary file: %w", err)
+		}
 	}
 	slices.Sort(r.cands)
 	r.cands = slices.Compact(r.cands)
@@ -164,6 +169,7 @@ func (r *renamer) finish(w *format.Writer) error {
 	if err != nil {
 		return fmt.Errorf("failed to read a temporary file: %w", err)
 	}
+	var own int64 // offset of the next created file's own record
 	for {
 		rec, err := sr.Next()
 		if err == io.EOF {
@@ -177,9 +183,10 @@ func (r *renamer) finish(w *format.Writer) error {
 			return fmt.Errorf("failed to read a temporary file: unexpected %T record", rec)
 		}
 		if sourced(c) {
-			if err := r.fill(c, best); err != nil {
+			if err := r.fill(c, best, own); err != nil {
 				return err
 			}
+			own += recordLen(c.New)
 		}
 		if err := w.WriteChange(c); err != nil {
 			return fmt.Errorf("failed to write diff: %w", err)
@@ -187,76 +194,90 @@ func (r *renamer) finish(w *format.Writer) error {
 	}
 }
 
-// match reads the sources file and returns, for each created file's hash
-// prefix in r.cands, the offset of its best source plus one, shifted left
-// once, with the low bit set for a file of the old tree; 0 if none. A file
-// of the old tree is best, then the first created file.
+// match reads the sources files and returns, for each created file's hash
+// prefix in r.cands, where its best source is: 0 for none, else the
+// source's offset in its file plus one, shifted left once, with the low bit
+// set for a file of the old tree. A file of the old tree is best, then the
+// first created file.
 func (r *renamer) match() ([]int64, error) {
 	best := make([]int64, len(r.cands))
 	if len(r.cands) == 0 {
 		return best, nil
 	}
-	if _, err := r.srcFile.Seek(0, io.SeekStart); err != nil {
-		return nil, fmt.Errorf("failed to read a temporary file: %w", err)
-	}
-	br := bufio.NewReaderSize(r.srcFile, 256<<10)
-	var off int64
-	var hash [32]byte
-	for {
-		if _, err := io.ReadFull(br, hash[:]); err == io.EOF {
-			return best, nil
-		} else if err != nil {
+	for kind, f := range r.srcFile {
+		if _, err := f.Seek(0, io.SeekStart); err != nil {
 			return nil, fmt.Errorf("failed to read a temporary file: %w", err)
 		}
-		kind, err := br.ReadByte()
-		if err != nil {
-			return nil, fmt.Errorf("failed to read a temporary file: %w", err)
-		}
-		n, err := binary.ReadUvarint(br)
-		if err != nil {
-			return nil, fmt.Errorf("failed to read a temporary file: %w", err)
-		}
-		if _, err := br.Discard(int(n)); err != nil {
-			return nil, fmt.Errorf("failed to read a temporary file: %w", err)
-		}
-		if i, ok := slices.BinarySearch(r.cands, prefix(hash[:])); ok {
-			old := kind == 0
-			if best[i] == 0 || old && best[i]&1 == 0 {
-				best[i] = (off+1)<<1 | int64(boolByte(old))
+		br := bufio.NewReaderSize(f, 256<<10)
+		var off int64
+		var hash [32]byte
+		for {
+			if _, err := io.ReadFull(br, hash[:]); err == io.EOF {
+				break
+			} else if err != nil {
+				return nil, fmt.Errorf("failed to read a temporary file: %w", err)
 			}
+			n, err := binary.ReadUvarint(br)
+			if err == nil {
+				_, err = br.Discard(int(n))
+			}
+			if err != nil {
+				return nil, fmt.Errorf("failed to read a temporary file: %w", err)
+			}
+			if i, ok := slices.BinarySearch(r.cands, prefix(hash[:])); ok && best[i] == 0 {
+				best[i] = (off+1)<<1 | int64(1-kind)
+			}
+			off += 32 + int64(uvarintLen(n)) + int64(n)
 		}
-		off += 32 + 1 + int64(uvarintLen(n)) + int64(n)
 	}
+	return best, nil
 }
 
 func uvarintLen(n uint64) int { return len(binary.AppendUvarint(nil, n)) }
 
 // fill gives c its source, if the best match of its hash prefix holds the
-// same content and, if created, comes before it.
-func (r *renamer) fill(c *format.Change, best []int64) error {
+// same content and, if created, comes before it. own is the offset of c's
+// own record in the sources file: a best match there means none before it.
+func (r *renamer) fill(c *format.Change, best []int64, own int64) error {
 	i, ok := slices.BinarySearch(r.cands, prefix(c.New.Hash))
 	if !ok || best[i] == 0 {
 		return nil
 	}
 	off, old := best[i]>>1-1, best[i]&1 == 1
-	var head [32 + 1 + binary.MaxVarintLen64]byte
-	n, err := r.srcFile.ReadAt(head[:], off)
-	if n < 34 {
+	if !old && off >= own {
+		return nil // c's own record: no created file before it has the prefix
+	}
+	f := r.srcFile[kindOf(!old)]
+	rec := r.rec[:cap(r.rec)]
+	if len(rec) < 512 {
+		rec = make([]byte, 512)
+		r.rec = rec
+	}
+	n, err := f.ReadAt(rec, off)
+	if n < 33 && err != nil {
 		return fmt.Errorf("failed to read a temporary file: %w", err)
 	}
-	size, k := binary.Uvarint(head[33:n])
+	rec = rec[:n]
+	size, k := binary.Uvarint(rec[32:])
 	if k <= 0 {
 		return errors.New("failed to read a temporary file: bad record")
 	}
-	path := make([]byte, size)
-	if _, err := r.srcFile.ReadAt(path, off+33+int64(k)); err != nil {
-		return fmt.Errorf("failed to read a temporary file: %w", err)
+	if !bytes.Equal(rec[:32], c.New.Hash) {
+		return nil // another content with the same prefix
 	}
-	if !bytes.Equal(head[:32], c.New.Hash) || !old && string(path) >= c.New.Path {
-		return nil
+	path := make([]byte, size)
+	if m := copy(path, rec[32+k:]); uint64(m) < size {
+		if _, err := f.ReadAt(path[m:], off+32+int64(k)+int64(m)); err != nil {
+			return fmt.Errorf("failed to read a temporary file: %w", err)
+		}
 	}
 	c.From, c.FromNew = string(path), !old
 	r.matched++
 	r.saved += c.New.Size
 	return nil
+}
+
+// recordLen is the length of e's record in the sources file.
+func recordLen(e *format.Entry) int64 {
+	return 32 + int64(uvarintLen(uint64(len(e.Path)))) + int64(len(e.Path))
 }
