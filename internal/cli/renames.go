@@ -40,9 +40,9 @@ type renamer struct {
 	srcFile [2]*os.File
 	src     [2]*bufio.Writer
 	cands   []uint64 // hash prefixes of the created files that may have a source
-	rec       []byte
-	matched   int // created files given a source
-	saved     int64
+	rec     []byte
+	matched int // created files given a source
+	saved   int64
 }
 
 // minSourced is the smallest file worth a source: below it, the path in
