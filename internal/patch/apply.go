@@ -19,6 +19,11 @@ type Options struct {
 	// with the change's op ("create", "update", "delete", "meta",
 	// "replace") and path.
 	Report func(action, path string)
+	// NoSync skips flushing the staged files and the journal to disk
+	// before the commit and the tree after it. A killed run is still
+	// finished by the next one; a power failure or a crash of the system
+	// may then leave files empty or the journal lost.
+	NoSync bool
 	// Warn, if set, receives notes that do not fail the patch, such as
 	// owners that cannot be restored without root.
 	Warn func(msg string)
@@ -116,6 +121,7 @@ func (a *applier) run(in io.Reader) (err error) {
 			a.removeCreatedDir()
 			return err
 		}
+		a.ws.noSync = a.opt.NoSync
 		committing := false
 		defer func() {
 			if !committing {

@@ -59,6 +59,16 @@ type workspace struct {
 	// says of DIR itself, given to it once the commit is done.
 	dirMode  uint32
 	dirMTime int64
+	// noSync skips every flush to disk (Options.NoSync).
+	noSync bool
+}
+
+// sync runs flush unless the run does not flush to disk.
+func (ws *workspace) sync(flush func() error) error {
+	if ws.noSync {
+		return nil
+	}
+	return flush()
 }
 
 // openWorkspace creates (or takes over) DIR/.ibt-patch, locks it, and
@@ -150,7 +160,7 @@ func (ws *workspace) claim(id string, kept *keptLog, staged names) error {
 		return &Error{Class: ErrBusy, Detail: "the directory holds an unfinished ibt-patch of another archive",
 			Fix: "run ibt-patch again with the archive that was interrupted, then this one"}
 	}
-	if err := syncFS(ws.root, staged); err != nil {
+	if err := ws.sync(func() error { return syncFS(ws.root, staged) }); err != nil {
 		return ioErr("", "flush the staged files to disk", err)
 	}
 	if ws.pending != nil {
@@ -158,6 +168,7 @@ func (ws *workspace) claim(id string, kept *keptLog, staged names) error {
 		ws.journal = ws.pending
 		return nil
 	}
+	kept.noSync = ws.noSync
 	if err := kept.commit(); err != nil {
 		return err
 	}
@@ -176,7 +187,7 @@ func (ws *workspace) claim(id string, kept *keptLog, staged names) error {
 	}
 	_, err = f.Write(b)
 	if err == nil {
-		err = f.Sync()
+		err = ws.sync(f.Sync)
 	}
 	if cerr := f.Close(); err == nil {
 		err = cerr
@@ -185,7 +196,7 @@ func (ws *workspace) claim(id string, kept *keptLog, staged names) error {
 		err = ws.root.Rename(tmp, journalName)
 	}
 	if err == nil {
-		err = syncDir(ws.root, stagingName)
+		err = ws.sync(func() error { return syncDir(ws.root, stagingName) })
 	}
 	if err != nil {
 		ws.root.Remove(tmp)
@@ -218,7 +229,7 @@ func (ws *workspace) release() {
 // entries the commit touched, for systems that make them durable one by one.
 func (ws *workspace) finish(changed names) error {
 	defer ws.release()
-	if err := syncFS(ws.root, changed); err != nil {
+	if err := ws.sync(func() error { return syncFS(ws.root, changed) }); err != nil {
 		return ioErr("", "flush the patched tree to disk", err)
 	}
 	if err := ws.root.Remove(journalName); err != nil {
@@ -247,9 +258,10 @@ func (ws *workspace) finish(changed names) error {
 // keptLog writes the mtimes to keep, one record per directory: the length
 // of its path, the path and the mtime, as varints.
 type keptLog struct {
-	f   *os.File
-	w   *bufio.Writer
-	buf []byte
+	noSync bool
+	f      *os.File
+	w      *bufio.Writer
+	buf    []byte
 }
 
 func newKeptLog(root *os.Root) (*keptLog, error) {
@@ -272,7 +284,7 @@ func (k *keptLog) add(p string, mtime int64) error {
 // commit makes the file durable and closes it.
 func (k *keptLog) commit() error {
 	err := k.w.Flush()
-	if err == nil && !faults.noSync {
+	if err == nil && !faults.noSync && !k.noSync {
 		err = k.f.Sync()
 	}
 	if cerr := k.f.Close(); err == nil {

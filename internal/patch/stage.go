@@ -165,8 +165,10 @@ func (a *applier) stageFile(s *step, fill func(io.Writer) (int64, error)) (err e
 		e.Fix = "free space on DIR's filesystem and run again; DIR is unchanged"
 		return e
 	}
-	if err := flushStaged(f); err != nil {
-		return ioErr(p, "flush its staging file to disk", err)
+	if !a.opt.NoSync {
+		if err := flushStaged(f); err != nil {
+			return ioErr(p, "flush its staging file to disk", err)
+		}
 	}
 	if a.chown {
 		if err := f.Chown(int(e.UID), int(e.GID)); err != nil {

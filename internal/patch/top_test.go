@@ -1,6 +1,7 @@
 package patch
 
 import (
+	"bytes"
 	"os"
 	"path/filepath"
 	"testing"
@@ -52,5 +53,18 @@ func TestTopDirectoryAndExclusions(t *testing.T) {
 	h.Exclude = nil
 	if _, err := apply(d2, writeArchiveHeader(t, changes(old, new), new, archive.Gzip, h)); err == nil {
 		t.Error("an entry the archive does not know went unnoticed")
+	}
+}
+
+// TestNoSync checks that a run that skips the flushes to disk still
+// applies and verifies the archive.
+func TestNoSync(t *testing.T) {
+	old, new := renameTrees()
+	d := restored(t, old)
+	if _, err := Apply(d, bytes.NewReader(makeArchive(t, old, new)), Options{NoSync: true}); err != nil {
+		t.Fatal(err)
+	}
+	if got, want := withoutRoot(listing(t, d)), treeListing(t, new); got != want {
+		t.Fatalf("tree:\n%s\nwant:\n%s", got, want)
 	}
 }
