@@ -3,7 +3,9 @@ package cli
 import (
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
+	"runtime"
 	"sync/atomic"
 	"time"
 
@@ -13,8 +15,8 @@ import (
 // commonFlags are the flags every tool has.
 type commonFlags struct {
 	versionFlag
-	Progress   bool `help:"Show a progress bar on standard error even when it is not a terminal."`
-	NoProgress bool `help:"Never show a progress bar (the default when standard error is not a terminal)."`
+	Progress   bool `help:"Show a progress bar on standard error even when it is not a terminal, or standard output is a pipe."`
+	NoProgress bool `help:"Never show a progress bar (the default when standard error is not a terminal, or standard output is a pipe)."`
 	Verbose    bool `short:"v" help:"Print a one-line summary on standard error at the end: what was done, bytes in and out, time."`
 }
 
@@ -26,10 +28,18 @@ type meter struct {
 	bar     *progressbar.ProgressBar // nil when no bar is shown
 	in, out atomic.Int64             // bytes read from inputs, written to the output
 	files   atomic.Int64             // files (or entries) done, for ibt-sign
+	// finishing is set as a bar of known total reaches it: the tool may
+	// still have work to do (ibt-patch commits and verifies), so the bar
+	// stays, saying so, until finish clears it.
+	finishing atomic.Bool
 }
 
 // showProgress decides whether a bar is drawn: --progress and --no-progress
-// win, otherwise only when standard error is a terminal.
+// win; otherwise only when standard error is a terminal and standard output
+// is not a pipe. The tools of a pipeline share one terminal line, where
+// their bars overwrite each other, flicker and leave fragments; so only the
+// last ibt of a pipeline draws (none when it pipes into another program),
+// and its bar moves at the whole pipeline's pace.
 func (c *runContext) showProgress() bool {
 	switch {
 	case c.flags == nil || c.flags.NoProgress:
@@ -37,7 +47,18 @@ func (c *runContext) showProgress() bool {
 	case c.flags.Progress:
 		return true
 	}
-	return c.env.IsTerminal(c.env.Stderr)
+	return c.env.IsTerminal(c.env.Stderr) && !isPipe(c.env.Stdout)
+}
+
+// isPipe reports whether w is a pipe, as standard output is in the middle
+// of a pipeline.
+func isPipe(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	if !ok {
+		return false
+	}
+	fi, err := f.Stat()
+	return err == nil && fi.Mode()&fs.ModeNamedPipe != 0
 }
 
 // startBar draws a bar of total bytes (-1: unknown, a spinner) described by desc.
@@ -49,11 +70,18 @@ func (c *runContext) startBar(total int64, desc string) {
 		progressbar.OptionSetWriter(c.env.Stderr),
 		progressbar.OptionSetDescription(c.name+": "+desc),
 		progressbar.OptionShowBytes(true),
+		progressbar.OptionUseIECUnits(true), // as the -v summary counts
 		progressbar.OptionShowCount(),
 		progressbar.OptionSetPredictTime(true),
 		progressbar.OptionThrottle(100*time.Millisecond),
-		progressbar.OptionClearOnFinish(),
-		progressbar.OptionSetWidth(30),
+		// redraw in one write, the line erased after it; otherwise the
+		// library blanks the line and then draws it, which flickers.
+		// Windows consoles may not take the escape codes, nor a log file
+		// that --progress writes to.
+		progressbar.OptionUseANSICodes(runtime.GOOS != "windows" && c.env.IsTerminal(c.env.Stderr)),
+		// narrow enough that the line fits 80 columns, where the library
+		// would otherwise shrink the bar as the figures beside it change
+		progressbar.OptionSetWidth(16),
 		progressbar.OptionSpinnerType(14),
 		progressbar.OptionSetRenderBlankState(true),
 	)
@@ -61,9 +89,14 @@ func (c *runContext) startBar(total int64, desc string) {
 
 // addBytes records n bytes of work done (read input, or hashed content).
 func (c *runContext) addBytes(n int64) {
-	if c.meter.bar != nil {
-		c.meter.bar.Add64(n)
+	b := c.meter.bar
+	if b == nil {
+		return
 	}
+	if s := b.State(); s.Max > 0 && s.CurrentNum+n >= s.Max && c.meter.finishing.CompareAndSwap(false, true) {
+		b.Describe(c.name + ": finishing")
+	}
+	b.Add64(n)
 }
 
 // finish clears the bar and prints the -v summary.

@@ -21,7 +21,7 @@ func TestScripts(t *testing.T) {
 	testscript.Run(t, testscript.Params{
 		Dir:                 "../../testdata/scripts",
 		RequireExplicitExec: true,
-		Cmds:                map[string]func(*testscript.TestScript, bool, []string){"listtree": listTree},
+		Cmds:                map[string]func(*testscript.TestScript, bool, []string){"listtree": listTree, "cijob": ciJob},
 		Setup: func(e *testscript.Env) error {
 			e.Setenv("GOCOVERDIR", os.Getenv("GOCOVERDIR"))
 			return nil

@@ -8,6 +8,14 @@ import (
 	"github.com/ibt-tools/ibt/internal/tree"
 )
 
+// symlinkMode is the one mode an index records for a symlink. Linux gives
+// every symlink 0777 and cannot change it, while macOS and FreeBSD give one
+// the umask's mode: recording what lstat says would make an archive made
+// there fail verification when restored on Linux. POSIX leaves the mode
+// unspecified and only macOS consults it, so a restored symlink may end up
+// more open there than it was, never less readable.
+const symlinkMode = 0o777
+
 // FromNode converts a walked node into an index entry, without the content
 // hash and block signatures, which need the file's content.
 func FromNode(n *tree.Node) format.Entry {
@@ -29,6 +37,7 @@ func FromNode(n *tree.Node) format.Entry {
 		e.Type = format.TypeDir
 	case tree.TypeSymlink:
 		e.Type = format.TypeSymlink
+		e.Mode = symlinkMode
 		e.Target = n.Target
 	default:
 		e.Type = format.TypeFile
