@@ -21,8 +21,8 @@ const utimeOmit = -2
 const symlinkMTimes = true
 
 // symlinkMeta sets a symlink's own mode and mtime. Here, unlike on Linux, a
-// symlink has a mode (from the umask) that lstat reports and the tree hash
-// covers, so it is set too.
+// symlink has a mode of its own (from the umask); indexes record every
+// symlink as 0777, so that is what it gets, as on Linux.
 func symlinkMeta(root *os.Root, name string, e *format.Entry) error {
 	err := inDir(root, name, func(dirfd int, base string) error {
 		if err := unix.Fchmodat(dirfd, base, e.Mode&0o7777, unix.AT_SYMLINK_NOFOLLOW); err != nil {
