@@ -14,7 +14,9 @@ join of two sorted streams: memory stays constant on any tree.
 
 A created file whose content an old file (or an earlier created one) has
 is a rename or a copy: it names that file as its source and the archive
-carries no content for it (see --no-renames).
+carries no content for it. An incremental diff writes its changes once the
+join is done, as a rename to an earlier name is only known then; a full
+backup's flow out at once (see --no-renames).
 
 Example:
   ibt-diff v1.idx v2.idx > v2.diff
@@ -73,9 +75,14 @@ func (d *diffCmd) run(c *runContext) error {
 	if err != nil {
 		return err
 	}
-	if d.NoRenames {
+	switch {
+	case d.NoRenames:
 		err = diffIndexes(oldIdx, newR.Reader, w.WriteChange, nil, oldName, newName)
-	} else {
+	case oldIdx == nil:
+		f := newDupFinder(w.WriteChange)
+		err = diffIndexes(nil, newR.Reader, f.change, nil, oldName, newName)
+		c.summary = fmt.Sprintf("%d created files are copies (%s not stored)", f.matched, humanBytes(f.saved))
+	default:
 		err = d.withRenames(c, oldIdx, newR.Reader, w, h, oldName, newName)
 	}
 	if err != nil {

@@ -281,3 +281,37 @@ func (r *renamer) fill(c *format.Change, best []int64, own int64) error {
 func recordLen(e *format.Entry) int64 {
 	return 32 + int64(uvarintLen(uint64(len(e.Path)))) + int64(len(e.Path))
 }
+
+// maxDupes bounds the contents a dupFinder remembers: some 8 MiB.
+const maxDupes = 1 << 16
+
+// dupFinder gives a created file whose content an earlier created file has
+// that file as its source, as the changes flow out. It serves a full
+// backup: with no old tree every source comes earlier in the stream, so
+// nothing need wait for the join's end, and ibt-delta starts on the first
+// change while ibt-sign is still walking. It remembers the first maxDupes
+// contents it sees; a duplicate of a later one is stored whole.
+type dupFinder struct {
+	seen    map[[32]byte]string
+	emit    func(*format.Change) error
+	matched int
+	saved   int64
+}
+
+func newDupFinder(emit func(*format.Change) error) *dupFinder {
+	return &dupFinder{seen: map[[32]byte]string{}, emit: emit}
+}
+
+func (d *dupFinder) change(c *format.Change) error {
+	if sourced(c) {
+		k := [32]byte(c.New.Hash)
+		if p, ok := d.seen[k]; ok {
+			c.From, c.FromNew = p, true
+			d.matched++
+			d.saved += c.New.Size
+		} else if len(d.seen) < maxDupes {
+			d.seen[k] = c.New.Path
+		}
+	}
+	return d.emit(c)
+}

@@ -7,6 +7,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -105,6 +106,32 @@ func TestRenameSources(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestDupFinder checks that a full backup's duplicates name the first copy
+// as they stream out.
+func TestDupFinder(t *testing.T) {
+	h := bytes.Repeat([]byte{7}, 32)
+	var got []string
+	f := newDupFinder(func(c *format.Change) error {
+		got = append(got, fmt.Sprintf("%s<%s,%v", c.Path(), c.From, c.FromNew))
+		return nil
+	})
+	for _, p := range []string{"a", "b", "c"} {
+		size := int64(100)
+		if p == "c" {
+			size = 10 // too small to gain
+		}
+		if err := f.change(&format.Change{Op: format.OpCreate, New: &format.Entry{Path: p, Size: size, Hash: h}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if want := []string{"a<,false", "b<a,true", "c<,false"}; !slices.Equal(got, want) {
+		t.Fatalf("got %v, want %v", got, want)
+	}
+	if f.matched != 1 || f.saved != 100 {
+		t.Errorf("matched %d, saved %d", f.matched, f.saved)
 	}
 }
 
