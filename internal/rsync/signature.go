@@ -8,9 +8,9 @@ import (
 )
 
 // Signature is a parsed signature with the lookup structures Delta needs:
-// a bitset prefilter and an open-addressing table, both keyed by the weak sum.
-// It holds about 20 bytes a block plus 4 for the order, about 24 for the
-// table and 8 for the filter.
+// a prefilter of two bitsets and an open-addressing table, all keyed by the
+// weak sum. It holds about 20 bytes a block plus 4 for the order, about 24
+// for the table and 12 for the prefilter.
 type Signature struct {
 	blockSize int
 	size      int64
@@ -20,16 +20,9 @@ type Signature struct {
 	lastLen   int      // length of the short last block, or 0
 	roll      *[256]uint32
 
-	// filter is a Bloom filter of the full blocks' weak sums, two bits a
-	// block in one word. The first bit is the one the sum's top bits index
-	// (in a polynomial sum mod 2^32 the top bits depend on every input bit,
-	// the low ones only on low input bits); a clear first bit lets the
-	// rolling loop skip a position with one load, as in a plain bitset. The
-	// second, in the same word, is picked by the top bits of the sum times
-	// filterMix and is only tested when the first is set: it turns most
-	// false hits into a register test instead of a slow probe of the table.
-	filter      []uint64
-	filterShift uint
+	// filter turns away, before the table, almost every weak sum no full
+	// block has.
+	filter prefilter
 	// order lists the full blocks sorted by (weak, strong, index), keeping
 	// only the first block of each distinct (weak, strong): a file of a
 	// million equal blocks costs one candidate, not a million.
@@ -67,7 +60,7 @@ func ParseSignature(sig []byte, blockSize int, size int64) (*Signature, error) {
 	for i := range s.weak {
 		s.weak[i] = binary.BigEndian.Uint32(sig[i*sigEntryLen:])
 	}
-	s.buildFilter()
+	s.filter = newPrefilter(s.weak[:s.full])
 	s.buildTable()
 	return s, nil
 }
@@ -82,42 +75,6 @@ func (s *Signature) Size() int64 { return s.size }
 func (s *Signature) strong(i int) []byte {
 	off := i*sigEntryLen + 4
 	return s.sig[off : off+StrongLen]
-}
-
-// filterBitsPerBlock trades prefilter size for false hits: at 64 bits a
-// block one position in 32 passes the first bit on non-matching data and
-// about one in 500 both, and the filter of a 64 MiB file in 2 KiB blocks
-// (256 KiB) still fits in L2. Twice the bits measured no faster, half slower.
-const filterBitsPerBlock = 64
-
-// filterMix is odd, so the product's top bits depend on every bit of the
-// sum, not only on its top bits that pick the word.
-const filterMix = 0x9e3779b1
-
-func (s *Signature) buildFilter() {
-	bits := uint64(64)
-	s.filterShift = 32 - 6
-	for bits < uint64(s.full)*filterBitsPerBlock && s.filterShift > 0 {
-		bits *= 2
-		s.filterShift--
-	}
-	s.filter = make([]uint64, bits/64)
-	for _, w := range s.weak[:s.full] {
-		i := w >> s.filterShift
-		s.filter[i>>6] |= 1<<(i&63) | 1<<(w*filterMix>>26)
-	}
-}
-
-// maybe reports whether some full block may have the weak sum h.
-func (s *Signature) maybe(h uint32) bool {
-	i := h >> (s.filterShift & 31)
-	return filterHit(s.filter[i>>6], i, h)
-}
-
-// filterHit reports whether filter word w, the one of weak sum h whose top
-// bits are i, has both bits of h.
-func filterHit(w uint64, i, h uint32) bool {
-	return w&(1<<(i&63)) != 0 && w&(1<<(h*filterMix>>26)) != 0
 }
 
 func (s *Signature) buildTable() {

@@ -96,7 +96,7 @@ func TestFilterHasEveryBlock(t *testing.T) {
 			t.Fatal(err)
 		}
 		for i, w := range s.weak[:s.full] {
-			if !s.maybe(w) {
+			if !s.filter.maybe(w) {
 				t.Fatalf("size %d: block %d with weak sum %#x not in the filter", size, i, w)
 			}
 		}
