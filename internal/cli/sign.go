@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"runtime/debug"
 	"sync"
 	"time"
 
@@ -74,7 +75,34 @@ const (
 	batchBytes   = 4 << 20
 )
 
+// GC settings for ibt-sign, unless GOGC or GOMEMLIMIT say otherwise. A
+// walk of many small files allocates a little for every entry and holds
+// almost nothing, so collecting at five times the live heap instead of
+// twice cut the time of sign --prev on 200,000 files by a sixth. The
+// limit makes the collector work harder as the heap nears it, keeping the
+// process under the 64 MiB a command may use when large files' signatures
+// make the live heap grow (13 MB for a 20 GiB file, held twice meanwhile).
+const (
+	signGCPercent = 400
+	signHeapLimit = 48 << 20
+)
+
+// tuneGC applies the settings above and returns what undoes them: tests run
+// the commands in one process.
+func tuneGC(percent int, limit int64) (restore func()) {
+	if os.Getenv("GOGC") != "" || os.Getenv("GOMEMLIMIT") != "" {
+		return func() {}
+	}
+	oldPercent := debug.SetGCPercent(percent)
+	oldLimit := debug.SetMemoryLimit(limit)
+	return func() {
+		debug.SetGCPercent(oldPercent)
+		debug.SetMemoryLimit(oldLimit)
+	}
+}
+
 func (s *signCmd) run(c *runContext) error {
+	defer tuneGC(signGCPercent, signHeapLimit)()
 	dir, err := filepath.Abs(s.Dir)
 	if err != nil {
 		return fmt.Errorf("failed to resolve directory %q: %w", s.Dir, err)
@@ -155,6 +183,9 @@ func (s *signCmd) run(c *runContext) error {
 			AllowVanished: s.SkipChanged,
 			Xattrs:        true,
 		}
+		if prev != nil {
+			opt.KnownXattrs = prev.known
+		}
 		walkErr = tree.Walk(dir, opt,
 			func(n *tree.Node) error {
 				if err := ex.Err(); err != nil {
@@ -165,10 +196,11 @@ func (s *signCmd) run(c *runContext) error {
 				if j.entry.LinkTo != "" {
 					reused = true // it repeats the first link's hash, written by then
 				} else if prev != nil {
-					var err error
-					if reused, err = prev.reuse(&j.entry); err != nil {
+					o, err := prev.take(n)
+					if err != nil {
 						return err
 					}
+					reused = prev.reuse(&j.entry, o)
 				}
 				if j.entry.Type == format.TypeFile && !reused {
 					j.hash = true

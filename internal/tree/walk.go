@@ -30,6 +30,13 @@ type Options struct {
 	// Xattrs makes Walk read every entry's extended attributes (Linux only):
 	// user.* always, every namespace when running as root.
 	Xattrs bool
+	// KnownXattrs, if set along with Xattrs, is asked about every file,
+	// directory and symlink once it has been lstat'ed, before its attributes
+	// are read; when it returns ok, they are the entry's attributes and the
+	// walk does not read them. It is called in walk order, but the walk reads
+	// entries in runs, so it may be asked about several entries before fn
+	// gets the first of them, and about entries fn never gets.
+	KnownXattrs func(n *Node) (xattrs []Xattr, ok bool)
 }
 
 // Walk calls fn for every file, directory and symlink below root, root
@@ -45,8 +52,12 @@ func Walk(root string, opt Options, fn func(n *Node) error) error {
 	}
 	defer d.close()
 	w := &walker{opt: opt, fn: fn, buf: make([]byte, 64<<10), root: root, links: map[fileID]string{}}
-	if opt.Xattrs {
-		w.xattrs = newXattrReader()
+	w.readers = make([]*entryReader, readers())
+	for i := range w.readers {
+		w.readers[i] = &entryReader{buf: make([]byte, 4<<10)}
+		if opt.Xattrs {
+			w.readers[i].xattrs = newXattrReader()
+		}
 	}
 	l := w.level(0)
 	if err := d.list(l, &w.buf); err != nil {
@@ -61,13 +72,14 @@ type walker struct {
 	fn     func(n *Node) error
 	levels []*listing // one per depth, reused by every directory at that depth
 	path   []byte     // the current directory's relative path and '/', then the entry's name
-	buf    []byte     // directory reads and symlink targets
+	buf    []byte     // directory reads
 	root   string
 	// links maps the identity of every file of several hard links seen so
 	// far to the path it was first emitted at; single-link files never
 	// enter it, so it stays small on ordinary trees.
-	links  map[fileID]string
-	xattrs *xattrReader // nil unless Options.Xattrs
+	links   map[fileID]string
+	readers []*entryReader // one per goroutine reading a run
+	run     []pending      // the run being read
 }
 
 // fileID identifies an inode.
@@ -89,11 +101,14 @@ func (w *walker) warn(rel, reason string) {
 }
 
 // visit walks the sorted listing of d, whose relative path and '/' are the
-// first plen bytes of w.path.
+// first plen bytes of w.path: the entries between two descents are read as
+// runs (see readRun).
 func (w *walker) visit(d dirHandle, depth, plen int) error {
 	l := w.levels[depth]
-	for _, it := range l.items {
-		if it.descend {
+	items := l.items
+	for len(items) > 0 {
+		if it := items[0]; it.descend {
+			items = items[1:]
 			if l.dirs[it.dir].skip {
 				continue
 			}
@@ -102,19 +117,14 @@ func (w *walker) visit(d dirHandle, depth, plen int) error {
 			}
 			continue
 		}
-		n := w.prepare(l, it, depth, plen)
-		if n == nil {
-			continue
+		k := 1
+		for k < len(items) && k < runLen && !items[k].descend {
+			k++
 		}
-		r := read(d, n, plen, &w.buf)
-		if r.err == nil && w.xattrs != nil && r.kind <= kindSymlink {
-			if n.Xattrs, r.err = w.xattrs.read(d, n.Path[plen:], w.root, n.Path); r.err != nil {
-				r.op = "read extended attributes of"
-			}
-		}
-		if err := w.finish(l, it, n, r); err != nil {
+		if err := w.readRun(d, l, items[:k], depth, plen); err != nil {
 			return err
 		}
+		items = items[k:]
 	}
 	return nil
 }
