@@ -3,6 +3,7 @@ package cli
 import (
 	"fmt"
 	"os"
+	"strings"
 
 	"github.com/ibt-tools/ibt/format"
 	"github.com/ibt-tools/ibt/internal/tree"
@@ -26,7 +27,17 @@ type excludeFlags struct {
 // then each --exclude-from file, then each --exclude, so a later pattern
 // overrides an earlier one, and all of them override the tree's .ibtignore
 // files.
-func (f *excludeFlags) excluder(root *os.Root) (*tree.Excluder, error) {
+func (f *excludeFlags) excluder(root *os.Root) (*tree.Excluder, []string, error) {
+	patterns, err := f.patterns()
+	if err != nil {
+		return nil, nil, err
+	}
+	return tree.NewExcluder(root, patterns, ignoreFileName), patterns, nil
+}
+
+// patterns returns the exclusion patterns in the order excluder applies
+// them, without blank lines and comments: what the index's header records.
+func (f *excludeFlags) patterns() ([]string, error) {
 	var patterns []string
 	if f.ExcludeVCS {
 		patterns = append(patterns, vcsPatterns...)
@@ -41,7 +52,11 @@ func (f *excludeFlags) excluder(root *os.Root) (*tree.Excluder, error) {
 		if err != nil {
 			return nil, fmt.Errorf("failed to read exclusion patterns from %q: %w", name, err)
 		}
-		patterns = append(patterns, lines...)
+		for _, l := range lines {
+			if strings.TrimSpace(l) != "" && !strings.HasPrefix(l, "#") {
+				patterns = append(patterns, l)
+			}
+		}
 	}
 	for _, p := range f.Exclude {
 		if p == "" {
@@ -49,5 +64,5 @@ func (f *excludeFlags) excluder(root *os.Root) (*tree.Excluder, error) {
 		}
 		patterns = append(patterns, p)
 	}
-	return tree.NewExcluder(root, patterns, ignoreFileName), nil
+	return patterns, nil
 }

@@ -127,7 +127,7 @@ func (s *signCmd) run(c *runContext) error {
 		return fmt.Errorf("failed to open directory %q: %w", s.Dir, unwrapPathError(err))
 	}
 	defer root.Close()
-	ex, err := s.excluder(root)
+	ex, patterns, err := s.excluder(root)
 	if err != nil {
 		return err
 	}
@@ -137,7 +137,13 @@ func (s *signCmd) run(c *runContext) error {
 		return err
 	}
 	defer out.abort()
-	w, err := format.NewWriter(out, format.Header{Kind: format.KindIndex, Tool: c.name + " " + Version, Root: dir, Time: start},
+	top, err := tree.Stat(root, ".")
+	if err != nil {
+		return fmt.Errorf("failed to read directory %q: %w", s.Dir, unwrapPathError(err))
+	}
+	hdr := format.Header{Kind: format.KindIndex, Tool: c.name + " " + Version, Root: dir, Time: start, Exclude: patterns,
+		DirMode: top.Mode, DirMTime: top.MTime}
+	w, err := format.NewWriter(out, hdr,
 		format.WriterOptions{LZ4: s.LZ4})
 	if err != nil {
 		return err
