@@ -43,6 +43,9 @@ func checkHeader(h *Header) error {
 			return fmt.Errorf("exclusion pattern %q is empty or holds a NUL byte", p)
 		}
 	}
+	if h.Xattrs != "" && h.Xattrs != "user" && h.Xattrs != "all" {
+		return fmt.Errorf("extended attributes %q, want \"user\" or \"all\"", h.Xattrs)
+	}
 	if h.DirMode&^0o7777 != 0 {
 		return fmt.Errorf("top directory mode %#o has bits beyond 07777", h.DirMode)
 	}

@@ -47,7 +47,8 @@
 //
 //	header   (H)  Header:  kind, version, hash, weak, strong_len, tool, [root],
 //	                       [time] (ns: when ibt-sign began its walk; index only),
-//	                       [exclude] (array of str), [dir_mode], [dir_mtime]
+//	                       [exclude] (array of str), [dir_mode], [dir_mtime],
+//	                       [xattrs] ("user" or "all"; index only)
 //	entry    (E)  Entry:   p, t, m, mt, [s], [l], [u], [g], [dv], [in], [ct],
 //	                       [h], [x], [H], [b], [S]; x is an array of maps {n, v}
 //	change   (C)  Change:  o, [old], [new], [f], [fn]; old and new are entry

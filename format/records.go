@@ -42,6 +42,11 @@ type Header struct {
 	// signed directory itself, which ibt-patch gives DIR.
 	DirMode  uint32 `msgpack:"dir_mode,omitempty"`
 	DirMTime int64  `msgpack:"dir_mtime,omitempty"`
+	// Xattrs says which extended attributes an index records: "all"
+	// namespaces, "user" (user.* only) or "" (none, or not said).
+	// ibt-sign --prev reuses recorded attributes only where they cover
+	// what its own walk reads.
+	Xattrs string `msgpack:"xattrs,omitempty"`
 }
 
 // IgnoreFile is the name of the ignore files ibt-sign reads in every

@@ -3,7 +3,6 @@ package cli
 import (
 	"fmt"
 	"io"
-	"os"
 	"strings"
 	"time"
 
@@ -31,10 +30,11 @@ type prevIndex struct {
 	name    string
 	next    func() (*format.Entry, error) // the previous index's next entry; nil at its end
 	cur     *format.Entry
-	end     bool  // next has returned the last entry
-	err     error // reading the previous index failed; take returns it
-	cutoff  int64 // entries whose ctime is at or after this are racy
-	xattrs  bool  // unchanged inodes' attributes may be taken from it
+	end     bool   // next has returned the last entry
+	err     error  // reading the previous index failed; take returns it
+	cutoff  int64  // entries whose ctime is at or after this are racy
+	xattrs  bool   // unchanged inodes' attributes may be taken from it
+	scope   string // the attributes this walk reads (tree.XattrScope)
 	matches []prevMatch
 	reused  int64
 }
@@ -52,22 +52,29 @@ func (c *runContext) openPrev(name string) (*prevIndex, func() error, error) {
 	}
 	h := in.Header()
 	next, stop := readAhead(in.Reader)
-	p := newPrevIndex(name, next, h.Time)
+	p := newPrevIndex(name, next, h.Time, h.Xattrs)
 	return p, func() error { stop(); return in.close() }, nil
 }
 
-func newPrevIndex(name string, next func() (*format.Entry, error), walkTime int64) *prevIndex {
+func newPrevIndex(name string, next func() (*format.Entry, error), walkTime int64, scope string) *prevIndex {
 	p := &prevIndex{name: name, next: next, cutoff: walkTime - int64(racyWindow)}
 	if walkTime == 0 {
 		p.cutoff = 0 // an index without a walk time: nothing can be trusted
 	}
-	// Attributes are reused only where the previous index recorded the same
-	// namespaces as this walk reads: without root, user.* (of which it is
-	// filtered below). As root the walk reads every namespace, but an index
-	// made without root holds only user.*, and the index does not say which
-	// it holds, so root reads every entry's attributes.
-	p.xattrs = os.Geteuid() != 0
+	// Attributes are reused only where the previous index recorded what
+	// this walk reads: user.* (filtered below) needs an index that holds
+	// at least those, which an index that does not say also did if made
+	// here; every namespace needs an index made with every namespace.
+	p.scope = tree.XattrScope()
+	p.xattrs = xattrsReusable(p.scope, scope)
 	return p
+}
+
+// xattrsReusable reports whether a walk that reads the attributes walk
+// (tree.XattrScope) may take them from an index that records index
+// (format.Header.Xattrs).
+func xattrsReusable(walk, index string) bool {
+	return walk == "user" || walk == "all" && index == "all"
 }
 
 // readAhead decodes r's entries on a goroutine of its own, in batches, so
@@ -168,7 +175,7 @@ func (p *prevIndex) known(n *tree.Node) ([]tree.Xattr, bool) {
 	}
 	var x []tree.Xattr
 	for _, a := range o.Xattrs {
-		if strings.HasPrefix(a.Name, "user.") {
+		if p.scope == "all" || strings.HasPrefix(a.Name, "user.") {
 			x = append(x, tree.Xattr{Name: a.Name, Value: a.Value})
 		}
 	}

@@ -59,7 +59,7 @@ func TestPrevReuse(t *testing.T) {
 			}
 			next, stop := readAhead(r)
 			defer stop()
-			p := newPrevIndex("prev", next, walk)
+			p := newPrevIndex("prev", next, walk, "user")
 			cur := base
 			cur.Hash, cur.BlockSize = nil, 0
 			tt.change(&cur)
@@ -101,7 +101,7 @@ func prevOf(t *testing.T, walk int64, es []format.Entry) *prevIndex {
 	}
 	next, stop := readAhead(r)
 	t.Cleanup(stop)
-	return newPrevIndex("prev", next, walk)
+	return newPrevIndex("prev", next, walk, "user")
 }
 
 // TestPrevKnownXattrs pins when the walk may take an entry's extended
@@ -137,7 +137,8 @@ func TestPrevKnownXattrs(t *testing.T) {
 				prevEntry.CTime = walk - int64(time.Second)
 			}
 			p := prevOf(t, walk, []format.Entry{prevEntry})
-			p.xattrs = tt.namespaces
+			p.xattrs, p.scope = tt.namespaces, "user" // a walk without root
+
 			n := node
 			tt.change(&n)
 			x, ok := p.known(&n)
@@ -148,6 +149,24 @@ func TestPrevKnownXattrs(t *testing.T) {
 				t.Errorf("attributes %q, want %q", x, want)
 			}
 		})
+	}
+}
+
+// TestPrevXattrScope pins which previous indexes a walk takes attributes
+// from: one without root any index (it reads user.*, which every index
+// made here holds), one as root only an index made as root.
+func TestPrevXattrScope(t *testing.T) {
+	for _, tt := range []struct {
+		walk, index string
+		want        bool
+	}{
+		{"user", "", true}, {"user", "user", true}, {"user", "all", true},
+		{"all", "", false}, {"all", "user", false}, {"all", "all", true},
+		{"", "all", false},
+	} {
+		if got := xattrsReusable(tt.walk, tt.index); got != tt.want {
+			t.Errorf("walk %q, index %q: reusable = %v, want %v", tt.walk, tt.index, got, tt.want)
+		}
 	}
 }
 

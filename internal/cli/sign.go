@@ -142,7 +142,7 @@ func (s *signCmd) run(c *runContext) error {
 		return fmt.Errorf("failed to read directory %q: %w", s.Dir, unwrapPathError(err))
 	}
 	hdr := format.Header{Kind: format.KindIndex, Tool: c.name + " " + Version, Root: dir, Time: start, Exclude: patterns,
-		DirMode: top.Mode, DirMTime: top.MTime}
+		DirMode: top.Mode, DirMTime: top.MTime, Xattrs: tree.XattrScope()}
 	w, err := format.NewWriter(out, hdr,
 		format.WriterOptions{LZ4: s.LZ4})
 	if err != nil {

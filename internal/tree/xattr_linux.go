@@ -39,6 +39,15 @@ type xattrReader struct {
 	val  []byte
 }
 
+// XattrScope names the extended attributes a walk records here: every
+// namespace as root, user.* otherwise (see format.Header.Xattrs).
+func XattrScope() string {
+	if os.Geteuid() == 0 {
+		return "all"
+	}
+	return "user"
+}
+
 func newXattrReader() *xattrReader {
 	_, err := os.Stat("/proc/self/fd")
 	return &xattrReader{all: os.Geteuid() == 0, proc: err == nil, at: listxattratWorks()}

@@ -8,6 +8,9 @@ type xattrReader struct{}
 
 func newXattrReader() *xattrReader { return &xattrReader{} }
 
+// XattrScope is "": a walk records no extended attributes here.
+func XattrScope() string { return "" }
+
 func (x *xattrReader) read(dirHandle, string, string, string) ([]Xattr, error) { return nil, nil }
 
 // ReadXattrs returns no attributes on this system; see Options.Xattrs.
