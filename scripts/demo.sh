@@ -50,6 +50,7 @@ say "incremental backup: ibt-sign, ibt-diff OLD NEW, ibt-delta, ibt-pack"
 ibt-sign -o "$T/v2.idx" "$D"
 ibt-diff "$T/v1.idx" "$T/v2.idx" | ibt-delta | ibt-pack > "$T/inc.tar.gz"
 echo "incremental archive $(size "$T/inc.tar.gz") bytes (the tree is $(du -sb "$D" | cut -f1) bytes)"
+ibt-cat --summary "$T/inc.tar.gz"
 
 say "apply it: ibt-patch RESTORE < inc.tar.gz"
 ibt-patch "$R" < "$T/inc.tar.gz"
