@@ -21,7 +21,18 @@ type decoder struct {
 	b      []byte
 	pos    int
 	budget uint64 // array elements plus map keys and values still allowed
+	sig    sigMode
 }
+
+// sigMode says what the decoder does with an entry's signature. Every mode
+// checks its bytes alike, as a bin value of the length it claims.
+type sigMode uint8
+
+const (
+	sigCopy  sigMode = iota // into a slice of its own
+	sigAlias                // in place, in a body that its caller never reuses
+	sigSkip                 // not at all: Entry.Sig stays nil
+)
 
 // bodyError is a departure from the canonical form, at byte Pos of a body.
 type bodyError struct {
@@ -35,8 +46,12 @@ func (e *bodyError) Error() string {
 
 func (d *decoder) fail(pos int, what string) error { return &bodyError{Pos: pos, What: what} }
 
-func decodeEntry(body []byte) (*Entry, error) {
-	d := decoder{b: body, budget: maxElements}
+func decodeEntry(body []byte) (*Entry, error) { return decodeEntrySig(body, sigCopy) }
+
+func decodeChange(body []byte) (*Change, error) { return decodeChangeSig(body, sigCopy) }
+
+func decodeEntrySig(body []byte, sig sigMode) (*Entry, error) {
+	d := decoder{b: body, budget: maxElements, sig: sig}
 	e, err := d.entry()
 	if err = d.finish(err); err != nil {
 		return nil, err
@@ -44,8 +59,8 @@ func decodeEntry(body []byte) (*Entry, error) {
 	return e, nil
 }
 
-func decodeChange(body []byte) (*Change, error) {
-	d := decoder{b: body, budget: maxElements}
+func decodeChangeSig(body []byte, sig sigMode) (*Change, error) {
+	d := decoder{b: body, budget: maxElements, sig: sig}
 	c, err := d.change()
 	if err = d.finish(err); err != nil {
 		return nil, err
@@ -189,6 +204,31 @@ func (d *decoder) bin(nilOK bool) ([]byte, error) {
 		return nil, err
 	}
 	return append(make([]byte, 0, n), p...), nil
+}
+
+// signature reads an entry's Sig, a bin, as d.sig says, and whether it is
+// empty. In place, it is the signature that keeps its body alive, so it
+// stays there only if it makes up most of the body; a full slice
+// expression keeps an append to it off the bytes that follow.
+func (d *decoder) signature() (sig []byte, empty bool, err error) {
+	if d.sig == sigCopy {
+		sig, err = d.bin(false)
+		return sig, len(sig) == 0, err
+	}
+	n, err := d.length("bin", 0, 0, 0xc4, 0xc5, 0xc6)
+	if err != nil {
+		return nil, false, err
+	}
+	p, err := d.take(n)
+	switch {
+	case err != nil:
+		return nil, false, err
+	case d.sig == sigSkip:
+		return nil, n == 0, nil
+	case 2*len(p) >= len(d.b):
+		return p[:n:n], n == 0, nil
+	}
+	return append(make([]byte, 0, n), p...), n == 0, nil
 }
 
 // uint reads an unsigned integer of at most limit in its shortest form.
@@ -451,8 +491,7 @@ func (d *decoder) entry() (*Entry, error) {
 			u, err = d.uint(math.MaxUint32)
 			e.BlockSize, zero = uint32(u), u == 0
 		case fSig:
-			e.Sig, err = d.bin(false)
-			zero = len(e.Sig) == 0
+			e.Sig, zero, err = d.signature()
 		}
 		if err != nil {
 			return nil, err

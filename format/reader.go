@@ -28,11 +28,20 @@ type Reader struct {
 	codec   *codec
 	header  Header
 	trailer Trailer
-	buf     []byte // the body of the last record, unless it was read in place
+	buf     []byte // the body of the last record, unless it was read in place or is big
 	pending int    // bytes of the last frame, read in place, still to discard
+	owned   bool   // the last body is in a buffer of its own, never reused
+	skipSig bool
 	done    bool
 	err     error
 }
+
+// maxRetained bounds the buffer a Reader or Writer keeps from one record to
+// the next. A bigger record, such as the signature of a file of many GiB,
+// gets a buffer of its own that the garbage collector takes back once the
+// record is done with, so that a program holds one such record at a time
+// rather than a buffer of the largest one for good.
+const maxRetained = 1 << 20
 
 // readBufferSize is the read-ahead of a Reader; it also covers the 262
 // bytes needed to recognise a tar archive.
@@ -104,6 +113,14 @@ func (r *Reader) readStart() error {
 	return nil
 }
 
+// SkipSignatures makes the Reader check the block signatures of the
+// entries it reads (their Entry.Sig, in index records and in the entries of
+// changes) as it checks every other field, but not keep them: Entry.Sig is
+// nil in every record Next returns from then on, and a program that never
+// needs the signatures, such as a diff of the new index, never holds their
+// memory. Call it before the first call to Next.
+func (r *Reader) SkipSignatures() { r.skipSig = true }
+
 // Header returns the stream's header.
 func (r *Reader) Header() Header { return r.header }
 
@@ -141,9 +158,16 @@ func (r *Reader) next() (Record, error) {
 		}
 		return nil, &ParseError{Offset: start, Err: err}
 	}
+	sig := sigCopy
+	switch {
+	case r.skipSig:
+		sig = sigSkip
+	case r.owned:
+		sig = sigAlias
+	}
 	switch tag {
 	case tagEntry:
-		e, err := decodeEntry(body)
+		e, err := decodeEntrySig(body, sig)
 		if err != nil {
 			return fail(fmt.Errorf("entry record: %w", err))
 		}
@@ -152,7 +176,7 @@ func (r *Reader) next() (Record, error) {
 		}
 		return e, nil
 	case tagChange:
-		c, err := decodeChange(body)
+		c, err := decodeChangeSig(body, sig)
 		if err != nil {
 			return fail(fmt.Errorf("change record: %w", err))
 		}
@@ -230,6 +254,7 @@ func (r *Reader) readTrailer(body []byte) error {
 // checksum). The body is valid until the next call.
 func (r *Reader) readFrame() (tag byte, body []byte, start int64, err error) {
 	r.release()
+	r.owned = false
 	start = r.off
 	if tag, body, ok := r.peekFrame(); ok {
 		return tag, body, start, nil
@@ -323,22 +348,32 @@ func (r *Reader) readLength(p []byte) (n uint64, size int, err error) {
 }
 
 // readBody reads n bytes into r.buf, growing it only as the bytes arrive so
-// that a length with no data behind it costs no memory.
+// that a length with no data behind it costs no memory: at most four times
+// the bytes that did arrive, a growth that copies and discards a third of
+// the body where doubling would copy and discard all of it. A body of more than
+// maxRetained bytes is read into a buffer of its own (see maxRetained).
 func (r *Reader) readBody(n int) ([]byte, error) {
 	if n <= cap(r.buf) {
 		r.buf = r.buf[:n]
 		_, err := io.ReadFull(r.src, r.buf)
 		return r.buf, err
 	}
-	b := r.buf[:0]
+	var b []byte
+	if n <= maxRetained {
+		b = r.buf[:0]
+	}
 	for len(b) < n {
-		step := min(n-len(b), max(len(b), 1<<20))
+		step := min(n-len(b), max(3*len(b), 1<<20))
 		b = append(b, make([]byte, step)...)
 		if _, err := io.ReadFull(r.src, b[len(b)-step:]); err != nil {
 			return nil, err
 		}
 	}
-	r.buf = b
+	if n <= maxRetained {
+		r.buf = b
+	} else {
+		r.owned = true
+	}
 	return b, nil
 }
 

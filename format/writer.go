@@ -119,8 +119,11 @@ func (w *Writer) startRecord() []byte { return append(w.rec[:0], make([]byte, fr
 
 // frameRecord checks the size of the body appended to rec by startRecord's
 // caller and puts its frame head right before it, returning the whole frame.
+// It keeps rec for the next record unless rec grew past maxRetained.
 func (w *Writer) frameRecord(what string, tag byte, rec []byte) ([]byte, error) {
-	w.rec = rec[:0]
+	if cap(rec) <= maxRetained {
+		w.rec = rec[:0]
+	}
 	n := len(rec) - frameRoom
 	if n > MaxRecord {
 		return nil, fmt.Errorf("%s record of %d bytes, more than the %d a reader accepts", what, n, MaxRecord)
@@ -132,10 +135,77 @@ func (w *Writer) frameRecord(what string, tag byte, rec []byte) ([]byte, error) 
 	return rec[start:], nil
 }
 
+// bigSig is the size from which an entry's signature is written from where
+// it lies rather than copied into the record's buffer: the record is encoded
+// with a placeholder of one byte in its place, then written in pieces
+// around it. The signature of a 20 GiB file, 13 MB, then costs no copy.
+const bigSig = maxRetained
+
+// sigPlaceholder stands for a big signature while its record is encoded;
+// sigPlaceholderLen is the length of its bin: header and byte.
+var sigPlaceholder = []byte{0}
+
+const sigPlaceholderLen = 3
+
+// splitSig returns e, or a copy of it whose big signature is replaced by
+// sigPlaceholder, and the signature replaced (nil if none).
+func splitSig(e *Entry) (*Entry, []byte) {
+	if e == nil || len(e.Sig) < bigSig {
+		return e, nil
+	}
+	c := *e
+	c.Sig = sigPlaceholder
+	return &c, e.Sig
+}
+
+// splicedLen returns the length of a record whose body, encoded with
+// placeholders, must hold sigs in their place, and checks it as
+// frameRecord does.
+func splicedLen(what string, body []byte, sigs [][]byte) (int, error) {
+	n := len(body)
+	for _, sig := range sigs {
+		n += len(appendBinHeader(nil, len(sig))) + len(sig) - sigPlaceholderLen
+	}
+	if n > MaxRecord {
+		return 0, fmt.Errorf("%s record of %d bytes, more than the %d a reader accepts", what, n, MaxRecord)
+	}
+	return n, nil
+}
+
+// writeSpliced writes the frame of a record of n bytes whose body, encoded
+// with placeholders, must hold sigs in their place: sigs[i] ends at cuts[i]
+// in body.
+func (w *Writer) writeSpliced(n int, tag byte, body []byte, cuts []int, sigs [][]byte) error {
+	w.frame = binary.AppendUvarint(append(w.frame[:0], tag), uint64(n))
+	w.write(w.frame)
+	at := 0
+	for i, sig := range sigs {
+		w.write(body[at : cuts[i]-sigPlaceholderLen])
+		w.frame = appendBinHeader(w.frame[:0], len(sig))
+		w.write(w.frame)
+		w.write(sig)
+		at = cuts[i]
+	}
+	w.write(body[at:])
+	return w.err
+}
+
 // WriteEntry writes an entry of an index stream.
 func (w *Writer) WriteEntry(e *Entry) error {
 	if err := w.ready(); err != nil {
 		return err
+	}
+	if pe, sig := splitSig(e); sig != nil {
+		body := appendEntry(w.startRecord(), pe)[frameRoom:]
+		sigs := [][]byte{sig}
+		n, err := splicedLen("entry", body, sigs)
+		if err != nil {
+			return fmt.Errorf("entry %q: %w", e.Path, err)
+		}
+		if err := w.seq.entry(e); err != nil {
+			return err
+		}
+		return w.writeSpliced(n, tagEntry, body, []int{len(body)}, sigs)
 	}
 	frame, err := w.frameRecord("entry", tagEntry, appendEntry(w.startRecord(), e))
 	if err != nil {
@@ -155,6 +225,11 @@ func (w *Writer) WriteChange(c *Change) error {
 	if err := w.ready(); err != nil {
 		return err
 	}
+	old, oldSig := splitSig(c.Old)
+	new, newSig := splitSig(c.New)
+	if oldSig != nil || newSig != nil {
+		return w.writeChangeSpliced(c, old, new, oldSig, newSig)
+	}
 	frame, err := w.frameRecord("change", tagChange, appendChange(w.startRecord(), c))
 	if err != nil {
 		return fmt.Errorf("change %q: %w", c.Path(), err)
@@ -164,6 +239,33 @@ func (w *Writer) WriteChange(c *Change) error {
 	}
 	w.write(frame)
 	return w.err
+}
+
+// writeChangeSpliced is WriteChange for a change with a big signature: old
+// and new are its entries with placeholders for oldSig and newSig. Either
+// placeholder ends its entry, which ends where the change up to that entry
+// would.
+func (w *Writer) writeChangeSpliced(c *Change, old, new *Entry, oldSig, newSig []byte) error {
+	pc := &Change{Op: c.Op, Old: old, New: new, From: c.From, FromNew: c.FromNew}
+	body := appendChange(w.startRecord(), pc)[frameRoom:]
+	var cuts []int
+	var sigs [][]byte
+	if oldSig != nil {
+		cuts = append(cuts, len(appendChange(nil, &Change{Op: c.Op, Old: old})))
+		sigs = append(sigs, oldSig)
+	}
+	if newSig != nil {
+		cuts = append(cuts, len(appendChange(nil, &Change{Op: c.Op, Old: old, New: new})))
+		sigs = append(sigs, newSig)
+	}
+	n, err := splicedLen("change", body, sigs)
+	if err != nil {
+		return fmt.Errorf("change %q: %w", c.Path(), err)
+	}
+	if err := w.seq.change(c); err != nil {
+		return err
+	}
+	return w.writeSpliced(n, tagChange, body, cuts, sigs)
 }
 
 // WriteCopy writes a copy from the old file, in the data of an updated file

@@ -31,6 +31,7 @@ type deltaCmd struct {
 }
 
 func (d *deltaCmd) run(c *runContext) error {
+	defer tuneGC(100, diffHeapLimit)()
 	in, err := c.openInput(d.Input)
 	if err != nil {
 		return err

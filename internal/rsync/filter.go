@@ -36,9 +36,11 @@ const (
 // sum and the second bitset's bit is independent of the first's.
 const filterMix = 0x9e3779b1
 
-// newPrefilter returns the prefilter of the weak sums.
-func newPrefilter(weak []uint32) prefilter {
-	n := uint64(len(weak))
+// newPrefilter returns an empty prefilter sized for n distinct weak sums,
+// which add then puts in. Sized by distinct sums rather than blocks, it
+// stays small for a file of many equal blocks, such as a disk image's
+// zeros.
+func newPrefilter(n uint64) prefilter {
 	// At least two words, so that the shift stays below 32; at most 2^20,
 	// so that the word's bits stay clear of the six that pick the bit.
 	words, shift := uint64(2), uint32(31)
@@ -53,12 +55,14 @@ func newPrefilter(weak []uint32) prefilter {
 		shift--
 	}
 	p.second, p.secondShift = make([]uint64, bits/64), shift
-	for _, h := range weak {
-		p.first[h>>p.firstShift] |= 1 << (h & 63)
-		i := h * filterMix >> p.secondShift
-		p.second[i>>6] |= 1 << (i & 63)
-	}
 	return p
+}
+
+// add puts the weak sum h in the prefilter.
+func (p *prefilter) add(h uint32) {
+	p.first[h>>p.firstShift] |= 1 << (h & 63)
+	i := h * filterMix >> p.secondShift
+	p.second[i>>6] |= 1 << (i & 63)
 }
 
 // maybe reports whether some block may have the weak sum h.
