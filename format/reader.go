@@ -40,8 +40,10 @@ type Reader struct {
 // the next. A bigger record, such as the signature of a file of many GiB,
 // gets a buffer of its own that the garbage collector takes back once the
 // record is done with, so that a program holds one such record at a time
-// rather than a buffer of the largest one for good.
-const maxRetained = 1 << 20
+// rather than a buffer of the largest one for good. It is above the largest
+// literal record (MaxChunk and a few bytes), which a delta stream is full
+// of and which must not each get a new buffer.
+const maxRetained = 2 * MaxChunk
 
 // readBufferSize is the read-ahead of a Reader; it also covers the 262
 // bytes needed to recognise a tar archive.
