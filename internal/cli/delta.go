@@ -22,7 +22,7 @@ Example:
   ibt-delta -C /mnt/snapshot < v2.diff > v2.delta`
 
 type deltaCmd struct {
-	versionFlag
+	commonFlags
 	Input string `arg:"" optional:"" default:"-" placeholder:"DIFF" help:"The diff to read ('-', the default, for standard input)."`
 	Dir   string `short:"C" placeholder:"DIR" help:"Read files from DIR (default: the directory the new index was made from)."`
 	outputFlag
@@ -77,6 +77,10 @@ func (d *deltaCmd) run(c *runContext) error {
 		jobs = runtime.GOMAXPROCS(0)
 	}
 	dw := &deltaWriter{w: w, root: root, jobs: jobs}
+	defer func() {
+		c.summary = fmt.Sprintf("files: %d (%s), literal %s, copied from the old versions %s",
+			dw.files, humanBytes(dw.read), humanBytes(dw.literal), humanBytes(dw.copied))
+	}()
 	for {
 		rec, err := r.Next()
 		if err == io.EOF {
@@ -106,6 +110,9 @@ type deltaWriter struct {
 	root *os.Root
 	jobs int
 	werr error // the error of the last failed write
+	// for the -v summary: files read and their bytes, bytes sent as
+	// literals and as copies
+	files, read, literal, copied int64
 }
 
 func (d *deltaWriter) change(ch *format.Change) error {
@@ -153,6 +160,8 @@ func (d *deltaWriter) change(ch *format.Change) error {
 	case !bytes.Equal(hash, e.Hash):
 		return changedSinceSigned(e.Path)
 	}
+	d.files++
+	d.read += e.Size
 	return nil
 }
 
@@ -161,8 +170,10 @@ func (d *deltaWriter) emit(op rsync.Op) error {
 	var err error
 	if op.Kind == rsync.OpCopy {
 		err = d.w.WriteCopy(format.Copy{Offset: op.Offset, Length: op.Length})
+		d.copied += op.Length
 	} else {
 		err = d.w.WriteLiteral(op.Data)
+		d.literal += int64(len(op.Data))
 	}
 	if err != nil {
 		d.werr = fmt.Errorf("failed to write delta: %w", err)
