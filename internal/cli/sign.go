@@ -233,7 +233,7 @@ func (s *signCmd) run(c *runContext) error {
 			for b := range work {
 				for i := range b.jobs {
 					if j := &b.jobs[i]; j.hash && ctx.Err() == nil {
-						j.err = signFileWorkers(root, &j.entry, jobs)
+						j.err = signFileWorkers(root, &j.entry, jobs, c.addBytes)
 					}
 				}
 				close(b.done)
@@ -278,7 +278,6 @@ func (s *signCmd) run(c *runContext) error {
 				if j.hash {
 					hashedFiles++
 					hashedBytes += j.entry.Size
-					c.addBytes(j.entry.Size)
 				} else {
 					reusedFiles++
 				}

@@ -3,6 +3,7 @@ package cli
 import (
 	"errors"
 	"fmt"
+	"io"
 	"os"
 
 	"github.com/ibt-tools/ibt/format"
@@ -14,7 +15,9 @@ import (
 // entry, with at most workers goroutines hashing one large file in parallel
 // segments. Small files take one: the sign pipeline already hashes several
 // at once, while a single large file would otherwise leave cores idle.
-func signFileWorkers(root *os.Root, e *format.Entry, workers int) error {
+// progress is told of the bytes as they are read, so that a bar moves
+// during a large file too.
+func signFileWorkers(root *os.Root, e *format.Entry, workers int, progress func(int64)) error {
 	f, fi, err := tree.OpenFile(root, e.Path)
 	if err != nil {
 		return err
@@ -24,7 +27,7 @@ func signFileWorkers(root *os.Root, e *format.Entry, workers int) error {
 		return changedWhileReading(e.Path)
 	}
 	e.BlockSize = uint32(rsync.BlockSize(e.Size))
-	e.Hash, e.Sig, err = rsync.SignFile(f, e.Size, workers)
+	e.Hash, e.Sig, err = rsync.SignFile(&progressReaderAt{f, progress}, e.Size, workers)
 	if errors.Is(err, rsync.ErrSizeChanged) {
 		return changedWhileReading(e.Path)
 	}
@@ -39,6 +42,19 @@ func signFileWorkers(root *os.Root, e *format.Entry, workers int) error {
 		return changedWhileReading(e.Path)
 	}
 	return nil
+}
+
+// progressReaderAt reports the bytes read through it; ReadAt may be called
+// from several goroutines, as progress may.
+type progressReaderAt struct {
+	r        io.ReaderAt
+	progress func(int64)
+}
+
+func (p *progressReaderAt) ReadAt(b []byte, off int64) (int, error) {
+	n, err := p.r.ReadAt(b, off)
+	p.progress(int64(n))
+	return n, err
 }
 
 func changedWhileReading(path string) error {
