@@ -38,26 +38,11 @@ func TestPrevReuse(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			var buf bytes.Buffer
-			w, err := format.NewWriter(&buf, format.Header{Kind: format.KindIndex, Tool: "test", Time: walk}, format.WriterOptions{})
-			if err != nil {
-				t.Fatal(err)
-			}
 			prevEntry := base
 			if tt.name == "racy: changed just before the walk" {
 				tt.change(&prevEntry)
 			}
-			if err := w.WriteEntry(&prevEntry); err != nil {
-				t.Fatal(err)
-			}
-			if err := w.Close(format.Trailer{}); err != nil {
-				t.Fatal(err)
-			}
-			r, err := format.NewReader(&buf)
-			if err != nil {
-				t.Fatal(err)
-			}
-			next, stop := readAhead(r)
+			next, stop := readAhead(indexOf(t, format.Header{Time: walk}, &prevEntry))
 			defer stop()
 			p := newPrevIndex("prev", next, walk, "user")
 			cur := base
@@ -82,24 +67,11 @@ func TestPrevReuse(t *testing.T) {
 // a walk at walk.
 func prevOf(t *testing.T, walk int64, es []format.Entry) *prevIndex {
 	t.Helper()
-	var buf bytes.Buffer
-	w, err := format.NewWriter(&buf, format.Header{Kind: format.KindIndex, Tool: "test", Time: walk}, format.WriterOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	ptrs := make([]*format.Entry, len(es))
 	for i := range es {
-		if err := w.WriteEntry(&es[i]); err != nil {
-			t.Fatal(err)
-		}
+		ptrs[i] = &es[i]
 	}
-	if err := w.Close(format.Trailer{}); err != nil {
-		t.Fatal(err)
-	}
-	r, err := format.NewReader(&buf)
-	if err != nil {
-		t.Fatal(err)
-	}
-	next, stop := readAhead(r)
+	next, stop := readAhead(indexOf(t, format.Header{Time: walk}, ptrs...))
 	t.Cleanup(stop)
 	return newPrevIndex("prev", next, walk, "user")
 }

@@ -62,7 +62,7 @@ func TestRenameSources(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			var oldR *format.Reader
 			if tt.old != nil {
-				oldR = indexOf(t, tt.old)
+				oldR = indexOf(t, format.Header{}, tt.old...)
 			}
 			got := map[string]want{}
 			r, err := newRenamer(format.Header{Kind: format.KindDiff, Tool: "test"})
@@ -70,7 +70,7 @@ func TestRenameSources(t *testing.T) {
 				t.Fatal(err)
 			}
 			defer r.close()
-			if err := diffIndexes(oldR, indexOf(t, tt.new), r.change, r.unchanged, "old", "new"); err != nil {
+			if err := diffIndexes(oldR, indexOf(t, format.Header{}, tt.new...), r.change, r.unchanged, "old", "new"); err != nil {
 				t.Fatal(err)
 			}
 			var out bytes.Buffer
@@ -133,29 +133,6 @@ func TestDupFinder(t *testing.T) {
 	if f.matched != 1 || f.saved != 100 {
 		t.Errorf("matched %d, saved %d", f.matched, f.saved)
 	}
-}
-
-// indexOf returns a reader of an index stream of entries.
-func indexOf(t *testing.T, entries []*format.Entry) *format.Reader {
-	t.Helper()
-	var buf bytes.Buffer
-	w, err := format.NewWriter(&buf, format.Header{Kind: format.KindIndex, Tool: "test"}, format.WriterOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, e := range entries {
-		if err := w.WriteEntry(e); err != nil {
-			t.Fatal(err)
-		}
-	}
-	if err := w.Close(format.Trailer{}); err != nil {
-		t.Fatal(err)
-	}
-	r, err := format.NewReader(&buf)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return r
 }
 
 // runTool runs one tool in process and returns its standard output.

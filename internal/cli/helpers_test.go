@@ -1,0 +1,33 @@
+package cli
+
+import (
+	"bytes"
+	"testing"
+
+	"github.com/ibt-tools/ibt/format"
+)
+
+// indexOf returns a reader of an index stream of entries, whose header is
+// h with its kind and tool filled in.
+func indexOf(t testing.TB, h format.Header, entries ...*format.Entry) *format.Reader {
+	t.Helper()
+	h.Kind, h.Tool = format.KindIndex, "test"
+	var buf bytes.Buffer
+	w, err := format.NewWriter(&buf, h, format.WriterOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range entries {
+		if err := w.WriteEntry(e); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := w.Close(format.Trailer{}); err != nil {
+		t.Fatal(err)
+	}
+	r, err := format.NewReader(&buf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return r
+}
