@@ -31,7 +31,7 @@ type deltaCmd struct {
 }
 
 func (d *deltaCmd) run(c *runContext) error {
-	defer tuneGC(100, diffHeapLimit)()
+	defer tuneGC(100, streamHeapLimit)()
 	in, err := c.openInput(d.Input)
 	if err != nil {
 		return err

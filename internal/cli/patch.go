@@ -24,6 +24,7 @@ type patchCmd struct {
 }
 
 func (p *patchCmd) run(c *runContext) error {
+	defer tuneGC(100, streamHeapLimit)()
 	in, err := c.openInput(p.Input)
 	if err != nil {
 		return err
