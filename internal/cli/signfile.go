@@ -27,7 +27,7 @@ func signFileWorkers(root *os.Root, e *format.Entry, workers int, progress func(
 		return changedWhileReading(e.Path)
 	}
 	e.BlockSize = uint32(rsync.BlockSize(e.Size))
-	e.Hash, e.Sig, err = rsync.SignFile(&progressReaderAt{f, progress}, e.Size, workers)
+	e.Hash, e.Sig, err = rsync.SignFile(withProgress(tree.SparseReader(f), progress), e.Size, workers)
 	if errors.Is(err, rsync.ErrSizeChanged) {
 		return changedWhileReading(e.Path)
 	}
@@ -55,6 +55,19 @@ func (p *progressReaderAt) ReadAt(b []byte, off int64) (int, error) {
 	n, err := p.r.ReadAt(b, off)
 	p.progress(int64(n))
 	return n, err
+}
+
+// withProgress wraps r in a progressReaderAt that still finds r's data if
+// r can (see rsync.DataFinder).
+func withProgress(r io.ReaderAt, progress func(int64)) io.ReaderAt {
+	p := &progressReaderAt{r, progress}
+	if df, ok := r.(rsync.DataFinder); ok {
+		return struct {
+			*progressReaderAt
+			rsync.DataFinder
+		}{p, df}
+	}
+	return p
 }
 
 func changedWhileReading(path string) error {

@@ -118,7 +118,34 @@ func signParallel(r io.ReaderAt, size int64, nseg, workers int) (hash, sig []byt
 func signSegmentAt(r io.ReaderAt, size, off int64, bs int, buf, sig []byte) ([]byte, error) {
 	leaves := make([]byte, 0, (signSegment/bs+1)*sha256.Size)
 	end := min(size, off+signSegment)
+	df, sparse := r.(DataFinder)
+	var zeroLeaf [sha256.Size]byte
+	var zeroEntry [sigEntryLen]byte
+	haveZero := false
 	for pos := off; pos < end; {
+		if sparse {
+			// whole blocks of a hole, the file's last (maybe short) block
+			// excepted, are hashed without being read
+			data, err := df.NextData(pos)
+			if err != nil {
+				return leaves, fmt.Errorf("sign: find data: %w", err)
+			}
+			holeEnd := min(data, end, size-size%int64(bs))
+			if blocks := (holeEnd - pos) / int64(bs); blocks > 0 {
+				if !haveZero {
+					zeroLeaf, zeroEntry = zeroBlock(bs)
+					haveZero = true
+				}
+				for blk := pos / int64(bs); blocks > 0; blk, blocks = blk+1, blocks-1 {
+					leaves = append(leaves, zeroLeaf[:]...)
+					if sig != nil {
+						copy(sig[blk*sigEntryLen:(blk+1)*sigEntryLen], zeroEntry[:])
+					}
+					pos += int64(bs)
+				}
+				continue
+			}
+		}
 		want := int(min(int64(len(buf)), end-pos))
 		n, err := r.ReadAt(buf[:want], pos)
 		if n < want {

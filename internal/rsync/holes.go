@@ -1,0 +1,28 @@
+package rsync
+
+import (
+	"crypto/sha256"
+	"encoding/binary"
+)
+
+// DataFinder is implemented by a file that can tell where its data is, such
+// as a sparse file on a filesystem with SEEK_DATA (see tree.SparseReader).
+// SignFile then hashes the whole blocks of a hole without reading them: a
+// hole reads as zeros, and the hash of a zero block is known. A 20 GiB
+// virtual disk image of 1 GiB of data signs in the time of 1 GiB.
+type DataFinder interface {
+	// NextData returns the offset of the first byte of data at or after
+	// off, or the file's size if there is none; it may return off itself
+	// wherever it cannot tell.
+	NextData(off int64) (int64, error)
+}
+
+// zeroBlock returns the leaf and the signature entry of a block of n zero
+// bytes.
+func zeroBlock(n int) (leaf [sha256.Size]byte, entry [sigEntryLen]byte) {
+	z := make([]byte, n)
+	leaf = sha256.Sum256(z)
+	binary.BigEndian.PutUint32(entry[:], WeakSum(z))
+	copy(entry[4:], leaf[:StrongLen])
+	return leaf, entry
+}
