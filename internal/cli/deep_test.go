@@ -2,14 +2,11 @@ package cli
 
 import (
 	"bytes"
-	"io"
 	"os"
 	"path/filepath"
 	"runtime"
 	"strings"
 	"testing"
-
-	"github.com/ibt-tools/ibt/format"
 )
 
 // TestDeepPaths backs up and restores a tree whose deepest path (over
@@ -70,18 +67,6 @@ func TestDeepPaths(t *testing.T) {
 // treeHashOf returns the tree hash in the trailer of an index stream.
 func treeHashOf(t *testing.T, idx []byte) []byte {
 	t.Helper()
-	r, err := format.NewReader(bytes.NewReader(idx))
-	if err != nil {
-		t.Fatal(err)
-	}
-	for {
-		_, err := r.Next()
-		if err == io.EOF {
-			break
-		}
-		if err != nil {
-			t.Fatal(err)
-		}
-	}
-	return r.Trailer().TreeHash
+	_, tr := readAll(t, idx)
+	return tr.TreeHash
 }

@@ -2,6 +2,7 @@ package cli
 
 import (
 	"bytes"
+	"io"
 	"testing"
 
 	"github.com/ibt-tools/ibt/format"
@@ -30,4 +31,24 @@ func indexOf(t testing.TB, h format.Header, entries ...*format.Entry) *format.Re
 		t.Fatal(err)
 	}
 	return r
+}
+
+// readAll reads a whole stream and returns its records and its trailer.
+func readAll(t testing.TB, stream []byte) ([]format.Record, format.Trailer) {
+	t.Helper()
+	r, err := format.NewReader(bytes.NewReader(stream))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var recs []format.Record
+	for {
+		rec, err := r.Next()
+		if err == io.EOF {
+			return recs, r.Trailer()
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		recs = append(recs, rec)
+	}
 }

@@ -3,7 +3,6 @@ package cli
 import (
 	"bytes"
 	"fmt"
-	"io"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
@@ -84,18 +83,8 @@ func TestRenameSources(t *testing.T) {
 			if err := w.Close(format.Trailer{}); err != nil {
 				t.Fatal(err)
 			}
-			dr, err := format.NewReader(&out)
-			if err != nil {
-				t.Fatal(err)
-			}
-			for {
-				rec, err := dr.Next()
-				if err == io.EOF {
-					break
-				}
-				if err != nil {
-					t.Fatal(err)
-				}
+			recs, _ := readAll(t, out.Bytes())
+			for _, rec := range recs {
 				if c := rec.(*format.Change); c.Op == format.OpCreate || c.Op == format.OpReplace {
 					got[c.Path()] = want{c.From, c.FromNew}
 				}
