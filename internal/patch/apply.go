@@ -115,6 +115,8 @@ func (a *applier) run(in io.Reader) (err error) {
 	if a.disk, err = newDisk(a.root); err != nil {
 		return err
 	}
+	a.disk.known = openKnown(a.root)
+	defer a.disk.known.close()
 	a.chown = os.Geteuid() == 0
 	if !a.opt.DryRun {
 		if a.ws, err = openWorkspace(a.root); err != nil {
@@ -157,6 +159,7 @@ func (a *applier) run(in io.Reader) (err error) {
 		if err := a.ws.finish(a.changedNames); err != nil {
 			return err
 		}
+		defer a.ws.close()
 		return a.verify(src.treeHash())
 	}
 	if a.log, err = newStepLog(nil, true); err != nil {

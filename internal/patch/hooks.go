@@ -8,6 +8,9 @@ var faults struct {
 	write func(path string, w io.Writer) io.Writer
 	// commitStep runs after each step of the commit (a kill, say).
 	commitStep func()
+	// read, if set, is told of each file whose content is read to hash
+	// it (as a base, a file to check, or to verify the tree).
+	read func(path string)
 	// noSync skips the syncfs calls, which only matter for a power loss
 	// (a killed process loses nothing in the page cache) and which cost
 	// seconds on a busy shared disk.

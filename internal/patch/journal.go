@@ -61,6 +61,8 @@ type workspace struct {
 	dirMTime int64
 	// noSync skips every flush to disk (Options.NoSync).
 	noSync bool
+	// finalMTime, if set, is the mtime finish gave DIR.
+	finalMTime time.Time
 }
 
 // sync runs flush unless the run does not flush to disk.
@@ -210,10 +212,36 @@ func (ws *workspace) claim(id string, kept *keptLog, staged names) error {
 func (ws *workspace) abandon() {
 	ws.root.RemoveAll(stageDir)
 	if ws.pending == nil {
-		ws.root.RemoveAll(stagingName)
+		ws.clear()
 	}
 	ws.release()
 	ws.root.Chtimes(".", time.Time{}, ws.rootMTime)
+}
+
+// clear removes the workspace but for the known file of the runs to come,
+// and the workspace itself if that leaves it empty. It reports whether
+// the workspace is gone.
+func (ws *workspace) clear() bool {
+	if d, err := ws.root.Open(stagingName); err == nil {
+		names, _ := d.Readdirnames(-1)
+		d.Close()
+		for _, n := range names {
+			if stagingName+"/"+n != knownName {
+				ws.root.RemoveAll(stagingName + "/" + n)
+			}
+		}
+	}
+	return ws.root.Remove(stagingName) == nil
+}
+
+// close ends a run whose commit finished: the workspace goes, but for the
+// known file, and the lock is let go.
+func (ws *workspace) close() {
+	if ws.clear() && !ws.finalMTime.IsZero() {
+		// removing the workspace changed DIR's mtime again
+		ws.root.Chtimes(".", time.Time{}, ws.finalMTime)
+	}
+	ws.release()
 }
 
 // release lets go of the lock, keeping the journal for the next run.
@@ -225,18 +253,27 @@ func (ws *workspace) release() {
 }
 
 // finish ends a commit: the tree is made durable, then the journal and the
-// workspace are removed and DIR gets back its mtime. changed lists the
-// entries the commit touched, for systems that make them durable one by one.
-func (ws *workspace) finish(changed names) error {
-	defer ws.release()
+// staging are removed and DIR gets back its mtime. changed lists the
+// entries the commit touched, for systems that make them durable one by
+// one. The lock is kept for the verification, until close; a failure lets
+// it go, keeping the journal for the next run.
+func (ws *workspace) finish(changed names) (err error) {
+	defer func() {
+		if err != nil {
+			ws.release()
+		}
+	}()
 	if err := ws.sync(func() error { return syncFS(ws.root, changed) }); err != nil {
 		return ioErr("", "flush the patched tree to disk", err)
 	}
 	if err := ws.root.Remove(journalName); err != nil {
 		return ioErr(journalName, "remove the journal", err)
 	}
-	if err := ws.root.RemoveAll(stagingName); err != nil {
-		return ioErr(stagingName, "remove the staging directory", err)
+	if err := ws.root.RemoveAll(stageDir); err != nil {
+		return ioErr(stageDir, "remove the staging directory", err)
+	}
+	if err := ws.root.Remove(keptName); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return ioErr(keptName, "remove the journal's mtimes", err)
 	}
 	if ws.dirMode != 0 {
 		if err := ws.root.Chmod(".", fileMode(ws.dirMode)); err != nil {
@@ -248,7 +285,8 @@ func (ws *workspace) finish(changed names) error {
 		mt, ok = ws.dirMTime, true
 	}
 	if ok {
-		if err := ws.root.Chtimes(".", time.Time{}, time.Unix(0, mt)); err != nil {
+		ws.finalMTime = time.Unix(0, mt)
+		if err := ws.root.Chtimes(".", time.Time{}, ws.finalMTime); err != nil {
 			return ioErr("", "set the mtime of DIR", err)
 		}
 	}

@@ -203,6 +203,12 @@ func (a *applier) patch(src *source, s *step, w io.Writer) (int64, error) {
 	}
 	defer base.Close()
 	if s.unverified {
+		s.baseHash = a.disk.known.lookup(p, tree.NodeFromInfo(p, fi, ""))
+	}
+	if s.unverified && s.baseHash == nil {
+		if faults.read != nil {
+			faults.read(p)
+		}
 		// The base is hashed alongside, on the other cores, for
 		// settleBase once this returns.
 		done := make(chan struct{})

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"time"
 
 	"github.com/ibt-tools/ibt/format"
 	"github.com/ibt-tools/ibt/internal/index"
@@ -28,6 +29,12 @@ func (a *applier) verify(want []byte) error {
 	if err != nil {
 		return err
 	}
+	known := openKnown(a.root)
+	defer known.close()
+	// A known file that cannot be written is no reason to fail: the next
+	// run reads what it would have vouched for.
+	record, _ := createKnown(a.root, time.Now())
+	defer record.abort()
 	th := format.NewTreeHasher()
 	// what ibt-sign left out, DIR may hold: it is neither read nor counted
 	ex := tree.NewExcluder(a.root, a.header.Exclude, format.IgnoreFile)
@@ -37,11 +44,12 @@ func (a *applier) verify(want []byte) error {
 		}
 		e := index.FromNode(n)
 		if e.Type == format.TypeFile {
-			h, err := a.hashOf(n, log.seek(n.Path))
+			h, err := a.hashOf(n, log.seek(n.Path), known)
 			if err != nil {
 				return err
 			}
 			e.Hash = h
+			record.add(n, h)
 		}
 		th.Add(&e)
 		return nil
@@ -64,15 +72,26 @@ func (a *applier) verify(want []byte) error {
 			Detail: fmt.Sprintf("the patched tree differs from the archive's new tree (tree hash %s, want %s)", short(got), short(want)),
 			Fix:    "something in DIR was changed outside ibt-patch (a mode, an mtime, an extra or missing entry): compare 'ibt-sign DIR' with the index the archive was made from"}
 	}
+	if err := record.commit(); err != nil {
+		a.warn(fmt.Sprintf("could not record the verified files in %s (the next run reads them again): %v", knownName, err))
+	}
 	return nil
 }
 
 // hashOf returns the content hash of the file n, taking it from s, the
 // step at its path if any, if that placed or found it (every new file of
-// the archive was checked against its hash) and it has not changed since.
-func (a *applier) hashOf(n *tree.Node, s *step) ([]byte, error) {
+// the archive was checked against its hash) and it has not changed since,
+// or else from known if the file is unchanged since an earlier run
+// verified it.
+func (a *applier) hashOf(n *tree.Node, s *step, known *knownReader) ([]byte, error) {
 	if s != nil && s.c.New != nil && s.c.New.Type == format.TypeFile && s.c.New.Size == n.Size && s.c.New.MTime == n.MTime {
 		return s.c.New.Hash, nil
+	}
+	if h := known.lookup(n.Path, n); h != nil {
+		return h, nil
+	}
+	if faults.read != nil {
+		faults.read(n.Path)
 	}
 	f, fi, err := tree.OpenFile(a.root, n.Path)
 	if err != nil {

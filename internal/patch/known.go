@@ -1,0 +1,290 @@
+package patch
+
+import (
+	"bufio"
+	"encoding/binary"
+	"errors"
+	"hash/crc32"
+	"io"
+	"io/fs"
+	"os"
+	"time"
+
+	"github.com/ibt-tools/ibt/internal/tree"
+)
+
+// DIR/.ibt-patch/known lists the files of DIR that the last successful
+// ibt-patch verified, each with its content hash and what lstat said of it
+// then: device, inode, size, mtime and ctime. A later run takes the hash of
+// a file whose lstat is unchanged from there instead of reading the file,
+// both to check an old version (the base of an update, a file to delete)
+// and to verify the tree. Without it every run of a restore chain reads
+// the whole tree once to verify it, and every updated file once more to
+// check its base; with it a run reads what it changes.
+//
+// This is the quick check of ibt-sign --prev and of git's index: no write
+// to a file leaves both its mtime and its ctime as they were, and ctime
+// cannot be set. A file is only recorded when the rule holds for it (see
+// trusted). The list is written during the verification walk, in its path
+// order, and replaces the old one only once the tree hash matched; it is
+// read forward, side by side with the archive's changes or the walk.
+//
+// The file is a cache: anything wrong with it (missing, from another
+// version, truncated, a record whose checksum fails) ends its use at that
+// point, and the files it no longer vouches for are read.
+const (
+	knownName  = stagingName + "/known"
+	knownTemp  = stagingName + "/known.tmp"
+	knownMagic = "ibt-patch known 1\n"
+	// maxKnownRecord bounds one record: a path of the deepest tree the
+	// archive reader accepts, with room to spare.
+	maxKnownRecord = 1 << 20
+)
+
+// racyWindow is how long before the walk that recorded it a file must
+// have changed last, unless its mtime is that much older than its ctime.
+// Kernels stamp times with a coarse clock, so a file written again within
+// a tick of being recorded may keep both times; a file whose mtime is well
+// before its ctime (as ibt-patch leaves every file it restores) cannot:
+// a write sets the mtime to the current time, at or after the ctime.
+const racyWindow = 2 * time.Second
+
+var knownCRC = crc32.MakeTable(crc32.Castagnoli)
+
+// knownFile is one record.
+type knownFile struct {
+	path               string
+	dev, ino           uint64
+	size, mtime, ctime int64
+	hash               []byte
+}
+
+// matches reports whether n is the file the record describes, unchanged.
+func (k *knownFile) matches(n *tree.Node) bool {
+	return n.Type == tree.TypeFile && n.Inode != 0 && k.ino == n.Inode && k.dev == n.Dev &&
+		k.size == n.Size && k.mtime == n.MTime && k.ctime == n.CTime
+}
+
+// knownReader reads a known file forward.
+type knownReader struct {
+	f   *os.File
+	r   *bufio.Reader
+	cur knownFile
+	has bool // cur holds a record
+	end bool // no more records: the end, or the first one that failed
+	buf []byte
+}
+
+// openKnown opens DIR's known file, or returns nil (a reader that knows
+// nothing) if there is none that this version reads.
+func openKnown(root *os.Root) *knownReader {
+	if root == nil {
+		return nil
+	}
+	f, fi, err := tree.OpenFile(root, knownName)
+	if err != nil {
+		return nil
+	}
+	if !fi.Mode().IsRegular() {
+		f.Close()
+		return nil
+	}
+	k := &knownReader{f: f, r: bufio.NewReaderSize(f, 64<<10)}
+	magic := make([]byte, len(knownMagic))
+	if _, err := io.ReadFull(k.r, magic); err != nil || string(magic) != knownMagic {
+		k.close()
+		return nil
+	}
+	return k
+}
+
+// next reads the next record into cur, or ends the reader.
+func (k *knownReader) next() {
+	k.has = false
+	n, err := binary.ReadUvarint(k.r)
+	if err != nil || n > maxKnownRecord {
+		k.end = true
+		return
+	}
+	if cap(k.buf) < int(n)+4 {
+		k.buf = make([]byte, int(n)+4)
+	}
+	b := k.buf[:n+4]
+	if _, err := io.ReadFull(k.r, b); err != nil ||
+		crc32.Checksum(b[:n], knownCRC) != binary.LittleEndian.Uint32(b[n:]) {
+		k.end = true
+		return
+	}
+	rec, ok := decodeKnown(b[:n])
+	if !ok || (k.cur.path != "" && rec.path <= k.cur.path) {
+		k.end = true
+		return
+	}
+	k.cur, k.has = rec, true
+}
+
+// lookup returns the recorded hash of the file n at path p if it is
+// unchanged since it was recorded, or nil. Paths must be asked for in
+// increasing order; one smaller than the last is not found.
+func (k *knownReader) lookup(p string, n *tree.Node) []byte {
+	if k == nil {
+		return nil
+	}
+	for !k.end && (!k.has || k.cur.path < p) {
+		k.next()
+	}
+	if !k.has || k.cur.path != p || !k.cur.matches(n) {
+		return nil
+	}
+	return k.cur.hash
+}
+
+func (k *knownReader) close() {
+	if k != nil && k.f != nil {
+		k.f.Close()
+		k.f = nil
+		k.end, k.has = true, false
+	}
+}
+
+// encodeKnown appends the record of n with hash h to b.
+func encodeKnown(b []byte, n *tree.Node, h []byte) []byte {
+	b = binary.AppendUvarint(b, uint64(len(n.Path)))
+	b = append(b, n.Path...)
+	b = binary.AppendUvarint(b, n.Dev)
+	b = binary.AppendUvarint(b, n.Inode)
+	b = binary.AppendVarint(b, n.Size)
+	b = binary.AppendVarint(b, n.MTime)
+	b = binary.AppendVarint(b, n.CTime)
+	b = binary.AppendUvarint(b, uint64(len(h)))
+	return append(b, h...)
+}
+
+// decodeKnown decodes one record, refusing anything left over.
+func decodeKnown(b []byte) (knownFile, bool) {
+	var k knownFile
+	uv := func() uint64 {
+		v, n := binary.Uvarint(b)
+		if n <= 0 {
+			b = nil
+			return 0
+		}
+		b = b[n:]
+		return v
+	}
+	sv := func() int64 {
+		v, n := binary.Varint(b)
+		if n <= 0 {
+			b = nil
+			return 0
+		}
+		b = b[n:]
+		return v
+	}
+	bytesOf := func() []byte {
+		n := uv()
+		if b == nil || n > uint64(len(b)) {
+			b = nil
+			return nil
+		}
+		v := b[:n]
+		b = b[n:]
+		return v
+	}
+	k.path = string(bytesOf())
+	k.dev, k.ino = uv(), uv()
+	k.size, k.mtime, k.ctime = sv(), sv(), sv()
+	k.hash = append([]byte(nil), bytesOf()...)
+	if b == nil || len(b) != 0 || k.path == "" || len(k.hash) == 0 {
+		return knownFile{}, false
+	}
+	return k, true
+}
+
+// knownWriter writes the known file of a verification walk to a temporary
+// file, which replaces the known file once the walk has verified the tree.
+type knownWriter struct {
+	root   *os.Root
+	f      *os.File
+	w      *bufio.Writer
+	cutoff int64 // files whose ctime is at or after this are racy
+	n      int   // records written
+	rec    []byte
+	err    error
+}
+
+// createKnown starts the known file of a walk that starts at walkStart.
+func createKnown(root *os.Root, walkStart time.Time) (*knownWriter, error) {
+	if err := root.Remove(knownTemp); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return nil, err
+	}
+	f, err := root.OpenFile(knownTemp, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	if err != nil {
+		return nil, err
+	}
+	w := &knownWriter{root: root, f: f, w: bufio.NewWriterSize(f, 64<<10), cutoff: walkStart.Add(-racyWindow).UnixNano()}
+	_, w.err = w.w.WriteString(knownMagic)
+	return w, nil
+}
+
+// trusted reports whether a later write to n is sure to change its mtime
+// or its ctime, so that n may be recorded (see racyWindow).
+func (w *knownWriter) trusted(n *tree.Node) bool {
+	return n.Inode != 0 && (n.CTime < w.cutoff || n.MTime < n.CTime-int64(racyWindow))
+}
+
+// add records the file n, of content hash h, if it can be trusted later.
+func (w *knownWriter) add(n *tree.Node, h []byte) {
+	if w == nil || w.err != nil || len(h) == 0 || !w.trusted(n) {
+		return
+	}
+	w.rec = encodeKnown(w.rec[:0], n, h)
+	var hdr [binary.MaxVarintLen64]byte
+	if _, w.err = w.w.Write(hdr[:binary.PutUvarint(hdr[:], uint64(len(w.rec)))]); w.err != nil {
+		return
+	}
+	if _, w.err = w.w.Write(w.rec); w.err != nil {
+		return
+	}
+	_, w.err = w.w.Write(binary.LittleEndian.AppendUint32(hdr[:0], crc32.Checksum(w.rec, knownCRC)))
+	w.n++
+}
+
+// commit puts the new known file in place of the old one, or, if it
+// vouches for no file, removes both, so that DIR keeps no empty workspace.
+// It is not flushed to disk: a known file lost or torn in a crash only
+// costs reads.
+func (w *knownWriter) commit() error {
+	if w == nil {
+		return nil
+	}
+	if w.err == nil && w.n == 0 {
+		w.abort()
+		if err := w.root.Remove(knownName); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			return err
+		}
+		return nil
+	}
+	err := w.err
+	if err == nil {
+		err = w.w.Flush()
+	}
+	if cerr := w.f.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = w.root.Rename(knownTemp, knownName)
+	}
+	if err != nil {
+		w.root.Remove(knownTemp)
+	}
+	return err
+}
+
+// abort drops the new known file; the old one, if any, stays.
+func (w *knownWriter) abort() {
+	if w != nil {
+		w.f.Close()
+		w.root.Remove(knownTemp)
+	}
+}

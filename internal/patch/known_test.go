@@ -1,0 +1,212 @@
+package patch
+
+import (
+	"bytes"
+	"errors"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/ibt-tools/ibt/internal/tree"
+)
+
+// reads runs fn and returns the paths whose content it read to hash.
+func reads(t *testing.T, fn func()) []string {
+	t.Helper()
+	var got []string
+	faults.read = func(p string) { got = append(got, p) }
+	defer func() { faults.read = nil }()
+	fn()
+	slices.Sort(got)
+	return got
+}
+
+// A restore chain reads what each archive changes, not the whole tree: the
+// files the previous run verified are vouched for by the known file.
+func TestChainReadsOnlyWhatChanges(t *testing.T) {
+	d := restored(t, v1Tree())
+	if onlyKnown(t, d) == false {
+		t.Fatal("a restore of files with past mtimes left no known file")
+	}
+	inc := makeArchive(t, v1Tree(), v2Tree())
+	if got := reads(t, func() { mustApply(t, d, inc) }); len(got) != 0 {
+		t.Errorf("applying v2 after v1 read %q; want no file read", got)
+	}
+	if got, want := withoutRoot(listing(t, d)), treeListing(t, v2Tree()); got != want {
+		t.Fatalf("patched tree differs:\n got:\n%s\nwant:\n%s", got, want)
+	}
+
+	// the same run without the known file reads every old version it
+	// checks and every file it verifies
+	d = restored(t, v1Tree())
+	if err := os.RemoveAll(filepath.Join(d, stagingName)); err != nil {
+		t.Fatal(err)
+	}
+	got := reads(t, func() { mustApply(t, d, inc) })
+	for _, p := range []string{"a.txt", "big.bin", "delete.txt", "unchanged/u.txt"} {
+		if !slices.Contains(got, p) {
+			t.Errorf("without the known file, %q was not read (read: %q)", p, got)
+		}
+	}
+}
+
+// A file changed after the known file vouched for it is read again, even
+// with its size and mtime put back: its ctime moved.
+func TestKnownFileDoesNotVouchForAChangedFile(t *testing.T) {
+	d := restored(t, v1Tree())
+	time.Sleep(50 * time.Millisecond) // past any coarse clock tick
+	p := filepath.Join(d, "unchanged", "u.txt")
+	if err := os.WriteFile(p, []byte("U\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chtimes(p, time.Time{}, time.Unix(0, baseTime)); err != nil {
+		t.Fatal(err)
+	}
+	// the archive does not touch u.txt: only the verification can see it
+	_, err := apply(d, makeArchive(t, v1Tree(), v2Tree()))
+	if !errors.Is(err, ErrVerify) || !strings.Contains(err.Error(), "differs from the archive's new tree") {
+		t.Errorf("error %v, want the tree verification to fail", err)
+	}
+
+	// and an old version changed so is not taken as the base
+	d = restored(t, v1Tree())
+	time.Sleep(50 * time.Millisecond)
+	p = filepath.Join(d, "big.bin")
+	data, err := os.ReadFile(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	data[len(data)-1] ^= 1 // the tail, which v2 does not copy
+	if err := os.WriteFile(p, data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chtimes(p, time.Time{}, time.Unix(0, baseTime)); err != nil {
+		t.Fatal(err)
+	}
+	refused(t, d, makeArchive(t, v1Tree(), v2Tree()), ErrWrongBase, "big.bin")
+}
+
+// knownTree makes files with past mtimes in a new directory and returns it,
+// open, with the nodes of its files in path order.
+func knownTree(t *testing.T, names ...string) (*os.Root, []*tree.Node) {
+	t.Helper()
+	d := t.TempDir()
+	if err := os.Mkdir(filepath.Join(d, stagingName), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	var nodes []*tree.Node
+	for _, n := range names {
+		p := filepath.Join(d, n)
+		if err := os.WriteFile(p, []byte(n), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.Chtimes(p, time.Time{}, time.Unix(0, baseTime)); err != nil {
+			t.Fatal(err)
+		}
+		fi, err := os.Lstat(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		nodes = append(nodes, tree.NodeFromInfo(n, fi, ""))
+	}
+	root, err := os.OpenRoot(d)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { root.Close() })
+	return root, nodes
+}
+
+func hashFor(n *tree.Node) []byte { return bytes.Repeat([]byte(n.Path[:1]), 32) }
+
+func writeKnown(t *testing.T, root *os.Root, nodes []*tree.Node) {
+	t.Helper()
+	w, err := createKnown(root, time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, n := range nodes {
+		w.add(n, hashFor(n))
+	}
+	if err := w.commit(); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestKnownFileLookups(t *testing.T) {
+	root, nodes := knownTree(t, "a", "b", "c", "d")
+	writeKnown(t, root, nodes)
+	k := openKnown(root)
+	defer k.close()
+	if h := k.lookup("a", nodes[0]); !bytes.Equal(h, hashFor(nodes[0])) {
+		t.Errorf("lookup a = %x", h)
+	}
+	if h := k.lookup("b", nodes[2]); h != nil {
+		t.Errorf("lookup of b with c's stat = %x, want nil", h)
+	}
+	if h := k.lookup("bb", nodes[1]); h != nil {
+		t.Errorf("lookup of a path not recorded = %x, want nil", h)
+	}
+	if h := k.lookup("c", nodes[2]); !bytes.Equal(h, hashFor(nodes[2])) {
+		t.Errorf("lookup c = %x", h)
+	}
+	if h := k.lookup("a", nodes[0]); h != nil {
+		t.Errorf("lookup of a path before the last = %x, want nil", h)
+	}
+	if h := k.lookup("d", nodes[3]); !bytes.Equal(h, hashFor(nodes[3])) {
+		t.Errorf("lookup d = %x", h)
+	}
+	if h := k.lookup("e", nodes[3]); h != nil {
+		t.Errorf("lookup past the end = %x, want nil", h)
+	}
+}
+
+// A file written within racyWindow of the walk, with an mtime as recent as
+// its ctime, could change again within the same clock tick: it is not
+// recorded, and a known file that would vouch for nothing is not kept.
+func TestKnownFileSkipsRacyFiles(t *testing.T) {
+	root, nodes := knownTree(t, "a")
+	writeKnown(t, root, nodes)
+	fresh := *nodes[0]
+	fresh.MTime = fresh.CTime
+	writeKnown(t, root, []*tree.Node{&fresh})
+	if _, err := root.Lstat(knownName); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("a known file vouching for nothing was kept (%v)", err)
+	}
+	if k := openKnown(root); k != nil {
+		t.Error("openKnown found a known file")
+	}
+}
+
+// Whatever is done to the known file, a lookup finds the right hash or
+// none, and never panics.
+func TestDamagedKnownFile(t *testing.T) {
+	root, nodes := knownTree(t, "a", "b", "c")
+	writeKnown(t, root, nodes)
+	good, err := root.ReadFile(knownName)
+	if err != nil {
+		t.Fatal(err)
+	}
+	check := func(what string, b []byte) {
+		t.Helper()
+		if err := root.WriteFile(knownName, b, 0o600); err != nil {
+			t.Fatal(err)
+		}
+		k := openKnown(root)
+		defer k.close()
+		for _, n := range nodes {
+			if h := k.lookup(n.Path, n); h != nil && !bytes.Equal(h, hashFor(n)) {
+				t.Fatalf("%s: lookup %s = %x, want %x or nothing", what, n.Path, h, hashFor(n))
+			}
+		}
+	}
+	for i := range len(good) {
+		check("truncated", good[:i])
+		b := slices.Clone(good)
+		b[i] ^= 0x20
+		check("flipped", b)
+	}
+}
