@@ -14,10 +14,19 @@ const sparseBlock = 4096
 
 var zeroBlock [sparseBlock]byte
 
+// writebackChunk is how much a staged file that is to be flushed gets
+// written before the disk is asked to start writing it back (see
+// startWriteback), so the flush before the commit finds little left.
+const writebackChunk = 16 << 20
+
 // sparseWriter writes to f from offset 0, leaving holes for zero blocks.
 type sparseWriter struct {
 	f        *os.File
 	off, end int64 // bytes given, and the end of those written
+	// writeback, if set, starts the writeback of every writebackChunk
+	// written, up to started so far.
+	writeback bool
+	started   int64
 }
 
 func isZero(b []byte) bool { return bytes.Equal(b, zeroBlock[:len(b)]) }
@@ -40,6 +49,10 @@ func (w *sparseWriter) Write(p []byte) (int, error) {
 				return n - len(p), err
 			}
 			w.end = w.off + int64(k)
+			if w.writeback && w.end-w.started >= writebackChunk {
+				startWriteback(w.f, w.started, w.end-w.started)
+				w.started = w.end
+			}
 		}
 		w.off += int64(k)
 		p = p[k:]

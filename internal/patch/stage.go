@@ -128,7 +128,7 @@ func (a *applier) stageFile(s *step, fill func(io.Writer) (int64, error)) (err e
 				f.Close()
 			}
 		}()
-		sparse = &sparseWriter{f: f}
+		sparse = &sparseWriter{f: f, writeback: !a.opt.NoSync}
 		out = sparse
 		if faults.write != nil {
 			out = faults.write(p, out)

@@ -76,3 +76,7 @@ func syncFS(root *os.Root, names names) error {
 	}
 	return syncDir(root, ".")
 }
+
+// startWriteback does nothing here: the flush before the commit writes the
+// staged files back.
+func startWriteback(*os.File, int64, int64) {}
