@@ -14,6 +14,13 @@ const sparseBlock = 4096
 
 var zeroBlock [sparseBlock]byte
 
+// writePiece bounds one write to a staged file. On Linux 6.18 (ext4, in a
+// VM) writes of 1 MiB and more into new pages of the page cache ran 5-8
+// times slower than writes of 64 KiB, which go through small pages: dd of
+// 256 MiB into a new file took 0.64-1.11 s with bs=1M or 4M, 0.10 s with
+// bs=64K. The syscalls saved by larger writes are worth far less.
+const writePiece = 64 << 10
+
 // writebackChunk is how much a staged file that is to be flushed gets
 // written before the disk is asked to start writing it back (see
 // startWriteback), so the flush before the commit finds little left.
@@ -45,8 +52,10 @@ func (w *sparseWriter) Write(p []byte) (int, error) {
 			k += m
 		}
 		if !zero {
-			if _, err := w.f.WriteAt(p[:k], w.off); err != nil {
-				return n - len(p), err
+			for i := 0; i < k; i += writePiece {
+				if _, err := w.f.WriteAt(p[i:min(i+writePiece, k)], w.off+int64(i)); err != nil {
+					return n - len(p), err
+				}
 			}
 			w.end = w.off + int64(k)
 			if w.writeback && w.end-w.started >= writebackChunk {
