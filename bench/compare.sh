@@ -78,11 +78,13 @@ build_ibt() {
 }
 
 # --- measuring ---------------------------------------------------------------------------
-# measure KEY PREPARE COMMAND: hyperfine's median of COMMAND (bash, pipefail; PREPARE, if not
-# empty, runs untimed before each run), then one run under /usr/bin/time for the peak RSS.
+# measure KEY PREPARE COMMAND [RUNS]: hyperfine's median of COMMAND (bash, pipefail; PREPARE, if
+# not empty, runs untimed before each run), then one run under /usr/bin/time for the peak RSS.
+# RUNS overrides $RUNS for a command too slow to repeat (1: no warm-up run either).
 measure() {
-  local key=$1 prep=$2 cmd=$3
-  local args=(--shell=bash --style=basic --warmup 1 --runs "$RUNS"
+  local key=$1 prep=$2 cmd=$3 runs=${4:-$RUNS} warmup=1
+  [ "$runs" = 1 ] && warmup=0
+  local args=(--shell=bash --style=basic --warmup "$warmup" --runs "$runs"
               --export-json "$RES/$key.json" --command-name "$key")
   [ -n "$prep" ] && args+=(--prepare "$prep")
   printf '\n### %s\n$ %s\n' "$key" "$cmd" >> "$LOG"
@@ -156,6 +158,12 @@ case_db() {
   measure db.ibt.pack "" "$P -o $W/inc.tar.gz $W/inc.delta"
   measure db.ibt.patch "rm -rf $W/r && cp -a $W/old $W/r && sync" "$PA $W/r -i $W/inc.tar.gz"
   samefile "$W/r/data.bin" "$N"
+  measure db.ibt.patch.nosync "rm -rf $W/r && cp -a $W/old $W/r && sync" "$PA --no-sync $W/r -i $W/inc.tar.gz"
+  samefile "$W/r/data.bin" "$N"
+  # A restore chain: DIR holds what ibt-patch restored, and the known file it left there.
+  "$S" "$W/old" | "$D" --full - | "$DL" | "$P" -o "$W/oldfull.tar.gz"
+  measure db.ibt.patch.chain "rm -rf $W/r && $PA $W/r -i $W/oldfull.tar.gz && sync" "$PA $W/r -i $W/inc.tar.gz"
+  samefile "$W/r/data.bin" "$N"
   measure db.ibt.inc "" "$S -o $W/new2.idx $W/new && $D $W/old.idx $W/new2.idx | $DL | $P -o $W/inc2.tar.gz"
 
   measure db.rsync "" "rm -f $W/rsync.batch* && rsync -a --only-write-batch=$W/rsync.batch $W/new/ $W/old/"
@@ -181,7 +189,9 @@ case_db() {
   row db ibt ibt-delta db.ibt.delta "$nb" "$nb" "$(size "$W/inc.delta")" "" "db.rdiff.delta" ""
   row db ibt "ibt-pack (the archive)" db.ibt.pack "$nb" "$nb" "$(size "$W/inc.tar.gz")" "" "" "db.rdiff.delta"
   row db rdiff patch db.rdiff.patch "$nb" "$nb" "" "" "db.rdiff.patch" ""
-  row db ibt ibt-patch db.ibt.patch "$nb" "$nb" "" "" "db.rdiff.patch" ""
+  row db ibt "ibt-patch (a copy of the old tree)" db.ibt.patch "$nb" "$nb" "" "" "db.rdiff.patch" ""
+  row db ibt "ibt-patch --no-sync (no flush, as rdiff)" db.ibt.patch.nosync "$nb" "$nb" "" "" "db.rdiff.patch" ""
+  row db ibt "ibt-patch (the old tree as ibt-patch restored it)" db.ibt.patch.chain "$nb" "$nb" "" "" "db.rdiff.patch" ""
   row db rsync "-a --only-write-batch" db.rsync "$nb" "$nb" "$(size "$W/rsync.batch")" "$(gzsize "$W/rsync.batch")" "db.rsync" "db.rsync"
   row db ibt "incremental: sign new + diff + delta + pack" db.ibt.inc "$nb" "$nb" "$(size "$W/inc2.tar.gz")" "" "db.rsync" "db.rsync"
   row db xdelta3 "-e -s old (has the old file)" db.xdelta3 "$nb" "$nb" "$(size "$W/x.vcdiff")" "" "db.rsync" "db.rsync"
@@ -318,6 +328,18 @@ case_many() {
   say "many: verifying the restores"
   rm -rf "$W/r"; cp -a "$B" "$W/r"; restore "$PA" "$W/r" -i "$W/inc.tar.gz"
   same "$W/r" "$T"
+
+  # A restore chain on the whole tree: the old tree restored by ibt-patch, then the
+  # incremental and one back to the old state applied in turn, with the known file ibt-patch
+  # keeps in DIR and (once, it is slow) without it, when every run reads the whole tree.
+  say "many: the restore chain"
+  "$S" -o "$W/back.idx" "$B"
+  "$D" "$W/new2.idx" "$W/back.idx" | "$DL" | "$P" -o "$W/back.tar.gz"
+  "$D" --full "$W/back.idx" | "$DL" | "$P" -o "$W/backfull.tar.gz"
+  rm -rf "$W/r"; restore "$PA" "$W/r" -i "$W/backfull.tar.gz"
+  measure many.ibt.chain "" "$PA $W/r -i $W/inc.tar.gz && $PA $W/r -i $W/back.tar.gz"
+  measure many.ibt.chain.noknown "rm -f $W/r/.ibt-patch/known" "$PA $W/r -i $W/inc.tar.gz && rm -f $W/r/.ibt-patch/known && $PA $W/r -i $W/back.tar.gz" 1
+  same "$W/r" "$B"
   rm -rf "$W/r"; cp -a "$B" "$W/r"; restore bash "$W/rsync.batch.sh" "$W/r/"
   same "$W/r" "$T"
   rm -rf "$W/r"
@@ -330,6 +352,8 @@ case_many() {
   row many ibt ibt-pack many.ibt.pack "$nb" "$nb" "$(size "$W/inc1.tar.gz")" "" "" ""
   row many ibt "incremental: $signop + diff + delta + pack" many.ibt.inc "$nb" "$nb" "$(size "$W/inc.tar.gz")" "" "many.rsync" "many.rsync"
   row many ibt "ibt-sign, every file read" many.ibt.sign "$nb" "$nb" "$(size "$W/full.idx")" "" "many.rsync" ""
+  row many ibt "ibt-patch: the incremental and back, on a restored tree" many.ibt.chain "$nb" "$nb" "" "" "many.ibt.chain.noknown" ""
+  row many ibt "the same without the known file (1 run)" many.ibt.chain.noknown "$nb" "$nb" "" "" "many.ibt.chain.noknown" ""
 }
 
 # --- the report --------------------------------------------------------------------------
