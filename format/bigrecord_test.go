@@ -227,8 +227,9 @@ func TestBigSigEncoding(t *testing.T) {
 // written, and the stream goes on.
 func TestBigSigTooBig(t *testing.T) {
 	const bs = 4 << 20
-	size := int64(MaxRecord/sigEntryLen+1) * bs
-	e := &Entry{Path: "huge", Type: TypeFile, Mode: 0o644, MTime: t0, Size: size, Hash: sum("huge"), BlockSize: bs, Sig: make([]byte, size/bs*sigEntryLen)}
+	entryLen := int64(SigEntryLen(MaxRecord/8*bs, bs))
+	size := (MaxRecord/entryLen + 1) * bs
+	e := &Entry{Path: "huge", Type: TypeFile, Mode: 0o644, MTime: t0, Size: size, Hash: sum("huge"), BlockSize: bs, Sig: make([]byte, size/bs*int64(SigEntryLen(size, bs)))}
 	var buf bytes.Buffer
 	w, err := NewWriter(&buf, Header{Kind: KindIndex, Tool: "raw"}, WriterOptions{})
 	if err != nil {

@@ -13,9 +13,6 @@ import (
 // maxExclude bounds Header.Exclude.
 const maxExclude = 1 << 16
 
-// sigEntryLen is the length of one block's entry in Entry.Sig.
-const sigEntryLen = 4 + StrongLen
-
 // checkHeader checks h against what this package implements.
 func checkHeader(h *Header) error {
 	switch h.Kind {
@@ -32,8 +29,8 @@ func checkHeader(h *Header) error {
 	if h.Weak != WeakAlgorithm {
 		return fmt.Errorf("weak checksum %q, but this program implements %q", h.Weak, WeakAlgorithm)
 	}
-	if h.StrongLen != StrongLen {
-		return fmt.Errorf("strong checksums of %d bytes, but this program uses %d", h.StrongLen, StrongLen)
+	if h.Strong != StrongAlgorithm {
+		return fmt.Errorf("strong checksum %q, but this program implements %q", h.Strong, StrongAlgorithm)
 	}
 	if len(h.Exclude) > maxExclude {
 		return fmt.Errorf("%d exclusion patterns, more than %d", len(h.Exclude), maxExclude)
@@ -97,18 +94,21 @@ func checkEntry(e *Entry) error {
 	return nil
 }
 
-// checkSig checks that a non-empty signature has one entry per block.
+// checkSig checks that a non-empty signature has one entry per block, each
+// with a strong sum of StrongLen bytes.
 func checkSig(e *Entry) error {
-	if len(e.Sig)%sigEntryLen != 0 {
-		return fmt.Errorf("signature of %d bytes, not a multiple of %d", len(e.Sig), sigEntryLen)
-	}
 	if e.BlockSize == 0 {
 		return errors.New("signature without a block size")
 	}
+	entryLen := SigEntryLen(e.Size, int(e.BlockSize))
+	if len(e.Sig)%entryLen != 0 {
+		return fmt.Errorf("signature of %d bytes, not a multiple of %d (strong sums of %d bytes for %d bytes in blocks of %d)",
+			len(e.Sig), entryLen, entryLen-4, e.Size, e.BlockSize)
+	}
 	blocks := (e.Size + int64(e.BlockSize) - 1) / int64(e.BlockSize)
-	if int64(len(e.Sig)/sigEntryLen) != blocks {
+	if int64(len(e.Sig)/entryLen) != blocks {
 		return fmt.Errorf("signature of %d blocks, but %d bytes in blocks of %d make %d",
-			len(e.Sig)/sigEntryLen, e.Size, e.BlockSize, blocks)
+			len(e.Sig)/entryLen, e.Size, e.BlockSize, blocks)
 	}
 	return nil
 }

@@ -13,7 +13,7 @@
 //
 //	stream  = magic version header record* trailer
 //	magic   = 89 49 42 54               ("\x89IBT")
-//	version = 01                        (one byte: the format version)
+//	version = 02                        (one byte: the format version)
 //	header  = frame with tag 'H' (0x48)
 //	record  = frame with tag 'E' (0x45, entry), 'C' (0x43, change),
 //	          'R' (0x52, copy) or 'L' (0x4C, literal)
@@ -45,7 +45,7 @@
 // it decodes to, so unknown, repeated or misordered keys, zero values written
 // out and non-minimal numbers are refused. Floats and ext types appear nowhere.
 //
-//	header   (H)  Header:  kind, version, hash, weak, strong_len, tool, [root],
+//	header   (H)  Header:  kind, version, hash, weak, strong, tool, [root],
 //	                       [time] (ns: when ibt-sign began its walk; index only),
 //	                       [exclude] (array of str), [dir_mode], [dir_mtime],
 //	                       [xattrs] ("user" or "all"; index only)
@@ -65,10 +65,13 @@
 //
 // # Header
 //
-// kind is "index", "diff" or "delta"; version is 1, as the version byte;
-// hash is "sha256-blocks", weak "rabinkarp32" and strong_len 16: the
+// kind is "index", "diff" or "delta"; version is 2, as the version byte;
+// hash is "sha256-blocks", weak "rabinkarp32" and strong "sha256-sized": the
 // algorithms of Entry.Hash and Entry.Sig. A reader refuses any other value
-// rather than misread the stream. tool names the program that wrote the
+// rather than misread the stream; in particular a version 1 stream (2 KiB
+// blocks and 16-byte strong sums for every file up to 256 MiB, header key
+// strong_len) is refused by its version byte, and its file hashes, which
+// depend on the block size, differ from version 2's. tool names the program that wrote the
 // stream, root the directory it describes. exclude lists the patterns
 // (.gitignore syntax, at most 65536, none empty) the tree was signed
 // without, besides its .ibtignore files; dir_mode and dir_mtime describe the
@@ -83,8 +86,11 @@
 // in one pass. Every path satisfies ValidPath. An entry's mode has no bits
 // beyond 07777, its type is 0 (file), 1 (dir) or 2 (symlink); only a file has
 // a size, content hash (32 bytes), block size and signature; only a symlink,
-// and every symlink, has a target. A signature holds one entry of 4+StrongLen
-// bytes per block of the file; a hard link's LinkTo names an earlier path.
+// and every symlink, has a target. A signature holds one entry of
+// SigEntryLen(size, block size) bytes per block of the file: a 4-byte weak
+// sum and a strong sum of StrongLen(size, block size) bytes, 5 to 16, which
+// grows with the file so that a false block match stays below 2^-48 (see
+// strong.go). A hard link's LinkTo names an earlier path.
 // A change's op is 1 (create: new only), 2 (update: old and new, both files),
 // 3 (delete: old only), 4 (meta: old and new of the same type) or 5 (replace:
 // old and new); old and new have the same path.

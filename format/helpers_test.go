@@ -21,7 +21,7 @@ func sum(s string) []byte {
 // blockSize bytes.
 func sigOf(size int64, blockSize uint32) []byte {
 	n := (size + int64(blockSize) - 1) / int64(blockSize)
-	sig := make([]byte, n*sigEntryLen)
+	sig := make([]byte, n*int64(SigEntryLen(size, int(blockSize))))
 	for i := range sig {
 		sig[i] = byte(i * 7)
 	}

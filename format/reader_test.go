@@ -3,6 +3,7 @@ package format
 import (
 	"bytes"
 	"errors"
+	"fmt"
 	"io"
 	"reflect"
 	"runtime"
@@ -146,10 +147,13 @@ func TestNotStream(t *testing.T) {
 // algorithms is refused with a message naming both values.
 func TestHeaderRefused(t *testing.T) {
 	good := loadGoldens(t)["testdata/index.ibt"]
-	v2 := bytes.Clone(good)
-	v2[len(Magic)] = 2
-	if _, err := NewReader(bytes.NewReader(v2)); !errContains(err, "format version 2, but this program reads version 1") {
-		t.Errorf("version byte 2: %v", err)
+	for _, v := range []byte{1, 3} {
+		old := bytes.Clone(good)
+		old[len(Magic)] = v
+		want := fmt.Sprintf("format version %d, but this program reads version 2", v)
+		if _, err := NewReader(bytes.NewReader(old)); !errContains(err, want) {
+			t.Errorf("version byte %d: %v, want %q", v, err, want)
+		}
 	}
 	tests := []struct {
 		name string
@@ -159,18 +163,18 @@ func TestHeaderRefused(t *testing.T) {
 		{"version", func(h *Header) { h.Version = 3 }, "format version 3"},
 		{"hash", func(h *Header) { h.Hash = "md4" }, `file hash algorithm "md4", but this program implements "sha256-blocks"`},
 		{"weak", func(h *Header) { h.Weak = "adler32" }, `weak checksum "adler32"`},
-		{"strong", func(h *Header) { h.StrongLen = 8 }, "strong checksums of 8 bytes"},
+		{"strong", func(h *Header) { h.Strong = "sha256-16" }, `strong checksum "sha256-16"`},
 		{"kind", func(h *Header) { h.Kind = "archive" }, `unknown stream kind "archive"`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			h := Header{Kind: KindIndex, Version: Version, Hash: HashAlgorithm, Weak: WeakAlgorithm, StrongLen: StrongLen}
+			h := Header{Kind: KindIndex, Version: Version, Hash: HashAlgorithm, Weak: WeakAlgorithm, Strong: StrongAlgorithm}
 			tt.edit(&h)
 			if _, err := NewWriter(io.Discard, h, WriterOptions{}); !errContains(err, tt.want) {
 				t.Errorf("NewWriter: %v, want %q", err, tt.want)
 			}
 			var buf bytes.Buffer
-			buf.WriteString(Magic + "\x01")
+			buf.WriteString(Magic + "\x02")
 			body, _ := newCodec().encode(&h)
 			buf.WriteByte(tagHeader)
 			buf.WriteByte(byte(len(body)))
@@ -200,7 +204,7 @@ func TestReaderRefuses(t *testing.T) {
 		{"NUL", KindIndex, [][]byte{frameOf(tagEntry, file("a\x00b"))}, "NUL"},
 		{"unknown type", KindIndex, [][]byte{frameOf(tagEntry, &Entry{Path: "a", Type: 7})}, "unknown type 7"},
 		{"short hash", KindIndex, [][]byte{frameOf(tagEntry, &Entry{Path: "a", Hash: make([]byte, 31)})}, "content hash of 31 bytes"},
-		{"bad sig", KindIndex, [][]byte{frameOf(tagEntry, &Entry{Path: "a", Size: 10, BlockSize: 8, Sig: make([]byte, 21)})}, "not a multiple of 20"},
+		{"bad sig", KindIndex, [][]byte{frameOf(tagEntry, &Entry{Path: "a", Size: 10, BlockSize: 8, Sig: make([]byte, 21)})}, "signature of 21 bytes, not a multiple of 9 (strong sums of 5 bytes"},
 		{"change in index", KindIndex, [][]byte{frameOf(tagChange, &Change{Op: OpCreate, New: file("a")})}, "change record in an index stream"},
 		{"entry in diff", KindDiff, [][]byte{frameOf(tagEntry, file("a"))}, "entry record in a diff stream"},
 		{"create with old", KindDiff, [][]byte{frameOf(tagChange, &Change{Op: OpCreate, Old: file("a"), New: file("a")})}, "create with old entry true"},

@@ -10,25 +10,25 @@ const (
 )
 
 // Version is the version of the wire format this package reads and writes.
-const Version = 1
+const Version = 2
 
 // Algorithm names recorded in every header, so that a reader can refuse
 // what it does not implement instead of misreading it.
 const (
-	HashAlgorithm = "sha256-blocks" // file hash: see the spec in doc.go
-	WeakAlgorithm = "rabinkarp32"   // rolling weak checksum of a block
-	StrongLen     = 16              // bytes of the truncated SHA-256 kept per block
+	HashAlgorithm   = "sha256-blocks" // file hash: see the spec in doc.go
+	WeakAlgorithm   = "rabinkarp32"   // rolling weak checksum of a block
+	StrongAlgorithm = "sha256-sized"  // a block's SHA-256 cut to StrongLen(size, block size) bytes
 )
 
 // Header opens every stream.
 type Header struct {
-	Kind      Kind   `msgpack:"kind"`
-	Version   int    `msgpack:"version"`
-	Hash      string `msgpack:"hash"`
-	Weak      string `msgpack:"weak"`
-	StrongLen int    `msgpack:"strong_len"`
-	Tool      string `msgpack:"tool"`           // creating tool and version, e.g. "ibt-sign 0.1.0"
-	Root      string `msgpack:"root,omitempty"` // absolute path of the signed directory (index; diff and delta copy the new index's)
+	Kind    Kind   `msgpack:"kind"`
+	Version int    `msgpack:"version"`
+	Hash    string `msgpack:"hash"`
+	Weak    string `msgpack:"weak"`
+	Strong  string `msgpack:"strong"`
+	Tool    string `msgpack:"tool"`           // creating tool and version, e.g. "ibt-sign 0.1.0"
+	Root    string `msgpack:"root,omitempty"` // absolute path of the signed directory (index; diff and delta copy the new index's)
 	// Time is when ibt-sign started walking (ns since the Unix epoch; index
 	// only). ibt-sign --prev trusts an entry of this index only if its file
 	// was last changed well before this time.
@@ -120,8 +120,8 @@ type Entry struct {
 	// BlockSize is the block length used for Hash and Sig (files only).
 	BlockSize uint32 `msgpack:"b,omitempty"`
 	// Sig holds the block signatures, one per block of BlockSize bytes (the
-	// last may be short): a 4-byte big-endian weak sum followed by StrongLen
-	// bytes of the block's SHA-256. Empty for files too small to gain from them.
+	// last may be short): a 4-byte big-endian weak sum followed by the first
+	// StrongLen(Size, BlockSize) bytes of the block's SHA-256. Empty for files too small to gain from them.
 	Sig []byte `msgpack:"S,omitempty"`
 }
 

@@ -39,7 +39,7 @@ type Writer struct {
 const writeBufferSize = 256 << 10
 
 // NewWriter writes the start of a stream of kind h.Kind to w. It fills in
-// h.Version, h.Hash, h.Weak and h.StrongLen if they are zero, and refuses
+// h.Version, h.Hash, h.Weak and h.Strong if they are zero, and refuses
 // values this package does not implement.
 func NewWriter(w io.Writer, h Header, opt WriterOptions) (*Writer, error) {
 	if h.Version == 0 {
@@ -51,8 +51,8 @@ func NewWriter(w io.Writer, h Header, opt WriterOptions) (*Writer, error) {
 	if h.Weak == "" {
 		h.Weak = WeakAlgorithm
 	}
-	if h.StrongLen == 0 {
-		h.StrongLen = StrongLen
+	if h.Strong == "" {
+		h.Strong = StrongAlgorithm
 	}
 	if err := checkHeader(&h); err != nil {
 		return nil, fmt.Errorf("stream header: %w", err)

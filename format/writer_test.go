@@ -93,7 +93,9 @@ func TestWriterRefuses(t *testing.T) {
 			func(w *Writer) error { return w.WriteCopy(Copy{Offset: 0, Length: -1}) }, "positive length"},
 		{"bad tree hash", KindIndex, nil, func(w *Writer) error { return w.Close(Trailer{TreeHash: []byte{1}}) }, "tree hash of 1 bytes"},
 		{"entry too big", KindIndex, nil, func(w *Writer) error {
-			return w.WriteEntry(&Entry{Path: "big", Size: MaxRecord, BlockSize: 16, Sig: make([]byte, MaxRecord/16*sigEntryLen)})
+			// 5.6 million blocks of 4+11 bytes
+			const size, bs = MaxRecord, 12
+			return w.WriteEntry(&Entry{Path: "big", Size: size, BlockSize: bs, Sig: make([]byte, (size+bs-1)/bs*SigEntryLen(size, bs))})
 		}, "more than the 67108864 a reader accepts"},
 	}
 	for _, tt := range tests {

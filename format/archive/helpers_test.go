@@ -11,15 +11,15 @@ import (
 )
 
 var testHeader = format.Header{
-	Kind:      format.KindDelta,
-	Version:   format.Version,
-	Hash:      format.HashAlgorithm,
-	Weak:      format.WeakAlgorithm,
-	StrongLen: format.StrongLen,
-	Tool:      "ibt-pack test",
-	Exclude:   []string{"*.tmp", "!keep.tmp"},
-	DirMode:   0o750,
-	DirMTime:  1 << 60,
+	Kind:     format.KindDelta,
+	Version:  format.Version,
+	Hash:     format.HashAlgorithm,
+	Weak:     format.WeakAlgorithm,
+	Strong:   format.StrongAlgorithm,
+	Tool:     "ibt-pack test",
+	Exclude:  []string{"*.tmp", "!keep.tmp"},
+	DirMode:  0o750,
+	DirMTime: 1 << 60,
 }
 
 // testFile is a change with the data to write after it.

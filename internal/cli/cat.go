@@ -216,7 +216,7 @@ func entryJSON(e *format.Entry) map[string]any {
 		m["block_size"] = e.BlockSize
 	}
 	if len(e.Sig) > 0 {
-		m["blocks"] = len(e.Sig) / (4 + format.StrongLen)
+		m["blocks"] = len(e.Sig) / format.SigEntryLen(e.Size, int(e.BlockSize))
 	}
 	if len(e.Xattrs) > 0 {
 		x := map[string]string{}

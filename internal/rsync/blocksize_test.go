@@ -9,11 +9,14 @@ func TestBlockSize(t *testing.T) {
 		blockSize int
 		signed    bool
 	}{
-		{0, 2 * ki, false},
-		{1, 2 * ki, false},
-		{2 * ki, 2 * ki, false},
-		{2*ki + 1, 2 * ki, true},
-		{5700, 2 * ki, true},
+		{0, 640, false},
+		{1, 640, false},
+		{640, 640, false},
+		{641, 640, true},
+		{5700, 640, true},
+		{256*ki - 1, 640, true},
+		{256 * ki, 2 * ki, true},
+		{4 * mi, 2 * ki, true},
 		{64*mi - 1, 2 * ki, true},
 		{64 * mi, 2 * ki, true},
 		{256*mi - 1, 2 * ki, true},
@@ -36,15 +39,24 @@ func TestBlockSize(t *testing.T) {
 }
 
 // TestBlockSizeBounds checks the promises of BlockSize over sizes around
-// every power of two: a power of two, non-decreasing, bounded, and at most
-// maxBlocks blocks below 4 TiB.
+// every power of two: smallBlockSize below smallFileLimit and a power of two
+// from there, non-decreasing, bounded, at most maxBlocks blocks below 4 TiB,
+// and a divisor of signSegment wherever SignFile cuts a file into segments.
 func TestBlockSizeBounds(t *testing.T) {
 	prev := 0
 	for e := 0; e < 63; e++ {
 		for _, size := range []int64{1<<e - 1, 1 << e, 1<<e + 1} {
 			bs := BlockSize(size)
-			if bs&(bs-1) != 0 || bs < minBlockSize || bs > maxBlockSize {
+			switch {
+			case size < smallFileLimit:
+				if bs != smallBlockSize {
+					t.Fatalf("BlockSize(%d) = %d, want %d", size, bs, smallBlockSize)
+				}
+			case bs&(bs-1) != 0 || bs < minBlockSize || bs > maxBlockSize:
 				t.Fatalf("BlockSize(%d) = %d, want a power of two in [%d, %d]", size, bs, minBlockSize, maxBlockSize)
+			}
+			if size > signSegment && signSegment%bs != 0 {
+				t.Fatalf("BlockSize(%d) = %d does not divide the %d-byte segments of SignFile", size, bs, signSegment)
 			}
 			if bs < prev {
 				t.Fatalf("BlockSize(%d) = %d, smaller than %d for a smaller size", size, bs, prev)

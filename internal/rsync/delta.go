@@ -47,8 +47,10 @@ func putBuf(b []byte) { deltaBufs.Put(&b) }
 // Delta reads the new content from r and calls emit with operations that
 // rebuild it from the old file that sig was made of: adjacent block copies
 // merged into one Copy, literals in chunks of at most MaxLiteral. sig may be
-// nil (no signature): everything is literal. Op.Data is only valid during the
-// call to emit. An error from emit stops Delta and is returned as is.
+// nil (no signature): everything is literal. The caller checks that sig
+// Covers the new content's size, as DeltaFile does. Op.Data is only valid
+// during the call to emit. An error from emit stops Delta and is returned as
+// is.
 func Delta(sig *Signature, r io.Reader, emit func(Op) error) error {
 	if sig == nil || len(sig.weak) == 0 {
 		return literalOnly(r, emit)
@@ -176,7 +178,7 @@ func (d *delta) finish(tail []byte) error {
 		i := len(s.weak) - 1
 		if WeakSum(end) == s.weak[i] {
 			sum := sha256.Sum256(end)
-			if bytes.Equal(sum[:StrongLen], s.strong(i)) {
+			if bytes.Equal(sum[:s.strongLen], s.strong(i)) {
 				if err := d.literal(tail[:len(tail)-l]); err != nil {
 					return err
 				}
@@ -202,7 +204,7 @@ func (d *delta) matchNext(win []byte) int {
 		return -1
 	}
 	sum := sha256.Sum256(win)
-	if !bytes.Equal(sum[:StrongLen], s.strong(j)) {
+	if !bytes.Equal(sum[:s.strongLen], s.strong(j)) {
 		return -1
 	}
 	return j
@@ -214,7 +216,7 @@ func (d *delta) matchNext(win []byte) int {
 func (d *delta) match(win []byte, h uint32, tryNext bool) int {
 	s := d.sig
 	if j := d.last + 1; tryNext && j < s.full && s.weak[j] == h {
-		if sum := sha256.Sum256(win); bytes.Equal(sum[:StrongLen], s.strong(j)) {
+		if sum := sha256.Sum256(win); bytes.Equal(sum[:s.strongLen], s.strong(j)) {
 			return j
 		}
 	}
@@ -223,7 +225,7 @@ func (d *delta) match(win []byte, h uint32, tryNext bool) int {
 		return -1
 	}
 	sum := sha256.Sum256(win)
-	return s.pick(run, sum[:StrongLen])
+	return s.pick(run, sum[:s.strongLen])
 }
 
 // scan rolls the window at pos, whose weak sum is h, forward one byte at a

@@ -41,10 +41,15 @@ var errStopped = errors.New("delta stopped")
 // on the content alone, never on workers. Op.Data is only valid during the
 // call to emit; an error from emit stops DeltaFile and is returned as is. It
 // returns an error wrapping ErrSizeChanged if r holds fewer or more than
-// size bytes, possibly after emitting ops.
+// size bytes, possibly after emitting ops. Content that sig does not cover
+// (Signature.Covers: a file grown far beyond the signed one) is sent all as
+// literal.
 func DeltaFile(sig *Signature, r io.ReaderAt, size int64, workers int, emit func(Op) error) (hash []byte, err error) {
 	if size < 0 {
 		return nil, fmt.Errorf("delta: negative size %d", size)
+	}
+	if sig != nil && !sig.Covers(size) {
+		sig = nil
 	}
 	if size <= deltaSegment {
 		fh := NewFileHash(size)

@@ -205,3 +205,31 @@ func BenchmarkDeltaFile(b *testing.B) {
 		}
 	}
 }
+
+// TestDeltaFileUncovered: a small file grown past what its strong sums
+// cover is sent whole, though every block of it would match, while one
+// grown less still matches.
+func TestDeltaFileUncovered(t *testing.T) {
+	old := randBytes(80, 641)
+	_, sigBytes, err := Sign(bytes.NewReader(old), int64(len(old)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := ParseSignature(sigBytes, BlockSize(641), 641)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tt := range []struct {
+		copies  int
+		covered bool
+	}{{256, true}, {16 << 10, false}} {
+		new := bytes.Repeat(old, tt.copies)
+		if got := s.Covers(int64(len(new))); got != tt.covered {
+			t.Fatalf("Covers(%d bytes) = %t, want %t", len(new), got, tt.covered)
+		}
+		_, literal := deltaFileOps(t, s, old, new, 2)
+		if sent := literal == int64(len(new)); sent == tt.covered {
+			t.Errorf("%d copies of the old file: %d of %d bytes sent as literal", tt.copies, literal, len(new))
+		}
+	}
+}

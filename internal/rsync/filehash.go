@@ -7,9 +7,6 @@ import (
 	"hash"
 )
 
-// StrongLen is the number of bytes of a block's SHA-256 kept in a signature.
-const StrongLen = 16
-
 // FileHash computes the "sha256-blocks" hash of a file (see the package doc)
 // from its content written in any split. It holds one block at most.
 type FileHash struct {

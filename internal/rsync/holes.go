@@ -17,12 +17,11 @@ type DataFinder interface {
 	NextData(off int64) (int64, error)
 }
 
-// zeroBlock returns the leaf and the signature entry of a block of n zero
-// bytes.
-func zeroBlock(n int) (leaf [sha256.Size]byte, entry [sigEntryLen]byte) {
+// zeroBlock returns the leaf and the signature entry, with strong sums of
+// strongLen bytes, of a block of n zero bytes.
+func zeroBlock(n, strongLen int) (leaf [sha256.Size]byte, entry []byte) {
 	z := make([]byte, n)
 	leaf = sha256.Sum256(z)
-	binary.BigEndian.PutUint32(entry[:], WeakSum(z))
-	copy(entry[4:], leaf[:StrongLen])
-	return leaf, entry
+	entry = binary.BigEndian.AppendUint32(make([]byte, 0, 4+strongLen), WeakSum(z))
+	return leaf, append(entry, leaf[:strongLen]...)
 }

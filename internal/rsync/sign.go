@@ -6,6 +6,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
+
+	"github.com/ibt-tools/ibt/format"
 )
 
 // ErrSizeChanged reports content shorter or longer than the size it was
@@ -17,7 +19,8 @@ const signChunk = 1 << 20
 
 // Sign reads exactly size bytes of content from r and returns the file hash
 // and, if Signed(size), the signature: per block a 4-byte big-endian weak sum
-// then StrongLen bytes of the block's SHA-256. Each byte is hashed once: the
+// then format.StrongLen(size, BlockSize(size)) bytes of the block's
+// SHA-256. Each byte is hashed once: the
 // block hashes are both the signature's strong sums and the leaves of the
 // file hash. It returns an error wrapping ErrSizeChanged if r yields fewer or
 // more than size bytes.
@@ -31,6 +34,7 @@ func sign(r io.Reader, size int64, blockSize int, signed bool) (hash, sig []byte
 		return nil, nil, fmt.Errorf("sign: negative size %d", size)
 	}
 	fh := newFileHash(size, blockSize)
+	strongLen := format.StrongLen(size, blockSize)
 	if signed {
 		// Capped: size is only a claim until the content is read.
 		sig = make([]byte, 0, min(SigLen(size, blockSize), signChunk))
@@ -54,7 +58,7 @@ func sign(r io.Reader, size int64, blockSize int, signed bool) (hash, sig []byte
 			fh.addLeaf(leaf)
 			if signed {
 				sig = binary.BigEndian.AppendUint32(sig, WeakSum(block))
-				sig = append(sig, leaf[:StrongLen]...)
+				sig = append(sig, leaf[:strongLen]...)
 			}
 		}
 	}

@@ -8,6 +8,8 @@ import (
 	"io"
 	"testing"
 	"testing/iotest"
+
+	"github.com/ibt-tools/ibt/format"
 )
 
 func TestSignLayout(t *testing.T) {
@@ -32,10 +34,11 @@ func TestSignLayout(t *testing.T) {
 		}
 		for i := 0; i*bs < size; i++ {
 			block := data[i*bs : min(size, (i+1)*bs)]
-			e := sig[i*sigEntryLen : (i+1)*sigEntryLen]
+			k := format.StrongLen(int64(size), bs)
+			e := sig[i*(4+k) : (i+1)*(4+k)]
 			leaf := sha256.Sum256(block)
-			if binary.BigEndian.Uint32(e) != WeakSum(block) || !bytes.Equal(e[4:], leaf[:StrongLen]) {
-				t.Errorf("Sign(%d bytes) block %d entry %x, want weak %08x strong %x", size, i, e, WeakSum(block), leaf[:StrongLen])
+			if binary.BigEndian.Uint32(e) != WeakSum(block) || !bytes.Equal(e[4:], leaf[:k]) {
+				t.Errorf("Sign(%d bytes) block %d entry %x, want weak %08x strong %x", size, i, e, WeakSum(block), leaf[:k])
 			}
 		}
 	}

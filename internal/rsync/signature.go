@@ -5,6 +5,8 @@ import (
 	"encoding/binary"
 	"fmt"
 	"slices"
+
+	"github.com/ibt-tools/ibt/format"
 )
 
 // Signature is a parsed signature with the lookup structures Delta needs:
@@ -17,6 +19,7 @@ import (
 type Signature struct {
 	blockSize int
 	size      int64
+	strongLen int      // format.StrongLen(size, blockSize)
 	sig       []byte   // the signature as given: weak sums and strong sums
 	weak      []uint32 // weak sum of every block
 	full      int      // blocks of exactly blockSize bytes; the rest is the short last one
@@ -48,12 +51,14 @@ func ParseSignature(sig []byte, blockSize int, size int64) (*Signature, error) {
 		return nil, fmt.Errorf("parse signature: negative size %d", size)
 	}
 	n := BlockCount(size, blockSize)
-	if n > int64(len(sig)) || int64(len(sig)) != n*sigEntryLen {
-		return nil, fmt.Errorf("parse signature: %d bytes for %d blocks of %d bytes, want %d", len(sig), n, blockSize, n*sigEntryLen)
+	entryLen := int64(format.SigEntryLen(size, blockSize))
+	if n > int64(len(sig)) || int64(len(sig)) != n*entryLen {
+		return nil, fmt.Errorf("parse signature: %d bytes for %d blocks of %d bytes, want %d", len(sig), n, blockSize, n*entryLen)
 	}
 	s := &Signature{
 		blockSize: blockSize,
 		size:      size,
+		strongLen: int(entryLen) - 4,
 		sig:       sig,
 		weak:      make([]uint32, n),
 		full:      int(size / int64(blockSize)),
@@ -61,7 +66,7 @@ func ParseSignature(sig []byte, blockSize int, size int64) (*Signature, error) {
 		roll:      rollTable(blockSize),
 	}
 	for i := range s.weak {
-		s.weak[i] = binary.BigEndian.Uint32(sig[i*sigEntryLen:])
+		s.weak[i] = binary.BigEndian.Uint32(sig[int64(i)*entryLen:])
 	}
 	s.buildTable()
 	return s, nil
@@ -73,10 +78,17 @@ func (s *Signature) BlockSize() int { return s.blockSize }
 // Size returns the length of the signed file.
 func (s *Signature) Size() int64 { return s.size }
 
+// Covers reports whether a new file of newSize bytes may be matched against
+// the signature: whether its strong sums keep a false match unlikely enough
+// (format.StrongCovers). Delta of a file it does not cover is all literal.
+func (s *Signature) Covers(newSize int64) bool {
+	return format.StrongCovers(s.size, s.blockSize, newSize)
+}
+
 // strong returns the strong sum of block i.
 func (s *Signature) strong(i int) []byte {
-	off := i*sigEntryLen + 4
-	return s.sig[off : off+StrongLen]
+	off := i*(4+s.strongLen) + 4
+	return s.sig[off : off+s.strongLen]
 }
 
 func (s *Signature) buildTable() {

@@ -4,9 +4,12 @@ import (
 	"bytes"
 	"encoding/binary"
 	"testing"
+
+	"github.com/ibt-tools/ibt/format"
 )
 
 func TestParseSignatureRejectsBadShapes(t *testing.T) {
+	sigEntryLen := format.SigEntryLen(150, 64)
 	good := make([]byte, 3*sigEntryLen)
 	tests := []struct {
 		name      string
@@ -47,13 +50,14 @@ func TestParseSignatureRejectsBadShapes(t *testing.T) {
 // weak sum (as crafted data could make them) and some repeat outright.
 func TestSignatureFind(t *testing.T) {
 	const n = 3000
-	sig := make([]byte, 0, n*sigEntryLen)
+	strongLen := format.StrongLen(4*n, 4)
+	sig := make([]byte, 0, n*(4+strongLen))
 	for i := range n {
 		weak := uint32(7)
 		if i%3 == 0 {
 			weak = uint32(i)
 		}
-		strong := make([]byte, StrongLen)
+		strong := make([]byte, strongLen)
 		binary.BigEndian.PutUint32(strong, uint32(i%1000)) // blocks i and i+1000 repeat
 		sig = binary.BigEndian.AppendUint32(sig, weak)
 		sig = append(sig, strong...)
@@ -74,7 +78,7 @@ func TestSignatureFind(t *testing.T) {
 			t.Fatalf("find(block %d) = %d, want %d", i, got, want)
 		}
 	}
-	missing := make([]byte, StrongLen)
+	missing := make([]byte, strongLen)
 	missing[0] = 0xff
 	if got := s.find(7, missing); got != -1 {
 		t.Errorf("find(unknown strong sum) = %d, want -1", got)

@@ -9,6 +9,8 @@ import (
 	"math"
 	"sync"
 	"sync/atomic"
+
+	"github.com/ibt-tools/ibt/format"
 )
 
 // signSegment is the length of the part of a file one SignFile worker hashes
@@ -119,8 +121,10 @@ func signSegmentAt(r io.ReaderAt, size, off int64, bs int, buf, sig []byte) ([]b
 	leaves := make([]byte, 0, (signSegment/bs+1)*sha256.Size)
 	end := min(size, off+signSegment)
 	df, sparse := r.(DataFinder)
+	strongLen := format.StrongLen(size, bs)
+	entryLen := int64(4 + strongLen)
 	var zeroLeaf [sha256.Size]byte
-	var zeroEntry [sigEntryLen]byte
+	var zeroEntry []byte
 	haveZero := false
 	for pos := off; pos < end; {
 		if sparse {
@@ -133,13 +137,13 @@ func signSegmentAt(r io.ReaderAt, size, off int64, bs int, buf, sig []byte) ([]b
 			holeEnd := min(data, end, size-size%int64(bs))
 			if blocks := (holeEnd - pos) / int64(bs); blocks > 0 {
 				if !haveZero {
-					zeroLeaf, zeroEntry = zeroBlock(bs)
+					zeroLeaf, zeroEntry = zeroBlock(bs, strongLen)
 					haveZero = true
 				}
 				for blk := pos / int64(bs); blocks > 0; blk, blocks = blk+1, blocks-1 {
 					leaves = append(leaves, zeroLeaf[:]...)
 					if sig != nil {
-						copy(sig[blk*sigEntryLen:(blk+1)*sigEntryLen], zeroEntry[:])
+						copy(sig[blk*entryLen:(blk+1)*entryLen], zeroEntry)
 					}
 					pos += int64(bs)
 				}
@@ -161,9 +165,9 @@ func signSegmentAt(r io.ReaderAt, size, off int64, bs int, buf, sig []byte) ([]b
 			leaf := sha256.Sum256(block)
 			leaves = append(leaves, leaf[:]...)
 			if sig != nil {
-				e := sig[blk*sigEntryLen : (blk+1)*sigEntryLen]
+				e := sig[blk*entryLen : (blk+1)*entryLen]
 				binary.BigEndian.PutUint32(e, WeakSum(block))
-				copy(e[4:], leaf[:StrongLen])
+				copy(e[4:], leaf[:strongLen])
 			}
 		}
 		pos += int64(n)
