@@ -139,6 +139,9 @@ func checkChange(c *Change) error {
 		return nil
 	}
 	switch {
+	case c.New.Type == TypeFile && len(c.Old.Hash) > 0 && len(c.New.Hash) == 0:
+		// a body cannot tell it from a new hash equal to the old (samehash.go)
+		return fmt.Errorf("change %q: a new file without a content hash, where the old entry has one", c.New.Path)
 	case c.Old.Path != c.New.Path:
 		return fmt.Errorf("change %q: old entry at another path %q", c.New.Path, c.Old.Path)
 	case c.Op == OpUpdate && (c.Old.Type != TypeFile || c.New.Type != TypeFile || c.New.LinkTo != ""):

@@ -626,6 +626,9 @@ func (d *decoder) change() (*Change, error) {
 			return nil, err
 		}
 	}
+	if err := restoreNewHash(c); err != nil {
+		return nil, d.fail(start, err.Error())
+	}
 	return c, nil
 }
 

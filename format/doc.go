@@ -52,7 +52,8 @@
 //	entry    (E)  Entry:   p, t, m, mt, [s], [l], [u], [g], [dv], [in], [ct],
 //	                       [h], [x], [H], [b], [S]; x is an array of maps {n, v}
 //	change   (C)  Change:  o, [old], [new], [f], [fn]; old and new are entry
-//	                       maps, f a path, fn true when present
+//	                       maps (new without H where it repeats old's, below),
+//	                       f a path, fn true when present
 //	copy     (R)  Copy:    off, len
 //	literal  (L)  Literal: d (bin of 1 to MaxChunk bytes)
 //	trailer  (T)  Trailer: count, [tree_hash], checksum
@@ -91,6 +92,11 @@
 // sum and a strong sum of StrongLen(size, block size) bytes, 5 to 16, which
 // grows with the file so that a false block match stays below 2^-48 (see
 // strong.go). A hard link's LinkTo names an earlier path.
+// In a change holding both entries, where old has a hash and new is a file,
+// new's H is left out when it equals old's: an absent H there stands for
+// old's hash, and a reader refuses one written out. A metadata change of a
+// file so carries its hash once, and such a new file always has a hash
+// (a writer refuses one without). The change decodes as if H were present.
 // A change's op is 1 (create: new only), 2 (update: old and new, both files),
 // 3 (delete: old only), 4 (meta: old and new of the same type) or 5 (replace:
 // old and new); old and new have the same path.

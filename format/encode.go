@@ -12,10 +12,14 @@ import (
 // some 3 µs a record where appending costs a tenth of that. FuzzEncodeDifferential holds them to the msgpack encoding.
 
 // appendEntry appends the body of an entry record.
-func appendEntry(b []byte, e *Entry) []byte {
+func appendEntry(b []byte, e *Entry) []byte { return appendEntryHash(b, e, e.Hash) }
+
+// appendEntryHash appends the body of e with hash as its hash: e.Hash, or
+// nil where a change leaves it out (see samehash.go).
+func appendEntryHash(b []byte, e *Entry, hash []byte) []byte {
 	n := 4 // p, t, m and mt are always present
 	for _, present := range [...]bool{e.Size != 0, e.Target != "", e.UID != 0, e.GID != 0, e.Dev != 0,
-		e.Inode != 0, e.CTime != 0, e.LinkTo != "", len(e.Xattrs) > 0, len(e.Hash) > 0, e.BlockSize != 0, len(e.Sig) > 0} {
+		e.Inode != 0, e.CTime != 0, e.LinkTo != "", len(e.Xattrs) > 0, len(hash) > 0, e.BlockSize != 0, len(e.Sig) > 0} {
 		if present {
 			n++
 		}
@@ -61,8 +65,8 @@ func appendEntry(b []byte, e *Entry) []byte {
 			}
 		}
 	}
-	if len(e.Hash) > 0 {
-		b = append(appendBinHeader(append(b, 0xa1, 'H'), len(e.Hash)), e.Hash...)
+	if len(hash) > 0 {
+		b = append(appendBinHeader(append(b, 0xa1, 'H'), len(hash)), hash...)
 	}
 	if e.BlockSize != 0 {
 		b = appendUint(append(b, 0xa1, 'b'), uint64(e.BlockSize))
@@ -93,7 +97,11 @@ func appendChange(b []byte, c *Change) []byte {
 		b = appendEntry(append(b, 0xa3, 'o', 'l', 'd'), c.Old)
 	}
 	if c.New != nil {
-		b = appendEntry(append(b, 0xa3, 'n', 'e', 'w'), c.New)
+		hash := c.New.Hash
+		if elidesNewHash(c) {
+			hash = nil
+		}
+		b = appendEntryHash(append(b, 0xa3, 'n', 'e', 'w'), c.New, hash)
 	}
 	if c.From != "" {
 		b = appendStr(append(b, 0xa1, 'f'), c.From)

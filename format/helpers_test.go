@@ -36,6 +36,7 @@ var (
 		Hash: sum("readme"), BlockSize: 2048, Xattrs: []Xattr{{Name: "user.comment", Value: []byte("hi")}}}
 	binDir  = &Entry{Path: "bin", Type: TypeDir, Mode: 0o755, MTime: t0 + 1, UID: 1000, GID: 1000}
 	tool    = &Entry{Path: "bin/tool", Type: TypeFile, Mode: 0o4755, MTime: t0 - 1e9, Size: 5000, Dev: 2049, Inode: 42, CTime: t0, Hash: sum("tool"), BlockSize: 2048, Sig: sigOf(5000, 2048)}
+	script  = &Entry{Path: "bin/script", Type: TypeFile, Mode: 0o644, MTime: t0 - 2e9, Size: 20, Hash: sum("script"), BlockSize: 640}
 	link    = &Entry{Path: "bin/tool-link", Type: TypeSymlink, Mode: 0o777, MTime: -5, Target: "tool"}
 	docs    = &Entry{Path: "docs", Type: TypeDir, Mode: 0o700, MTime: t0}
 	docCopy = &Entry{Path: "docs/copy", Type: TypeFile, Mode: 0o4755, MTime: t0 - 1e9, Size: 5000, Hash: sum("tool"), BlockSize: 2048, LinkTo: "bin/tool", Inode: 42, Dev: 2049}
@@ -44,6 +45,7 @@ var (
 	newFile    = &Entry{Path: "bin/new.txt", Type: TypeFile, Mode: 0o600, MTime: t0 + 5, Size: 10, Hash: sum("new"), BlockSize: 2048}
 	emptyFile  = &Entry{Path: "bin/empty", Type: TypeFile, Mode: 0o644, MTime: t0 + 6, Hash: sum(""), BlockSize: 2048}
 	newDocs    = &Entry{Path: "docs", Type: TypeDir, Mode: 0o755, MTime: t0 + 7}
+	newScript  = &Entry{Path: "bin/script", Type: TypeFile, Mode: 0o755, MTime: t0 + 4, Size: 20, Hash: sum("script"), BlockSize: 640}
 	newDocCopy = &Entry{Path: "docs/copy", Type: TypeFile, Mode: 0o644, MTime: t0 + 8, Size: 3, Hash: sum("abc"), BlockSize: 2048}
 )
 
@@ -62,7 +64,7 @@ type golden struct {
 
 var goldens = []golden{
 	{"index", KindIndex, func(w *Writer) error {
-		for _, e := range []*Entry{readme, binDir, tool, link, docs, docCopy} {
+		for _, e := range []*Entry{readme, binDir, script, tool, link, docs, docCopy} {
 			if err := w.WriteEntry(e); err != nil {
 				return err
 			}
@@ -112,6 +114,7 @@ func goldenChanges(delta bool) []*Change {
 		{Op: OpDelete, Old: readme},
 		{Op: OpCreate, New: emptyFile},
 		{Op: OpCreate, New: newFile},
+		{Op: OpMeta, Old: script, New: newScript}, // new's hash left out
 		{Op: OpUpdate, Old: old, New: newTool},
 		{Op: OpMeta, Old: docs, New: newDocs},
 		{Op: OpReplace, Old: docCopy, New: newDocCopy},
@@ -127,7 +130,7 @@ func treeHash(entries ...*Entry) []byte {
 	return th.Sum()
 }
 
-var newTreeHash = treeHash(binDir, emptyFile, newFile, newTool, link, newDocs, newDocCopy)
+var newTreeHash = treeHash(binDir, emptyFile, newFile, newScript, newTool, link, newDocs, newDocCopy)
 
 // encode writes the golden stream g.
 func (g golden) encode(lz bool) ([]byte, error) {
@@ -255,6 +258,9 @@ func rawStream(kind Kind, frames ...[]byte) []byte {
 
 // frameOf returns a frame of tag with v's canonical encoding as body.
 func frameOf(tag byte, v any) []byte {
+	if c, ok := v.(*Change); ok {
+		v = wireChange(c)
+	}
 	body, err := newCodec().encode(v)
 	if err != nil {
 		panic(err)

@@ -23,6 +23,11 @@ func TestWriterRefuses(t *testing.T) {
 		bad  func(w *Writer) error
 		want string
 	}{
+		{"new file without hash", KindDiff, nil, func(w *Writer) error {
+			old := file("m", 0)
+			old.Hash = sum("")
+			return w.WriteChange(&Change{Op: OpMeta, Old: old, New: file("m", 0)})
+		}, "a new file without a content hash, where the old entry has one"},
 		{"entry out of order", KindIndex, func(w *Writer) error { return w.WriteEntry(file("b", 0)) },
 			func(w *Writer) error { return w.WriteEntry(file("a", 0)) }, `"a" after "b": records must be sorted`},
 		{"entry twice", KindIndex, func(w *Writer) error { return w.WriteEntry(file("a", 0)) },
