@@ -626,7 +626,7 @@ func (d *decoder) change() (*Change, error) {
 			return nil, err
 		}
 	}
-	if err := restoreNewHash(c); err != nil {
+	if err := restoreCanonical(c); err != nil {
 		return nil, d.fail(start, err.Error())
 	}
 	return c, nil

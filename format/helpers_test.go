@@ -259,7 +259,7 @@ func rawStream(kind Kind, frames ...[]byte) []byte {
 // frameOf returns a frame of tag with v's canonical encoding as body.
 func frameOf(tag byte, v any) []byte {
 	if c, ok := v.(*Change); ok {
-		v = wireChange(c)
+		v = ElideNewHash(c)
 	}
 	body, err := newCodec().encode(v)
 	if err != nil {

@@ -12,6 +12,8 @@ import (
 // therefore left out when it equals old's, and an absent H there stands for
 // old's hash. Such a new file always has a hash: one without is refused
 // (checkChange). The decoded Change is the same as before the elision.
+// Other encodings of a Change, such as the batches of an ibt archive, do
+// the same with ElideNewHash and RestoreNewHash.
 
 // elidesNewHash reports whether c's new entry is written without its hash.
 func elidesNewHash(c *Change) bool {
@@ -19,9 +21,10 @@ func elidesNewHash(c *Change) bool {
 		len(c.Old.Hash) > 0 && bytes.Equal(c.Old.Hash, c.New.Hash)
 }
 
-// wireChange returns c as its body encodes it: c itself, or a copy whose
-// new entry has no hash where elidesNewHash.
-func wireChange(c *Change) *Change {
+// ElideNewHash returns c as a body encodes it: c itself, or a copy (sharing
+// all but the new entry) whose new entry has no hash where it repeats the
+// old entry's.
+func ElideNewHash(c *Change) *Change {
 	if !elidesNewHash(c) {
 		return c
 	}
@@ -35,19 +38,20 @@ func wireChange(c *Change) *Change {
 // errNewHashRepeated refuses a body that writes out what it should elide.
 var errNewHashRepeated = errors.New("the new entry repeats the old entry's hash, which is written by leaving it out")
 
-// restoreNewHash undoes wireChange on a decoded change: a new file without
-// a hash takes the old entry's. A new hash equal to the old one was not
-// written canonically.
-func restoreNewHash(c *Change) error {
-	if c.Old == nil || c.New == nil || c.New.Type != TypeFile || len(c.Old.Hash) == 0 {
-		return nil
-	}
-	if len(c.New.Hash) == 0 {
+// RestoreNewHash undoes ElideNewHash on a decoded change: a new file
+// without a hash next to an old entry with one takes the old entry's.
+func RestoreNewHash(c *Change) {
+	if c.Old != nil && c.New != nil && c.New.Type == TypeFile && len(c.Old.Hash) > 0 && len(c.New.Hash) == 0 {
 		c.New.Hash = bytes.Clone(c.Old.Hash)
-		return nil
 	}
-	if bytes.Equal(c.New.Hash, c.Old.Hash) {
+}
+
+// restoreCanonical is RestoreNewHash for a body held to the canonical
+// form: a new hash written out equal to the old one is refused.
+func restoreCanonical(c *Change) error {
+	if elidesNewHash(c) {
 		return errNewHashRepeated
 	}
+	RestoreNewHash(c)
 	return nil
 }

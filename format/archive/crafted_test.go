@@ -140,8 +140,9 @@ func TestCrafted(t *testing.T) {
 		{"trailer miscounts changes", craft(t, 3, h, batchMember(1, a), dataMember(a, []byte("aaa"))), "counts 3 changes"},
 		{"trailer checksum", craft(t, 0, h, member{trailerName, mustMsgpack(Trailer{Members: 1, Checksum: 1})}), "checksum"},
 		{"trailer unknown key", craft(t, 0, h, member{trailerName, mustMsgpack(map[string]any{"changes": 0, "members": 1, "checksum": xxhash.Sum64(h.body), "treehash": "x"})}), "treehash"},
-		{"header version 2", craft(t, 0, member{headerName, mustMsgpack(Header{Kind: Kind, Version: 2, Delta: testHeader})}), "archive version 2"},
-		{"header of a diff", craft(t, 0, member{headerName, mustMsgpack(Header{Kind: Kind, Version: 1, Delta: format.Header{Kind: format.KindDiff, Version: 1}})}), `packed from a "diff" stream`},
+		{"header version 1", craft(t, 0, member{headerName, mustMsgpack(Header{Kind: Kind, Version: 1, Delta: testHeader})}), "archive version 1, this reader knows version 2"},
+		{"header version 3", craft(t, 0, member{headerName, mustMsgpack(Header{Kind: Kind, Version: 3, Delta: testHeader})}), "archive version 3"},
+		{"header of a diff", craft(t, 0, member{headerName, mustMsgpack(Header{Kind: Kind, Version: Version, Delta: format.Header{Kind: format.KindDiff, Version: format.Version}})}), `packed from a "diff" stream`},
 		{"header too big", craft(t, 0, member{headerName, make([]byte, maxSmallMember+1)}), "more than the"},
 		{"garbage after the end", append(craft(t, 0, h), 1), "unexpected data after"},
 		{"directory member", func() []byte {

@@ -30,9 +30,11 @@
 //
 // The changes of all batches are in strictly increasing order of path
 // (bytewise), each path once. Block signatures (Entry.Sig) are left out of
-// both Old and New: applying an archive needs none.
+// both Old and New: applying an archive needs none. As in a format stream,
+// New.Hash is left out where it repeats Old.Hash of a change to a file
+// (format.ElideNewHash; a metadata change), and a reader restores it.
 //
-// The header is the map {kind: "archive", version: 1, tool, delta: the
+// The header is the map {kind: "archive", version: 2, tool, delta: the
 // format.Header of the delta stream the archive was packed from (kind
 // "delta"), codec}. The trailer is the map {changes: number of changes,
 // members: number of members before ibt/trailer, ibt/header included,

@@ -13,7 +13,7 @@ import (
 const Kind = "archive"
 
 // Version is the version of the archive layout this package writes and reads.
-const Version = 1
+const Version = 2
 
 // Bounds of a batch member (see the package doc).
 const (

@@ -195,6 +195,7 @@ func (r *Reader) nextBatch() (end bool, err error) {
 		if err := dec.Decode(c); err != nil {
 			return false, fmt.Errorf("member %q: change %d: %w", want, i, err)
 		}
+		format.RestoreNewHash(c)
 		if err := checkChange(c); err != nil {
 			return false, fmt.Errorf("member %q: %w", want, err)
 		}

@@ -188,3 +188,17 @@ func TestDeterministic(t *testing.T) {
 		}
 	}
 }
+
+// TestMetaChangeHashOnce: a metadata change of a file carries its hash once
+// in the batch (format.ElideNewHash) and reads back with it in both entries.
+func TestMetaChangeHashOnce(t *testing.T) {
+	old, new := entry("m", format.TypeFile, 4), entry("m", format.TypeFile, 4)
+	old.Hash = bytes.Repeat([]byte{0xa5}, 32)
+	new.Hash, new.Mode = bytes.Clone(old.Hash), 0o600
+	files := []testFile{change(format.OpMeta, old, new)}
+	data := writeArchive(t, files, WriterOptions{Codec: None, TempDir: t.TempDir()})
+	if n := bytes.Count(data, old.Hash); n != 1 {
+		t.Errorf("the hash appears %d times in the archive, want once", n)
+	}
+	checkRoundTrip(t, files, data)
+}

@@ -146,7 +146,7 @@ func (w *Writer) AddChange(c *format.Change) error {
 	if w.changes > 0 && p <= w.last {
 		return w.fail(fmt.Errorf("change at %q does not sort after %q", p, w.last))
 	}
-	rec, err := w.encode(stripped(c))
+	rec, err := w.encode(stripped(format.ElideNewHash(c)))
 	if err != nil {
 		return w.fail(fmt.Errorf("encode change at %q: %w", p, err))
 	}
