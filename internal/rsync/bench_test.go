@@ -2,6 +2,7 @@ package rsync
 
 import (
 	"bytes"
+	"fmt"
 	"io"
 	"sync"
 	"testing"
@@ -128,4 +129,21 @@ func BenchmarkWeakSum(b *testing.B) {
 		WeakSum(block)
 	}
 	reportCPU(b, c, int64(len(block)))
+}
+
+// BenchmarkSignSmall signs files of the src corpus's median and 90th
+// percentile sizes, whose blocks are the small ones: the per-block cost of
+// SHA-256's padding and of the weak sum weighs most there.
+func BenchmarkSignSmall(b *testing.B) {
+	for _, size := range []int{1500, 11600} {
+		data := randBytes(90, size)
+		b.Run(fmt.Sprint(size), func(b *testing.B) {
+			b.SetBytes(int64(size))
+			for b.Loop() {
+				if _, _, err := Sign(bytes.NewReader(data), int64(size)); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
 }
