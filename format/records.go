@@ -121,7 +121,8 @@ type Entry struct {
 	BlockSize uint32 `msgpack:"b,omitempty"`
 	// Sig holds the block signatures, one per block of BlockSize bytes (the
 	// last may be short): a 4-byte big-endian weak sum followed by the first
-	// StrongLen(Size, BlockSize) bytes of the block's SHA-256. Empty for files too small to gain from them.
+	// StrongLen(Size, BlockSize) bytes of the block's SHA-256. Empty for
+	// files too small to gain from them.
 	Sig []byte `msgpack:"S,omitempty"`
 }
 

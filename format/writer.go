@@ -138,7 +138,7 @@ func (w *Writer) frameRecord(what string, tag byte, rec []byte) ([]byte, error) 
 // bigSig is the size from which an entry's signature is written from where
 // it lies rather than copied into the record's buffer: the record is encoded
 // with a placeholder of one byte in its place, then written in pieces
-// around it. The signature of a 20 GiB file, 13 MB, then costs no copy.
+// around it. The signature of a 20 GiB file, 10 MB, then costs no copy.
 const bigSig = maxRetained
 
 // sigPlaceholder stands for a big signature while its record is encoded;

@@ -32,10 +32,11 @@ import "github.com/ibt-tools/ibt/format"
 // below 256 KiB (with archive version 1's longer member names). A file of
 // 256 KiB takes 2 KiB blocks, a fifth of the signature of one just below,
 // and no file from there gets a bigger signature than version 1's 2 KiB
-// blocks with 16-byte strong sums gave it. Files of at most one block get no signature: a delta
-// against one block saves little, and the signature costs as much as that
-// block's metadata. Every block size from smallFileLimit up divides
-// signSegment, so SignFile's segments hold whole blocks.
+// blocks with 16-byte strong sums gave it. Files of at most one block get
+// no signature: a delta against one block saves little, and the signature
+// costs as much as that block's metadata. Every block size from
+// smallFileLimit up divides signSegment, so SignFile's segments hold whole
+// blocks.
 //
 // The number of blocks is held at maxBlocks, so a 100 GiB file gets 128 KiB
 // blocks and a ~16 MB signature.

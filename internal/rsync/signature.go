@@ -11,11 +11,11 @@ import (
 
 // Signature is a parsed signature with the lookup structures Delta needs:
 // a prefilter of two bitsets and an open-addressing table, all keyed by the
-// weak sum. It holds about 24 bytes a block (the signature, which it keeps
-// rather than copies, and the weak sums again), 4 a distinct block for the
-// order, and about 24 for the table and 12 for the prefilter a distinct
-// weak sum: a sparse disk image of 20 GiB costs its 13 MB signature and
-// little more.
+// weak sum. It holds 12 to 24 bytes a block (the signature, 8 to 20 bytes
+// an entry, which it keeps rather than copies, and the weak sums again), 4 a
+// distinct block for the order, and about 24 for the table and 12 for the
+// prefilter a distinct weak sum: a sparse disk image of 20 GiB costs its
+// 10 MB signature and little more.
 type Signature struct {
 	blockSize int
 	size      int64
