@@ -9,12 +9,12 @@ func TestBlockSize(t *testing.T) {
 		blockSize int
 		signed    bool
 	}{
-		{0, 608, false},
-		{1, 608, false},
-		{608, 608, false},
-		{609, 608, true},
-		{5700, 608, true},
-		{256*ki - 1, 608, true},
+		{0, 576, false},
+		{1, 576, false},
+		{576, 576, false},
+		{577, 576, true},
+		{5700, 576, true},
+		{256*ki - 1, 576, true},
 		{256 * ki, 2 * ki, true},
 		{4 * mi, 2 * ki, true},
 		{64*mi - 1, 2 * ki, true},
