@@ -140,7 +140,11 @@ func TestCrafted(t *testing.T) {
 		{"trailer miscounts changes", craft(t, 3, h, batchMember(1, a), dataMember(a, []byte("aaa"))), "counts 3 changes"},
 		{"trailer checksum", craft(t, 0, h, member{trailerName, mustMsgpack(Trailer{Members: 1, Checksum: 1})}), "checksum"},
 		{"trailer unknown key", craft(t, 0, h, member{trailerName, mustMsgpack(map[string]any{"changes": 0, "members": 1, "checksum": xxhash.Sum64(h.body), "treehash": "x"})}), "treehash"},
-		{"header version 1", craft(t, 0, member{headerName, mustMsgpack(Header{Kind: Kind, Version: 1, Delta: testHeader})}), "archive version 1, this reader knows version 2"},
+		{"header version 1", craft(t, 0, member{headerName, mustMsgpack(Header{Kind: Kind, Version: 1, Delta: testHeader})}), "archive version 1, but this program reads version 2"},
+		{"header of ibt 0.1's format", craft(t, 0, member{headerName, mustMsgpack(map[string]any{
+			"kind": Kind, "version": 1, "delta": map[string]any{"kind": "delta", "version": 1, "strong_len": 16}})}), "archive version 1, but this program reads version 2"},
+		{"records of format version 1", craft(t, 0, member{headerName, mustMsgpack(map[string]any{
+			"kind": Kind, "version": Version, "delta": map[string]any{"kind": "delta", "version": 1, "strong_len": 16}})}), "records of format version 1, but this program reads version 2"},
 		{"header version 3", craft(t, 0, member{headerName, mustMsgpack(Header{Kind: Kind, Version: 3, Delta: testHeader})}), "archive version 3"},
 		{"header of a diff", craft(t, 0, member{headerName, mustMsgpack(Header{Kind: Kind, Version: Version, Delta: format.Header{Kind: format.KindDiff, Version: format.Version}})}), `packed from a "diff" stream`},
 		{"header too big", craft(t, 0, member{headerName, make([]byte, maxSmallMember+1)}), "more than the"},

@@ -101,6 +101,9 @@ func NewReader(r io.Reader) (*Reader, error) {
 	}
 	ar.members++
 	ar.digest.Write(b)
+	if err := checkVersions(b); err != nil {
+		return nil, err
+	}
 	if err := decodeMember(headerName, b, &ar.hdr); err != nil {
 		return nil, err
 	}
@@ -108,14 +111,35 @@ func NewReader(r io.Reader) (*Reader, error) {
 	switch {
 	case h.Kind != Kind:
 		return nil, fmt.Errorf("member %q: kind %q, want %q", headerName, h.Kind, Kind)
-	case h.Version != Version:
-		return nil, fmt.Errorf("member %q: archive version %d, this reader knows version %d", headerName, h.Version, Version)
 	case h.Delta.Kind != format.KindDelta:
 		return nil, fmt.Errorf("member %q: packed from a %q stream, want %q", headerName, h.Delta.Kind, format.KindDelta)
-	case h.Delta.Version != format.Version:
-		return nil, fmt.Errorf("member %q: records of format version %d, this reader knows version %d", headerName, h.Delta.Version, format.Version)
 	}
 	return ar, nil
+}
+
+// checkVersions refuses a header of another archive or format version
+// before the strict decoding, which would only say that a field of that
+// version is unknown here.
+func checkVersions(b []byte) error {
+	var v struct {
+		Version int `msgpack:"version"`
+		Delta   struct {
+			Version int `msgpack:"version"`
+		} `msgpack:"delta"`
+	}
+	if err := checkMsgpack(b); err != nil {
+		return fmt.Errorf("member %q: %w", headerName, err)
+	}
+	if msgpack.Unmarshal(b, &v) != nil {
+		return nil // decodeMember says what is wrong
+	}
+	switch {
+	case v.Version != Version:
+		return fmt.Errorf("member %q: archive version %d, but this program reads version %d: use an ibt release of the same version", headerName, v.Version, Version)
+	case v.Delta.Version != format.Version:
+		return fmt.Errorf("member %q: records of format version %d, but this program reads version %d: use an ibt release of the same format version", headerName, v.Delta.Version, format.Version)
+	}
+	return nil
 }
 
 // Header returns the archive's header.
