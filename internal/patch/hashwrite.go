@@ -82,6 +82,23 @@ func (h *hashWriter) Write(p []byte) (int, error) {
 	return n, nil
 }
 
+// Buffer returns the free end of the chunk being filled, writing the chunk
+// out first if it is full (see rsync.BufferWriter).
+func (h *hashWriter) Buffer() ([]byte, error) {
+	if h.err != nil {
+		return nil, h.err
+	}
+	if len(h.buf) == cap(h.buf) {
+		if err := h.flush(false); err != nil {
+			return nil, err
+		}
+	}
+	return h.buf[len(h.buf):cap(h.buf)], nil
+}
+
+// Commit adds n bytes written into the last Buffer to the chunk.
+func (h *hashWriter) Commit(n int) { h.buf = h.buf[:len(h.buf)+n] }
+
 // flush writes the buffered chunk and hands it to a worker to hash; the
 // final one of a file that fits in one chunk is hashed right here.
 func (h *hashWriter) flush(final bool) error {

@@ -13,6 +13,17 @@ var ErrInvalidOp = errors.New("invalid delta operation")
 // patchChunk bounds the buffer a Patcher copies through.
 const patchChunk = 1 << 20
 
+// BufferWriter is an output with a buffer of its own, which a Patcher reads
+// copies straight into instead of passing them through a buffer of its own.
+type BufferWriter interface {
+	io.Writer
+	// Buffer returns free space for what comes next, at least one byte; an
+	// error is one writing out what the buffer held.
+	Buffer() ([]byte, error)
+	// Commit adds the first n bytes of the last Buffer to the output.
+	Commit(n int)
+}
+
 // Patcher applies operations to rebuild a file: copies read from the base,
 // literals are written through. It never reads outside the base nor writes
 // more than its limit, whatever the operations say.
@@ -62,6 +73,9 @@ func (p *Patcher) Apply(op Op) error {
 }
 
 func (p *Patcher) copy(off, length int64) error {
+	if bw, ok := p.out.(BufferWriter); ok {
+		return p.copyInto(bw, off, length)
+	}
 	if want := int(min(length, patchChunk)); len(p.buf) < want {
 		p.buf = make([]byte, want)
 	}
@@ -79,6 +93,29 @@ func (p *Patcher) copy(off, length int64) error {
 		if err != nil {
 			return fmt.Errorf("patch: write: %w", err)
 		}
+		off += int64(len(c))
+		length -= int64(len(c))
+	}
+	return nil
+}
+
+// copyInto is copy for an output that lends its buffer.
+func (p *Patcher) copyInto(bw BufferWriter, off, length int64) error {
+	for length > 0 {
+		b, err := bw.Buffer()
+		if err != nil {
+			return fmt.Errorf("patch: write: %w", err)
+		}
+		c := b[:min(int64(len(b)), length)]
+		n, err := p.base.ReadAt(c, off)
+		if n < len(c) {
+			if err == nil || errors.Is(err, io.EOF) {
+				err = io.ErrUnexpectedEOF
+			}
+			return fmt.Errorf("patch: read base at %d: %w", off, err)
+		}
+		bw.Commit(len(c))
+		p.written += int64(len(c))
 		off += int64(len(c))
 		length -= int64(len(c))
 	}

@@ -3,6 +3,7 @@ package rsync
 import (
 	"bytes"
 	"errors"
+	"io"
 	"testing"
 )
 
@@ -78,5 +79,50 @@ func TestPatcherShortBase(t *testing.T) {
 	p := NewPatcher(bytes.NewReader([]byte("0123")), 10, &out, 100)
 	if err := p.Apply(Op{Kind: OpCopy, Offset: 2, Length: 5}); err == nil {
 		t.Fatal("copy past the real end of the base succeeded")
+	}
+}
+
+// smallBuffers is a BufferWriter lending a few bytes at a time.
+type smallBuffers struct {
+	out bytes.Buffer
+	buf [3]byte
+	n   int
+}
+
+func (s *smallBuffers) Write(p []byte) (int, error) { return s.out.Write(p) }
+func (s *smallBuffers) Buffer() ([]byte, error)     { return s.buf[:], nil }
+func (s *smallBuffers) Commit(n int)                { s.out.Write(s.buf[:n]); s.n++ }
+
+// An output that lends its buffer gets copies read straight into it, in
+// pieces of its buffer's size, with the same result.
+func TestPatcherReadsIntoALentBuffer(t *testing.T) {
+	base := []byte("0123456789")
+	ops := []Op{
+		{Kind: OpCopy, Offset: 7, Length: 3},
+		{Kind: OpLiteral, Length: 1, Data: []byte("-")},
+		{Kind: OpCopy, Offset: 0, Length: 10},
+	}
+	var plain bytes.Buffer
+	var lent smallBuffers
+	for _, out := range []io.Writer{&plain, &lent} {
+		p := NewPatcher(bytes.NewReader(base), int64(len(base)), out, 14)
+		for _, op := range ops {
+			if err := p.Apply(op); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if p.Written() != 14 {
+			t.Errorf("Written() = %d, want 14", p.Written())
+		}
+	}
+	if got, want := lent.out.String(), "789-0123456789"; got != want || plain.String() != want {
+		t.Errorf("lent buffer gave %q, plain %q; want %q", got, plain.String(), want)
+	}
+	if lent.n != 5 {
+		t.Errorf("%d buffers filled, want 5 (3 bytes, then 3+3+3+1)", lent.n)
+	}
+	if err := NewPatcher(bytes.NewReader(base), 12, &lent, 100).Apply(Op{Kind: OpCopy, Offset: 8, Length: 4}); err == nil ||
+		!errors.Is(err, io.ErrUnexpectedEOF) {
+		t.Errorf("a base shorter than its size gave %v, want io.ErrUnexpectedEOF", err)
 	}
 }
