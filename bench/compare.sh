@@ -113,13 +113,14 @@ $(tail -20 "$RES/failed.out")"
 row() { local IFS=$'\t'; printf '%s\n' "$*" >> "$RES/rows.tsv"; }
 
 # same A B: A and B hold the same tree: contents, types, modes, mtimes, symlink targets of
-# every entry below the top directory (ibt's index has no entry for the top directory itself).
+# every entry below the top directory (ibt's index has no entry for the top directory itself),
+# but for the .ibt-patch directory where ibt-patch keeps the hashes it verified.
 same() {
-  diff -r --no-dereference "$1" "$2" > "$RES/diff.out" 2>&1 ||
+  diff -r --no-dereference -x .ibt-patch "$1" "$2" > "$RES/diff.out" 2>&1 ||
     die "restore check: $1 differs from $2 in content: $(head -5 "$RES/diff.out")"
   local la lb
-  la=$(cd "$1" && find . -mindepth 1 -printf '%p %y %m %T@ %l\n' | LC_ALL=C sort)
-  lb=$(cd "$2" && find . -mindepth 1 -printf '%p %y %m %T@ %l\n' | LC_ALL=C sort)
+  la=$(cd "$1" && find . -mindepth 1 -path ./.ibt-patch -prune -o -printf '%p %y %m %T@ %l\n' | LC_ALL=C sort)
+  lb=$(cd "$2" && find . -mindepth 1 -path ./.ibt-patch -prune -o -printf '%p %y %m %T@ %l\n' | LC_ALL=C sort)
   [ "$la" = "$lb" ] || die "restore check: $1 differs from $2 in metadata: $(diff <(echo "$la") <(echo "$lb") | head -6)"
 }
 samefile() { cmp "$1" "$2" >/dev/null || die "restore check: $1 differs from $2"; }
