@@ -10,7 +10,7 @@ import (
 // deltaStream writes a delta of one created file of n literals of MaxChunk
 // bytes to w.
 func deltaStream(tb testing.TB, w io.Writer, n int, lz bool) {
-	sw, err := NewWriter(w, Header{Kind: KindDelta, Tool: "bench"}, WriterOptions{LZ4: lz})
+	sw, err := NewWriter(w, Header{Kind: KindDelta, Seed: testSeed(KindDelta), Tool: "bench"}, WriterOptions{LZ4: lz})
 	if err != nil {
 		tb.Fatal(err)
 	}
@@ -51,7 +51,7 @@ func benchFile(p string, i int) *Entry {
 
 // indexStream writes an index of n small files to w.
 func indexStream(tb testing.TB, w io.Writer, n int) {
-	sw, err := NewWriter(w, Header{Kind: KindIndex, Tool: "bench"}, WriterOptions{})
+	sw, err := NewWriter(w, Header{Kind: KindIndex, Seed: testSeed(KindIndex), Tool: "bench"}, WriterOptions{})
 	if err != nil {
 		tb.Fatal(err)
 	}
@@ -137,7 +137,7 @@ func BenchmarkReadIndex(b *testing.B) {
 // diffStream writes a diff of n metadata changes of small files to w, the
 // records ibt-diff writes when every mtime changed.
 func diffStream(tb testing.TB, w io.Writer, n int) {
-	sw, err := NewWriter(w, Header{Kind: KindDiff, Tool: "bench"}, WriterOptions{})
+	sw, err := NewWriter(w, Header{Kind: KindDiff, Seed: testSeed(KindDiff), Tool: "bench"}, WriterOptions{})
 	if err != nil {
 		tb.Fatal(err)
 	}

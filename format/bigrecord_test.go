@@ -18,7 +18,7 @@ func bigSigStreams(t *testing.T) (index, diff []byte, big *Entry) {
 	after := &Entry{Path: "z", Type: TypeDir, Mode: 0o755, MTime: t0}
 
 	var ib bytes.Buffer
-	w, err := NewWriter(&ib, Header{Kind: KindIndex, Tool: "test"}, WriterOptions{})
+	w, err := NewWriter(&ib, Header{Kind: KindIndex, Seed: testSeed(KindIndex), Tool: "test"}, WriterOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -35,7 +35,7 @@ func bigSigStreams(t *testing.T) (index, diff []byte, big *Entry) {
 	}
 
 	var db bytes.Buffer
-	w, err = NewWriter(&db, Header{Kind: KindDiff, Tool: "test"}, WriterOptions{})
+	w, err = NewWriter(&db, Header{Kind: KindDiff, Seed: testSeed(KindDiff), Tool: "test"}, WriterOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -200,7 +200,7 @@ func TestBigSigEncoding(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			var buf bytes.Buffer
-			w, err := NewWriter(&buf, Header{Kind: tt.kind, Tool: "raw"}, WriterOptions{})
+			w, err := NewWriter(&buf, Header{Kind: tt.kind, Seed: testSeed(tt.kind), Tool: "raw"}, WriterOptions{})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -231,7 +231,7 @@ func TestBigSigTooBig(t *testing.T) {
 	size := (MaxRecord/entryLen + 1) * bs
 	e := &Entry{Path: "huge", Type: TypeFile, Mode: 0o644, MTime: t0, Size: size, Hash: sum("huge"), BlockSize: bs, Sig: make([]byte, size/bs*int64(SigEntryLen(size, bs)))}
 	var buf bytes.Buffer
-	w, err := NewWriter(&buf, Header{Kind: KindIndex, Tool: "raw"}, WriterOptions{})
+	w, err := NewWriter(&buf, Header{Kind: KindIndex, Seed: testSeed(KindIndex), Tool: "raw"}, WriterOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}

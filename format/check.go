@@ -32,6 +32,13 @@ func checkHeader(h *Header) error {
 	if h.Strong != StrongAlgorithm {
 		return fmt.Errorf("strong checksum %q, but this program implements %q", h.Strong, StrongAlgorithm)
 	}
+	switch {
+	case len(h.Seed) != 0 && len(h.Seed) != SeedLen:
+		return fmt.Errorf("signature seed of %d bytes, want %d", len(h.Seed), SeedLen)
+	case len(h.Seed) != 0 && h.Kind == KindDelta:
+		// a delta holds no signatures, and an archive keeps its header
+		return errors.New("a signature seed in a delta stream, which holds no signatures")
+	}
 	if len(h.Exclude) > maxExclude {
 		return fmt.Errorf("%d exclusion patterns, more than %d", len(h.Exclude), maxExclude)
 	}

@@ -50,7 +50,7 @@ func FuzzEntry(f *testing.F) {
 			e.Xattrs = []Xattr{{Name: xname, Value: xvalue}}
 		}
 		var buf bytes.Buffer
-		w, err := NewWriter(&buf, Header{Kind: KindIndex}, WriterOptions{})
+		w, err := NewWriter(&buf, Header{Kind: KindIndex, Seed: testSeed(KindIndex)}, WriterOptions{})
 		if err != nil {
 			t.Fatal(err)
 		}

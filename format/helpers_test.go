@@ -135,7 +135,7 @@ var newTreeHash = treeHash(binDir, emptyFile, newFile, newScript, newTool, link,
 // encode writes the golden stream g.
 func (g golden) encode(lz bool) ([]byte, error) {
 	var buf bytes.Buffer
-	w, err := NewWriter(&buf, Header{Kind: g.kind, Tool: "ibt-test 1.0", Root: "/srv/data"}, WriterOptions{LZ4: lz})
+	w, err := NewWriter(&buf, Header{Kind: g.kind, Seed: testSeed(g.kind), Tool: "ibt-test 1.0", Root: "/srv/data"}, WriterOptions{LZ4: lz})
 	if err != nil {
 		return nil, err
 	}
@@ -241,7 +241,7 @@ func decoded(data []byte) ([]byte, error) {
 // unchecked, with a trailer that counts them: a hostile or buggy writer.
 func rawStream(kind Kind, frames ...[]byte) []byte {
 	var buf bytes.Buffer
-	w, err := NewWriter(&buf, Header{Kind: kind, Tool: "raw"}, WriterOptions{})
+	w, err := NewWriter(&buf, Header{Kind: kind, Seed: testSeed(kind), Tool: "raw"}, WriterOptions{})
 	if err != nil {
 		panic(err)
 	}
@@ -271,4 +271,17 @@ func frameOf(tag byte, v any) []byte {
 // errContains reports whether err is non-nil and its message holds want.
 func errContains(err error, want string) bool {
 	return err != nil && strings.Contains(err.Error(), want)
+}
+
+// goldenSeed is the signature seed of the test streams, fixed so that the
+// golden streams are.
+var goldenSeed = []byte("ibt golden seed!")
+
+// testSeed returns the seed a test stream of kind carries: none in a delta
+// stream, which holds no signatures.
+func testSeed(kind Kind) []byte {
+	if kind == KindDelta {
+		return nil
+	}
+	return goldenSeed
 }

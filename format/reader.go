@@ -111,7 +111,7 @@ func (r *Reader) readStart() error {
 	if err := checkHeader(&r.header); err != nil {
 		return &ParseError{Offset: start, Err: fmt.Errorf("header: %w", err)}
 	}
-	r.seq.kind = r.header.Kind
+	r.seq.kind, r.seq.seeded = r.header.Kind, len(r.header.Seed) > 0
 	return nil
 }
 

@@ -15,9 +15,9 @@ const Version = 2
 // Algorithm names recorded in every header, so that a reader can refuse
 // what it does not implement instead of misreading it.
 const (
-	HashAlgorithm   = "sha256-blocks" // file hash: see the spec in doc.go
-	WeakAlgorithm   = "rabinkarp32"   // rolling weak checksum of a block
-	StrongAlgorithm = "sha256-sized"  // a block's SHA-256 cut to StrongLen(size, block size) bytes
+	HashAlgorithm   = "sha256-blocks"    // file hash: see the spec in doc.go
+	WeakAlgorithm   = "rabinkarp32"      // rolling weak checksum of a block
+	StrongAlgorithm = "sha256-aes-sized" // a keyed sum of a block's SHA-256 (Header.Seed) cut to StrongLen(size, block size) bytes
 )
 
 // Header opens every stream.
@@ -27,8 +27,16 @@ type Header struct {
 	Hash    string `msgpack:"hash"`
 	Weak    string `msgpack:"weak"`
 	Strong  string `msgpack:"strong"`
-	Tool    string `msgpack:"tool"`           // creating tool and version, e.g. "ibt-sign 0.1.0"
-	Root    string `msgpack:"root,omitempty"` // absolute path of the signed directory (index; diff and delta copy the new index's)
+	// Seed is the secret key of the strong sums of the stream's
+	// signatures (SeedLen random bytes; see strong.go): ibt-sign draws a
+	// new one for every index but reuses the previous index's with
+	// --prev, and a diff carries the old index's, which its signatures
+	// were made with. A stream holding a signature has one; a delta
+	// stream, which holds none, never does, so that archives do not give
+	// it away.
+	Seed []byte `msgpack:"seed,omitempty"`
+	Tool string `msgpack:"tool"`           // creating tool and version, e.g. "ibt-sign 0.1.0"
+	Root string `msgpack:"root,omitempty"` // absolute path of the signed directory (index; diff and delta copy the new index's)
 	// Time is when ibt-sign started walking (ns since the Unix epoch; index
 	// only). ibt-sign --prev trusts an entry of this index only if its file
 	// was last changed well before this time.
@@ -121,7 +129,8 @@ type Entry struct {
 	BlockSize uint32 `msgpack:"b,omitempty"`
 	// Sig holds the block signatures, one per block of BlockSize bytes (the
 	// last may be short): a 4-byte big-endian weak sum followed by the first
-	// StrongLen(Size, BlockSize) bytes of the block's SHA-256. Empty for
+	// StrongLen(Size, BlockSize) bytes of the block's keyed strong sum
+	// (StrongAlgorithm, keyed by Header.Seed). Empty for
 	// files too small to gain from them.
 	Sig []byte `msgpack:"S,omitempty"`
 }

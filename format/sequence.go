@@ -11,6 +11,7 @@ import (
 // share it so that they agree.
 type sequence struct {
 	kind    Kind
+	seeded  bool   // the header has a seed, so signatures may follow
 	last    string // path of the last entry or change
 	started bool
 	cur     *Change // the change whose data records follow, in a delta stream
@@ -33,6 +34,9 @@ func (s *sequence) entry(e *Entry) error {
 	if err := checkEntry(e); err != nil {
 		return err
 	}
+	if err := s.keyed(e); err != nil {
+		return err
+	}
 	if err := s.ordered(e.Path); err != nil {
 		return err
 	}
@@ -50,6 +54,11 @@ func (s *sequence) change(c *Change) error {
 	if err := checkChange(c); err != nil {
 		return err
 	}
+	for _, e := range []*Entry{c.Old, c.New} {
+		if err := s.keyed(e); err != nil {
+			return err
+		}
+	}
 	if err := s.ordered(c.Path()); err != nil {
 		return err
 	}
@@ -58,6 +67,15 @@ func (s *sequence) change(c *Change) error {
 		s.cur, s.left = c, c.New.Size
 	}
 	s.count++
+	return nil
+}
+
+// keyed checks that an entry's signature, if it has one, comes with the
+// seed its strong sums were made with: without it they cannot be matched.
+func (s *sequence) keyed(e *Entry) error {
+	if e != nil && len(e.Sig) > 0 && !s.seeded {
+		return fmt.Errorf("entry %q has a signature, but the stream's header has no signature seed: the stream was made by a version of ibt without seeds or is damaged; sign the tree again", e.Path)
+	}
 	return nil
 }
 

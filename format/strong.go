@@ -32,6 +32,9 @@ import "math/bits"
 // delta fail at restore, which ibt-patch then reports. rsync takes the same
 // risk with shorter sums, but can retransmit.
 const (
+	// SeedLen is the length of Header.Seed, the key of the strong sums.
+	SeedLen = 16
+
 	strongBound  = 48
 	strongMargin = 16
 	// MaxStrongLen bounds the strong sum length of any file.

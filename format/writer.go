@@ -57,7 +57,7 @@ func NewWriter(w io.Writer, h Header, opt WriterOptions) (*Writer, error) {
 	if err := checkHeader(&h); err != nil {
 		return nil, fmt.Errorf("stream header: %w", err)
 	}
-	sw := &Writer{sum: xxhash.New(), seq: sequence{kind: h.Kind}, codec: newCodec()}
+	sw := &Writer{sum: xxhash.New(), seq: sequence{kind: h.Kind, seeded: len(h.Seed) > 0}, codec: newCodec()}
 	out := w
 	if opt.LZ4 {
 		sw.lz = lz4.NewWriter(w)

@@ -105,7 +105,7 @@ func TestWriterRefuses(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			w, err := NewWriter(io.Discard, Header{Kind: tt.kind}, WriterOptions{})
+			w, err := NewWriter(io.Discard, Header{Kind: tt.kind, Seed: testSeed(tt.kind)}, WriterOptions{})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -125,7 +125,7 @@ func TestWriterRefuses(t *testing.T) {
 // stream, and that empty data is skipped.
 func TestWriterAfterRefusal(t *testing.T) {
 	var buf bytes.Buffer
-	w, err := NewWriter(&buf, Header{Kind: KindDelta}, WriterOptions{})
+	w, err := NewWriter(&buf, Header{Kind: KindDelta, Seed: testSeed(KindDelta)}, WriterOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -170,7 +170,7 @@ func (f *failWriter) Write(p []byte) (int, error) {
 
 // TestWriterError checks that a write error is reported and sticks.
 func TestWriterError(t *testing.T) {
-	w, err := NewWriter(&failWriter{n: 100}, Header{Kind: KindDelta}, WriterOptions{})
+	w, err := NewWriter(&failWriter{n: 100}, Header{Kind: KindDelta, Seed: testSeed(KindDelta)}, WriterOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}

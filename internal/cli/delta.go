@@ -46,6 +46,14 @@ func (d *deltaCmd) run(c *runContext) error {
 		return withHint(fmt.Errorf("%q is a %s stream, not a diff", displayName(d.Input), h.Kind),
 			"diffs are made by ibt-diff")
 	}
+	// The old signatures' strong sums are keyed with the old index's seed,
+	// which the diff carries (a reader refuses signatures without one).
+	var key *rsync.Key
+	if len(h.Seed) > 0 {
+		if key, err = rsync.NewKey(h.Seed); err != nil {
+			return fmt.Errorf("failed to read diff %q: %w", displayName(d.Input), err)
+		}
+	}
 	dir := d.Dir
 	if dir == "" {
 		dir = h.Root
@@ -76,7 +84,7 @@ func (d *deltaCmd) run(c *runContext) error {
 	if jobs <= 0 {
 		jobs = runtime.GOMAXPROCS(0)
 	}
-	dw := &deltaWriter{w: w, root: root, jobs: jobs}
+	dw := &deltaWriter{w: w, root: root, jobs: jobs, key: key}
 	defer func() {
 		c.summary = fmt.Sprintf("files: %d (%s), literal %s, copied from the old versions %s",
 			dw.files, humanBytes(dw.read), humanBytes(dw.literal), humanBytes(dw.copied))
@@ -109,6 +117,7 @@ type deltaWriter struct {
 	w    *format.Writer
 	root *os.Root
 	jobs int
+	key  *rsync.Key // of the old signatures
 	werr error // the error of the last failed write
 	// for the -v summary: files read and their bytes, bytes sent as
 	// literals and as copies
@@ -130,7 +139,10 @@ func (d *deltaWriter) change(ch *format.Change) error {
 	var sig *rsync.Signature
 	if old != nil && len(old.Sig) > 0 {
 		var err error
-		sig, err = rsync.ParseSignature(old.Sig, int(old.BlockSize), old.Size)
+		if d.key == nil {
+			return fmt.Errorf("the diff holds the signature of %q but no signature seed: make it again with this version of ibt-diff", old.Path)
+		}
+		sig, err = rsync.ParseSignature(old.Sig, int(old.BlockSize), old.Size, d.key)
 		if err != nil {
 			return fmt.Errorf("bad signature of %q in the diff: %w", old.Path, err)
 		}

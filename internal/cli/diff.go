@@ -82,8 +82,13 @@ func (d *diffCmd) run(c *runContext) error {
 	}
 	defer out.abort()
 	h := newR.Header()
-	w, err := format.NewWriter(out, format.Header{Kind: format.KindDiff, Tool: c.name + " " + Version}.WithTree(h),
-		format.WriterOptions{LZ4: d.LZ4})
+	// An update carries the old entry's signature, which ibt-delta
+	// matches the new file against: it needs the old index's seed.
+	dh := format.Header{Kind: format.KindDiff, Tool: c.name + " " + Version}.WithTree(h)
+	if oldIdx != nil {
+		dh.Seed = oldIdx.Header().Seed
+	}
+	w, err := format.NewWriter(out, dh, format.WriterOptions{LZ4: d.LZ4})
 	if err != nil {
 		return err
 	}
@@ -95,7 +100,7 @@ func (d *diffCmd) run(c *runContext) error {
 		err = diffIndexes(nil, newR.Reader, f.change, nil, oldName, newName)
 		c.summary = fmt.Sprintf("%d created files are copies (%s not stored)", f.matched, humanBytes(f.saved))
 	default:
-		err = d.withRenames(c, oldIdx, newR.Reader, w, h, oldName, newName)
+		err = d.withRenames(c, oldIdx, newR.Reader, w, dh, oldName, newName)
 	}
 	if err != nil {
 		return err
@@ -107,9 +112,9 @@ func (d *diffCmd) run(c *runContext) error {
 }
 
 // withRenames runs the join through a renamer, which writes the changes
-// to w with their sources once the join is done.
+// to w, whose header is h, with their sources once the join is done.
 func (d *diffCmd) withRenames(c *runContext, old, new *format.Reader, w *format.Writer, h format.Header, oldName, newName string) error {
-	r, err := newRenamer(format.Header{Kind: format.KindDiff, Tool: c.name + " " + Version}.WithTree(h))
+	r, err := newRenamer(h)
 	if err != nil {
 		return err
 	}

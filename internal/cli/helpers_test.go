@@ -13,6 +13,9 @@ import (
 func indexOf(t testing.TB, h format.Header, entries ...*format.Entry) *format.Reader {
 	t.Helper()
 	h.Kind, h.Tool = format.KindIndex, "test"
+	if h.Seed == nil {
+		h.Seed = []byte("ibt cli tests 16")
+	}
 	var buf bytes.Buffer
 	w, err := format.NewWriter(&buf, h, format.WriterOptions{})
 	if err != nil {

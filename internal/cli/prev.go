@@ -28,6 +28,7 @@ const racyWindow = 2 * time.Second
 // takes each emitted entry's match back with take.
 type prevIndex struct {
 	name    string
+	seed    []byte // of the previous index's strong sums; nil if it has none
 	next    func() (*format.Entry, error) // the previous index's next entry; nil at its end
 	cur     *format.Entry
 	end     bool   // next has returned the last entry
@@ -53,6 +54,7 @@ func (c *runContext) openPrev(name string) (*prevIndex, func() error, error) {
 	h := in.Header()
 	next, stop := readAhead(in.Reader)
 	p := newPrevIndex(name, next, h.Time, h.Xattrs)
+	p.seed = h.Seed
 	return p, func() error { stop(); return in.close() }, nil
 }
 

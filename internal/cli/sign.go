@@ -2,6 +2,7 @@ package cli
 
 import (
 	"context"
+	"crypto/rand"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -14,6 +15,7 @@ import (
 
 	"github.com/ibt-tools/ibt/format"
 	"github.com/ibt-tools/ibt/internal/index"
+	"github.com/ibt-tools/ibt/internal/rsync"
 	"github.com/ibt-tools/ibt/internal/tree"
 )
 
@@ -113,6 +115,7 @@ func (s *signCmd) run(c *runContext) error {
 		return withHint(fmt.Errorf("%q is not a directory", s.Dir), "ibt-sign indexes a directory tree; put a single file in a directory of its own")
 	}
 	var prev *prevIndex
+	var seed []byte
 	if s.Prev != "" && !s.Checksum {
 		p, closePrev, err := c.openPrev(s.Prev)
 		if err != nil {
@@ -120,6 +123,19 @@ func (s *signCmd) run(c *runContext) error {
 		}
 		defer closePrev()
 		prev = p
+		// The signatures it reuses were keyed with the previous seed. An
+		// index without one holds no signatures (a reader refuses them), so
+		// what it offers does not depend on the seed.
+		seed = p.seed
+	}
+	if seed == nil {
+		if seed, err = newSeed(); err != nil {
+			return err
+		}
+	}
+	key, err := rsync.NewKey(seed)
+	if err != nil {
+		return err
 	}
 	start := time.Now().UnixNano()
 	root, err := os.OpenRoot(dir)
@@ -141,7 +157,7 @@ func (s *signCmd) run(c *runContext) error {
 	if err != nil {
 		return fmt.Errorf("failed to read directory %q: %w", s.Dir, unwrapPathError(err))
 	}
-	hdr := format.Header{Kind: format.KindIndex, Tool: c.name + " " + Version, Root: dir, Time: start, Exclude: patterns,
+	hdr := format.Header{Kind: format.KindIndex, Seed: seed, Tool: c.name + " " + Version, Root: dir, Time: start, Exclude: patterns,
 		DirMode: top.Mode, DirMTime: top.MTime, Xattrs: tree.XattrScope()}
 	w, err := format.NewWriter(out, hdr,
 		format.WriterOptions{LZ4: s.LZ4})
@@ -233,7 +249,7 @@ func (s *signCmd) run(c *runContext) error {
 			for b := range work {
 				for i := range b.jobs {
 					if j := &b.jobs[i]; j.hash && ctx.Err() == nil {
-						j.err = signFileWorkers(root, &j.entry, jobs, c.addBytes)
+						j.err = signFileWorkers(root, &j.entry, jobs, key, c.addBytes)
 					}
 				}
 				close(b.done)
@@ -301,6 +317,16 @@ func (s *signCmd) run(c *runContext) error {
 		return fmt.Errorf("failed to write index: %w", err)
 	}
 	return out.commit()
+}
+
+// newSeed draws the secret seed of a new index's strong sums (see
+// format.Header.Seed).
+func newSeed() ([]byte, error) {
+	seed := make([]byte, format.SeedLen)
+	if _, err := rand.Read(seed); err != nil {
+		return nil, fmt.Errorf("failed to draw a signature seed: %w", err)
+	}
+	return seed, nil
 }
 
 // skippable says why --skip-changed may skip a file whose signing failed

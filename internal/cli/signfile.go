@@ -12,12 +12,12 @@ import (
 )
 
 // signFileWorkers fills in the content hash and block signatures of a file
-// entry, with at most workers goroutines hashing one large file in parallel
+// entry, its strong sums keyed by key, with at most workers goroutines hashing one large file in parallel
 // segments. Small files take one: the sign pipeline already hashes several
 // at once, while a single large file would otherwise leave cores idle.
 // progress is told of the bytes as they are read, so that a bar moves
 // during a large file too.
-func signFileWorkers(root *os.Root, e *format.Entry, workers int, progress func(int64)) error {
+func signFileWorkers(root *os.Root, e *format.Entry, workers int, key *rsync.Key, progress func(int64)) error {
 	f, fi, err := tree.OpenFile(root, e.Path)
 	if err != nil {
 		return err
@@ -27,7 +27,7 @@ func signFileWorkers(root *os.Root, e *format.Entry, workers int, progress func(
 		return changedWhileReading(e.Path)
 	}
 	e.BlockSize = uint32(rsync.BlockSize(e.Size))
-	e.Hash, e.Sig, err = rsync.SignFile(withProgress(tree.SparseReader(f), progress), e.Size, workers)
+	e.Hash, e.Sig, err = rsync.SignFile(withProgress(tree.SparseReader(f), progress), e.Size, workers, key)
 	if errors.Is(err, rsync.ErrSizeChanged) {
 		return changedWhileReading(e.Path)
 	}

@@ -67,7 +67,7 @@ func entry(p string, n node) *format.Entry {
 	if n.typ == format.TypeFile {
 		e.Size = int64(len(n.data))
 		e.BlockSize = uint32(rsync.BlockSize(e.Size))
-		h, sig, err := rsync.Sign(strings.NewReader(n.data), e.Size)
+		h, sig, err := rsync.Sign(strings.NewReader(n.data), e.Size, testKey)
 		if err != nil {
 			panic(err)
 		}
@@ -202,7 +202,7 @@ func writeArchiveHeader(t testing.TB, cs []*format.Change, new tr, codec archive
 		}
 		var sig *rsync.Signature
 		if len(c.Old.Sig) > 0 {
-			if sig, err = rsync.ParseSignature(c.Old.Sig, int(c.Old.BlockSize), c.Old.Size); err != nil {
+			if sig, err = rsync.ParseSignature(c.Old.Sig, int(c.Old.BlockSize), c.Old.Size, testKey); err != nil {
 				t.Fatal(err)
 			}
 		}
@@ -357,3 +357,12 @@ func level(c archive.Codec) int {
 	}
 	return 0
 }
+
+// testKey keys the strong sums of the signatures the tests make.
+var testKey = func() *rsync.Key {
+	k, err := rsync.NewKey([]byte("ibt patch tests!"))
+	if err != nil {
+		panic(err)
+	}
+	return k
+}()

@@ -29,11 +29,11 @@ var benchData = sync.OnceValue(func() (d struct{ old, edited, random []byte }) {
 })
 
 func benchSignature(b *testing.B, old []byte) *Signature {
-	_, sig, err := Sign(bytes.NewReader(old), int64(len(old)))
+	_, sig, err := Sign(bytes.NewReader(old), int64(len(old)), testKey)
 	if err != nil {
 		b.Fatal(err)
 	}
-	s, err := ParseSignature(sig, BlockSize(int64(len(old))), int64(len(old)))
+	s, err := ParseSignature(sig, BlockSize(int64(len(old))), int64(len(old)), testKey)
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -45,7 +45,7 @@ func BenchmarkSign(b *testing.B) {
 	b.SetBytes(int64(len(old)))
 	c := cpuTime()
 	for b.Loop() {
-		if _, _, err := Sign(bytes.NewReader(old), int64(len(old))); err != nil {
+		if _, _, err := Sign(bytes.NewReader(old), int64(len(old)), testKey); err != nil {
 			b.Fatal(err)
 		}
 	}
@@ -140,7 +140,7 @@ func BenchmarkSignSmall(b *testing.B) {
 		b.Run(fmt.Sprint(size), func(b *testing.B) {
 			b.SetBytes(int64(size))
 			for b.Loop() {
-				if _, _, err := Sign(bytes.NewReader(data), int64(size)); err != nil {
+				if _, _, err := Sign(bytes.NewReader(data), int64(size), testKey); err != nil {
 					b.Fatal(err)
 				}
 			}

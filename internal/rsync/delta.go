@@ -58,7 +58,7 @@ func Delta(sig *Signature, r io.Reader, emit func(Op) error) error {
 	bs := sig.blockSize
 	buf := getBuf(MaxLiteral + 2*bs + 1)
 	defer putBuf(buf)
-	d := delta{sig: sig, emit: emit, last: -1}
+	d := delta{sig: sig, ss: sig.key.summer(), emit: emit, last: -1}
 	return d.run(r, buf)
 }
 
@@ -84,6 +84,7 @@ func literalOnly(r io.Reader, emit func(Op) error) error {
 
 type delta struct {
 	sig  *Signature
+	ss   *strongSummer // keys the windows' sums as sig's are
 	emit func(Op) error
 	// last is the block matched last, -1 before any: its successor is tried
 	// first, which keeps runs of copies adjacent when blocks repeat.
@@ -178,7 +179,7 @@ func (d *delta) finish(tail []byte) error {
 		i := len(s.weak) - 1
 		if WeakSum(end) == s.weak[i] {
 			sum := sha256.Sum256(end)
-			if bytes.Equal(sum[:s.strongLen], s.strong(i)) {
+			if bytes.Equal(d.ss.sum(&sum)[:s.strongLen], s.strong(i)) {
 				if err := d.literal(tail[:len(tail)-l]); err != nil {
 					return err
 				}
@@ -204,7 +205,7 @@ func (d *delta) matchNext(win []byte) int {
 		return -1
 	}
 	sum := sha256.Sum256(win)
-	if !bytes.Equal(sum[:s.strongLen], s.strong(j)) {
+	if !bytes.Equal(d.ss.sum(&sum)[:s.strongLen], s.strong(j)) {
 		return -1
 	}
 	return j
@@ -215,8 +216,11 @@ func (d *delta) matchNext(win []byte) int {
 // tried.
 func (d *delta) match(win []byte, h uint32, tryNext bool) int {
 	s := d.sig
+	var strong []byte // the window's strong sum, once computed
 	if j := d.last + 1; tryNext && j < s.full && s.weak[j] == h {
-		if sum := sha256.Sum256(win); bytes.Equal(sum[:s.strongLen], s.strong(j)) {
+		sum := sha256.Sum256(win)
+		strong = d.ss.sum(&sum)[:s.strongLen]
+		if bytes.Equal(strong, s.strong(j)) {
 			return j
 		}
 	}
@@ -224,8 +228,11 @@ func (d *delta) match(win []byte, h uint32, tryNext bool) int {
 	if len(run) == 0 {
 		return -1
 	}
-	sum := sha256.Sum256(win)
-	return s.pick(run, sum[:s.strongLen])
+	if strong == nil {
+		sum := sha256.Sum256(win)
+		strong = d.ss.sum(&sum)[:s.strongLen]
+	}
+	return s.pick(run, strong)
 }
 
 // scan rolls the window at pos, whose weak sum is h, forward one byte at a

@@ -80,8 +80,8 @@ func TestDeltaWithoutSignature(t *testing.T) {
 
 func TestDeltaStopsOnEmitError(t *testing.T) {
 	old := randBytes(5, 10000)
-	_, sig, _ := sign(bytes.NewReader(old), int64(len(old)), 1024, true)
-	s, err := ParseSignature(sig, 1024, int64(len(old)))
+	_, sig, _ := sign(bytes.NewReader(old), int64(len(old)), 1024, true, testKey)
+	s, err := ParseSignature(sig, 1024, int64(len(old)), testKey)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -95,8 +95,8 @@ func TestDeltaStopsOnEmitError(t *testing.T) {
 
 func TestDeltaReadError(t *testing.T) {
 	old := randBytes(5, 10000)
-	_, sig, _ := sign(bytes.NewReader(old), int64(len(old)), 1024, true)
-	s, _ := ParseSignature(sig, 1024, int64(len(old)))
+	_, sig, _ := sign(bytes.NewReader(old), int64(len(old)), 1024, true, testKey)
+	s, _ := ParseSignature(sig, 1024, int64(len(old)), testKey)
 	bad := errors.New("disk on fire")
 	err := Delta(s, &failingReader{data: old[:3000], err: bad}, func(Op) error { return nil })
 	if !errors.Is(err, bad) {

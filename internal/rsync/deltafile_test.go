@@ -127,11 +127,11 @@ func opsEqual(a, b []Op) bool {
 
 func sigOf(t testing.TB, old []byte) *Signature {
 	t.Helper()
-	_, sig, err := Sign(bytes.NewReader(old), int64(len(old)))
+	_, sig, err := Sign(bytes.NewReader(old), int64(len(old)), testKey)
 	if err != nil {
 		t.Fatal(err)
 	}
-	s, err := ParseSignature(sig, BlockSize(int64(len(old))), int64(len(old)))
+	s, err := ParseSignature(sig, BlockSize(int64(len(old))), int64(len(old)), testKey)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -211,11 +211,11 @@ func BenchmarkDeltaFile(b *testing.B) {
 // grown less still matches.
 func TestDeltaFileUncovered(t *testing.T) {
 	old := randBytes(80, 641)
-	_, sigBytes, err := Sign(bytes.NewReader(old), int64(len(old)))
+	_, sigBytes, err := Sign(bytes.NewReader(old), int64(len(old)), testKey)
 	if err != nil {
 		t.Fatal(err)
 	}
-	s, err := ParseSignature(sigBytes, BlockSize(641), 641)
+	s, err := ParseSignature(sigBytes, BlockSize(641), 641, testKey)
 	if err != nil {
 		t.Fatal(err)
 	}

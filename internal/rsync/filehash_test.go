@@ -53,7 +53,7 @@ func TestFileHashVectors(t *testing.T) {
 			if got := hex.EncodeToString(h.Sum()); got != tt.want {
 				t.Errorf("FileHash.Sum() = %s, want %s", got, tt.want)
 			}
-			got, _, err := Sign(bytes.NewReader(tt.data), int64(len(tt.data)))
+			got, _, err := Sign(bytes.NewReader(tt.data), int64(len(tt.data)), testKey)
 			if err != nil || hex.EncodeToString(got) != tt.want {
 				t.Errorf("Sign hash = %x, %v; want %s", got, err, tt.want)
 			}

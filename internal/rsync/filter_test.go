@@ -16,11 +16,11 @@ func TestScanStopsAtFirstMatch(t *testing.T) {
 		for _, off := range []int{5, 200, 401, 650, 907, 1300, 1702, 2100, 2555} {
 			old = append(old, data[off:off+bs]...)
 		}
-		_, sig, err := sign(bytes.NewReader(old), int64(len(old)), bs, true)
+		_, sig, err := sign(bytes.NewReader(old), int64(len(old)), bs, true, testKey)
 		if err != nil {
 			t.Fatal(err)
 		}
-		s, err := ParseSignature(sig, bs, int64(len(old)))
+		s, err := ParseSignature(sig, bs, int64(len(old)), testKey)
 		if err != nil {
 			t.Fatal(err)
 		}

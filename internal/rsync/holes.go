@@ -17,11 +17,15 @@ type DataFinder interface {
 	NextData(off int64) (int64, error)
 }
 
-// zeroBlock returns the leaf and the signature entry, with strong sums of
-// strongLen bytes, of a block of n zero bytes.
-func zeroBlock(n, strongLen int) (leaf [sha256.Size]byte, entry []byte) {
+// zeroBlock returns the leaf and, when ss is not nil (a signed file), the
+// signature entry, with strong sums of strongLen bytes from ss, of a block
+// of n zero bytes.
+func zeroBlock(n, strongLen int, ss *strongSummer) (leaf [sha256.Size]byte, entry []byte) {
 	z := make([]byte, n)
 	leaf = sha256.Sum256(z)
+	if ss == nil {
+		return leaf, nil
+	}
 	entry = binary.BigEndian.AppendUint32(make([]byte, 0, 4+strongLen), WeakSum(z))
-	return leaf, append(entry, leaf[:strongLen]...)
+	return leaf, append(entry, ss.sum(&leaf)[:strongLen]...)
 }

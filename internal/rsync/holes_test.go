@@ -52,11 +52,11 @@ func TestSignFileSkipsHoles(t *testing.T) {
 					h.b[j] = byte(j*7 + int64(i) + 1)
 				}
 			}
-			wantHash, wantSig, err := Sign(bytes.NewReader(h.b), size)
+			wantHash, wantSig, err := Sign(bytes.NewReader(h.b), size, testKey)
 			if err != nil {
 				t.Fatal(err)
 			}
-			gotHash, gotSig, err := SignFile(h, size, 2)
+			gotHash, gotSig, err := SignFile(h, size, 2, testKey)
 			if err != nil {
 				t.Fatal(err)
 			}

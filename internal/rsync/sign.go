@@ -14,28 +14,36 @@ import (
 // announced with, typically a file that changed while it was read.
 var ErrSizeChanged = errors.New("size changed while reading")
 
+// errNoKey reports a signature asked for without its key.
+var errNoKey = errors.New("sign: a signature needs a key (the index's seed)")
+
 // signChunk is about how much content Sign reads at once.
 const signChunk = 1 << 20
 
 // Sign reads exactly size bytes of content from r and returns the file hash
 // and, if Signed(size), the signature: per block a 4-byte big-endian weak sum
-// then format.StrongLen(size, BlockSize(size)) bytes of the block's
-// SHA-256. Each byte is hashed once: the
-// block hashes are both the signature's strong sums and the leaves of the
-// file hash. It returns an error wrapping ErrSizeChanged if r yields fewer or
-// more than size bytes.
-func Sign(r io.Reader, size int64) (hash, sig []byte, err error) {
-	return sign(r, size, BlockSize(size), Signed(size))
+// then format.StrongLen(size, BlockSize(size)) bytes of the block's strong
+// sum under key (see Key). Each byte is hashed once: the block's SHA-256 is
+// both the leaf of the file hash and what the strong sum is keyed from. key
+// may be nil for a file that is not Signed. It returns an error wrapping
+// ErrSizeChanged if r yields fewer or more than size bytes.
+func Sign(r io.Reader, size int64, key *Key) (hash, sig []byte, err error) {
+	return sign(r, size, BlockSize(size), Signed(size), key)
 }
 
 // sign is Sign with a chosen block size, for tests.
-func sign(r io.Reader, size int64, blockSize int, signed bool) (hash, sig []byte, err error) {
+func sign(r io.Reader, size int64, blockSize int, signed bool, key *Key) (hash, sig []byte, err error) {
 	if size < 0 {
 		return nil, nil, fmt.Errorf("sign: negative size %d", size)
 	}
+	if signed && key == nil {
+		return nil, nil, errNoKey
+	}
 	fh := newFileHash(size, blockSize)
 	strongLen := format.StrongLen(size, blockSize)
+	var ss *strongSummer
 	if signed {
+		ss = key.summer()
 		// Capped: size is only a claim until the content is read.
 		sig = make([]byte, 0, min(SigLen(size, blockSize), signChunk))
 	}
@@ -58,7 +66,7 @@ func sign(r io.Reader, size int64, blockSize int, signed bool) (hash, sig []byte
 			fh.addLeaf(leaf)
 			if signed {
 				sig = binary.BigEndian.AppendUint32(sig, WeakSum(block))
-				sig = append(sig, leaf[:strongLen]...)
+				sig = append(sig, ss.sum(&leaf)[:strongLen]...)
 			}
 		}
 	}

@@ -15,7 +15,7 @@ import (
 func TestSignLayout(t *testing.T) {
 	for _, size := range []int{0, 1, 2048, 2049, 5700, 3 * 2048} {
 		data := randBytes(uint64(size), size)
-		hash, sig, err := Sign(iotest.HalfReader(bytes.NewReader(data)), int64(size))
+		hash, sig, err := Sign(iotest.HalfReader(bytes.NewReader(data)), int64(size), testKey)
 		if err != nil {
 			t.Fatalf("Sign(%d bytes): %v", size, err)
 		}
@@ -36,9 +36,9 @@ func TestSignLayout(t *testing.T) {
 			block := data[i*bs : min(size, (i+1)*bs)]
 			k := format.StrongLen(int64(size), bs)
 			e := sig[i*(4+k) : (i+1)*(4+k)]
-			leaf := sha256.Sum256(block)
-			if binary.BigEndian.Uint32(e) != WeakSum(block) || !bytes.Equal(e[4:], leaf[:k]) {
-				t.Errorf("Sign(%d bytes) block %d entry %x, want weak %08x strong %x", size, i, e, WeakSum(block), leaf[:k])
+			strong := strongByDefinition(testSeed, sha256.Sum256(block))
+			if binary.BigEndian.Uint32(e) != WeakSum(block) || !bytes.Equal(e[4:], strong[:k]) {
+				t.Errorf("Sign(%d bytes) block %d entry %x, want weak %08x strong %x", size, i, e, WeakSum(block), strong[:k])
 			}
 		}
 	}
@@ -59,7 +59,7 @@ func TestSignSizeChanged(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			if _, _, err := Sign(tt.r, tt.size); !errors.Is(err, ErrSizeChanged) {
+			if _, _, err := Sign(tt.r, tt.size, testKey); !errors.Is(err, ErrSizeChanged) {
 				t.Fatalf("Sign = %v, want ErrSizeChanged", err)
 			}
 		})
@@ -68,11 +68,11 @@ func TestSignSizeChanged(t *testing.T) {
 
 func TestSignReadError(t *testing.T) {
 	bad := errors.New("disk on fire")
-	_, _, err := Sign(&failingReader{data: make([]byte, 3000), err: bad}, 10000)
+	_, _, err := Sign(&failingReader{data: make([]byte, 3000), err: bad}, 10000, testKey)
 	if !errors.Is(err, bad) || errors.Is(err, ErrSizeChanged) {
 		t.Fatalf("Sign = %v, want the read error", err)
 	}
-	if _, _, err := Sign(bytes.NewReader(nil), -1); err == nil {
+	if _, _, err := Sign(bytes.NewReader(nil), -1, testKey); err == nil {
 		t.Fatal("Sign with size -1 succeeded")
 	}
 }

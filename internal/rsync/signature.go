@@ -3,6 +3,7 @@ package rsync
 import (
 	"bytes"
 	"encoding/binary"
+	"errors"
 	"fmt"
 	"slices"
 
@@ -20,6 +21,7 @@ type Signature struct {
 	blockSize int
 	size      int64
 	strongLen int      // format.StrongLen(size, blockSize)
+	key       *Key     // of the strong sums
 	sig       []byte   // the signature as given: weak sums and strong sums
 	weak      []uint32 // weak sum of every block
 	full      int      // blocks of exactly blockSize bytes; the rest is the short last one
@@ -42,8 +44,10 @@ type Signature struct {
 }
 
 // ParseSignature checks that sig holds one entry per block of a file of
-// size bytes in blocks of blockSize bytes, and builds the lookup table.
-func ParseSignature(sig []byte, blockSize int, size int64) (*Signature, error) {
+// size bytes in blocks of blockSize bytes, and builds the lookup table. key
+// is the key sig's strong sums were made with, the seed of the index it
+// comes from; Delta keys the sums of the new file's windows with it.
+func ParseSignature(sig []byte, blockSize int, size int64, key *Key) (*Signature, error) {
 	if blockSize <= 0 || blockSize > maxBlockSize {
 		return nil, fmt.Errorf("parse signature: block size %d out of range 1..%d", blockSize, maxBlockSize)
 	}
@@ -55,10 +59,14 @@ func ParseSignature(sig []byte, blockSize int, size int64) (*Signature, error) {
 	if n > int64(len(sig)) || int64(len(sig)) != n*entryLen {
 		return nil, fmt.Errorf("parse signature: %d bytes for %d blocks of %d bytes, want %d", len(sig), n, blockSize, n*entryLen)
 	}
+	if key == nil && n > 0 {
+		return nil, errors.New("parse signature: no key (the seed of the index it was made with)")
+	}
 	s := &Signature{
 		blockSize: blockSize,
 		size:      size,
 		strongLen: int(entryLen) - 4,
+		key:       key,
 		sig:       sig,
 		weak:      make([]uint32, n),
 		full:      int(size / int64(blockSize)),

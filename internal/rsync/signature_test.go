@@ -29,19 +29,19 @@ func TestParseSignatureRejectsBadShapes(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			if _, err := ParseSignature(tt.sig, tt.blockSize, tt.size); err == nil {
+			if _, err := ParseSignature(tt.sig, tt.blockSize, tt.size, testKey); err == nil {
 				t.Fatal("ParseSignature accepted it")
 			}
 		})
 	}
-	s, err := ParseSignature(good, 64, 150)
+	s, err := ParseSignature(good, 64, 150, testKey)
 	if err != nil {
 		t.Fatalf("ParseSignature of 3 blocks for 150 bytes: %v", err)
 	}
 	if s.BlockSize() != 64 || s.Size() != 150 {
 		t.Errorf("BlockSize(), Size() = %d, %d; want 64, 150", s.BlockSize(), s.Size())
 	}
-	if _, err := ParseSignature(nil, 64, 0); err != nil {
+	if _, err := ParseSignature(nil, 64, 0, testKey); err != nil {
 		t.Errorf("ParseSignature of an empty file: %v", err)
 	}
 }
@@ -62,7 +62,7 @@ func TestSignatureFind(t *testing.T) {
 		sig = binary.BigEndian.AppendUint32(sig, weak)
 		sig = append(sig, strong...)
 	}
-	s, err := ParseSignature(sig, 4, 4*n)
+	s, err := ParseSignature(sig, 4, 4*n, testKey)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -91,11 +91,11 @@ func TestSignatureFind(t *testing.T) {
 func TestFilterHasEveryBlock(t *testing.T) {
 	for _, size := range []int64{3 * 2048, 1 << 20, 5<<20 + 7} {
 		old := randBytes(7, int(size))
-		_, sig, err := Sign(bytes.NewReader(old), size)
+		_, sig, err := Sign(bytes.NewReader(old), size, testKey)
 		if err != nil {
 			t.Fatal(err)
 		}
-		s, err := ParseSignature(sig, BlockSize(size), size)
+		s, err := ParseSignature(sig, BlockSize(size), size, testKey)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -26,17 +26,20 @@ const signSegment = 8 << 20
 // byte for byte that of Sign. It holds at most 2*workers segments' leaves and
 // one read buffer per worker besides the signature. It returns an error
 // wrapping ErrSizeChanged if r holds fewer or more than size bytes.
-func SignFile(r io.ReaderAt, size int64, workers int) (hash, sig []byte, err error) {
+func SignFile(r io.ReaderAt, size int64, workers int, key *Key) (hash, sig []byte, err error) {
 	if size < 0 {
 		return nil, nil, fmt.Errorf("sign: negative size %d", size)
+	}
+	if Signed(size) && key == nil {
+		return nil, nil, errNoKey
 	}
 	nseg := int((size + signSegment - 1) / signSegment)
 	workers = max(1, min(workers, nseg))
 	if workers == 1 {
 		// One goroutine: the streaming path, which also probes past size.
-		return Sign(io.NewSectionReader(r, 0, math.MaxInt64), size)
+		return Sign(io.NewSectionReader(r, 0, math.MaxInt64), size, key)
 	}
-	return signParallel(r, size, nseg, workers)
+	return signParallel(r, size, nseg, workers, key)
 }
 
 // signSeg is one segment of signParallel on its way to the file hash.
@@ -46,7 +49,7 @@ type signSeg struct {
 	done   chan struct{}
 }
 
-func signParallel(r io.ReaderAt, size int64, nseg, workers int) (hash, sig []byte, err error) {
+func signParallel(r io.ReaderAt, size int64, nseg, workers int, key *Key) (hash, sig []byte, err error) {
 	bs := BlockSize(size)
 	if Signed(size) {
 		sig = make([]byte, SigLen(size, bs))
@@ -72,6 +75,10 @@ func signParallel(r io.ReaderAt, size int64, nseg, workers int) (hash, sig []byt
 		go func() {
 			defer wg.Done()
 			buf := make([]byte, bs*max(1, signChunk/bs))
+			var ss *strongSummer
+			if sig != nil {
+				ss = key.summer()
+			}
 			for {
 				select {
 				case tokens <- struct{}{}:
@@ -88,7 +95,7 @@ func signParallel(r io.ReaderAt, size int64, nseg, workers int) (hash, sig []byt
 					return
 				}
 				s := &segs[i]
-				s.leaves, s.err = signSegmentAt(r, size, i*signSegment, bs, buf, sig)
+				s.leaves, s.err = signSegmentAt(r, size, i*signSegment, bs, buf, sig, ss)
 				close(s.done)
 			}
 		}()
@@ -115,9 +122,9 @@ func signParallel(r io.ReaderAt, size int64, nseg, workers int) (hash, sig []byt
 }
 
 // signSegmentAt hashes the blocks of the segment at off and returns their
-// leaves; their signature entries go in place into sig (nil when the file is
-// not signed).
-func signSegmentAt(r io.ReaderAt, size, off int64, bs int, buf, sig []byte) ([]byte, error) {
+// leaves; their signature entries, with strong sums from ss, go in place
+// into sig (nil when the file is not signed, and ss then too).
+func signSegmentAt(r io.ReaderAt, size, off int64, bs int, buf, sig []byte, ss *strongSummer) ([]byte, error) {
 	leaves := make([]byte, 0, (signSegment/bs+1)*sha256.Size)
 	end := min(size, off+signSegment)
 	df, sparse := r.(DataFinder)
@@ -137,7 +144,7 @@ func signSegmentAt(r io.ReaderAt, size, off int64, bs int, buf, sig []byte) ([]b
 			holeEnd := min(data, end, size-size%int64(bs))
 			if blocks := (holeEnd - pos) / int64(bs); blocks > 0 {
 				if !haveZero {
-					zeroLeaf, zeroEntry = zeroBlock(bs, strongLen)
+					zeroLeaf, zeroEntry = zeroBlock(bs, strongLen, ss)
 					haveZero = true
 				}
 				for blk := pos / int64(bs); blocks > 0; blk, blocks = blk+1, blocks-1 {
@@ -167,7 +174,7 @@ func signSegmentAt(r io.ReaderAt, size, off int64, bs int, buf, sig []byte) ([]b
 			if sig != nil {
 				e := sig[blk*entryLen : (blk+1)*entryLen]
 				binary.BigEndian.PutUint32(e, WeakSum(block))
-				copy(e[4:], leaf[:strongLen])
+				copy(e[4:], ss.sum(&leaf)[:strongLen])
 			}
 		}
 		pos += int64(n)

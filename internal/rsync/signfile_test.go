@@ -17,13 +17,13 @@ func TestSignFileEqualsSign(t *testing.T) {
 		2*signSegment - 4096, 2*signSegment + 4097, 3*signSegment + 5000}
 	for _, size := range sizes {
 		data := bigData[:size]
-		wantHash, wantSig, err := Sign(bytes.NewReader(data), int64(size))
+		wantHash, wantSig, err := Sign(bytes.NewReader(data), int64(size), testKey)
 		if err != nil {
 			t.Fatalf("Sign(%d bytes): %v", size, err)
 		}
 		for _, workers := range []int{0, 1, 2, 3, 8} {
 			t.Run(fmt.Sprintf("%d bytes/%d workers", size, workers), func(t *testing.T) {
-				hash, sig, err := SignFile(bytes.NewReader(data), int64(size), workers)
+				hash, sig, err := SignFile(bytes.NewReader(data), int64(size), workers, testKey)
 				if err != nil {
 					t.Fatalf("SignFile: %v", err)
 				}
@@ -53,7 +53,7 @@ func TestSignFileSizeChanged(t *testing.T) {
 	for _, tt := range tests {
 		for _, workers := range []int{1, 2} {
 			t.Run(fmt.Sprintf("%s/%d workers", tt.name, workers), func(t *testing.T) {
-				if _, _, err := SignFile(bytes.NewReader(tt.data), tt.size, workers); !errors.Is(err, ErrSizeChanged) {
+				if _, _, err := SignFile(bytes.NewReader(tt.data), tt.size, workers, testKey); !errors.Is(err, ErrSizeChanged) {
 					t.Fatalf("SignFile = %v, want ErrSizeChanged", err)
 				}
 			})
@@ -79,12 +79,12 @@ func TestSignFileReadError(t *testing.T) {
 	bad := errors.New("disk on fire")
 	r := &errReaderAt{data: bigData, off: signSegment + 3, err: bad}
 	for _, workers := range []int{1, 2, 4} {
-		_, _, err := SignFile(r, int64(len(bigData)), workers)
+		_, _, err := SignFile(r, int64(len(bigData)), workers, testKey)
 		if !errors.Is(err, bad) || errors.Is(err, ErrSizeChanged) {
 			t.Errorf("SignFile with %d workers = %v, want the read error", workers, err)
 		}
 	}
-	if _, _, err := SignFile(bytes.NewReader(nil), -1, 2); err == nil {
+	if _, _, err := SignFile(bytes.NewReader(nil), -1, 2, testKey); err == nil {
 		t.Error("SignFile with size -1 succeeded")
 	}
 }
@@ -96,7 +96,7 @@ func BenchmarkSignFile(b *testing.B) {
 			b.SetBytes(int64(len(old)))
 			c := cpuTime()
 			for b.Loop() {
-				if _, _, err := SignFile(bytes.NewReader(old), int64(len(old)), workers); err != nil {
+				if _, _, err := SignFile(bytes.NewReader(old), int64(len(old)), workers, testKey); err != nil {
 					b.Fatal(err)
 				}
 			}

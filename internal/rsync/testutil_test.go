@@ -18,11 +18,11 @@ type result struct {
 // blocks), makes the delta of new and applies it to old.
 func roundTrip(t testing.TB, old, new []byte, bs int) result {
 	t.Helper()
-	_, sig, err := sign(bytes.NewReader(old), int64(len(old)), bs, true)
+	_, sig, err := sign(bytes.NewReader(old), int64(len(old)), bs, true, testKey)
 	if err != nil {
 		t.Fatalf("sign: %v", err)
 	}
-	s, err := ParseSignature(sig, bs, int64(len(old)))
+	s, err := ParseSignature(sig, bs, int64(len(old)), testKey)
 	if err != nil {
 		t.Fatalf("parse signature: %v", err)
 	}
@@ -74,4 +74,18 @@ func randBytes(seed uint64, n int) []byte {
 
 func cat(parts ...[]byte) []byte {
 	return bytes.Join(parts, nil)
+}
+
+// testKey keys the strong sums of the tests' signatures.
+var (
+	testSeed = []byte("ibt rsync tests!")
+	testKey  = mustKey(testSeed)
+)
+
+func mustKey(seed []byte) *Key {
+	k, err := NewKey(seed)
+	if err != nil {
+		panic(err)
+	}
+	return k
 }
