@@ -118,7 +118,7 @@ type deltaWriter struct {
 	root *os.Root
 	jobs int
 	key  *rsync.Key // of the old signatures
-	werr error // the error of the last failed write
+	werr error      // the error of the last failed write
 	// for the -v summary: files read and their bytes, bytes sent as
 	// literals and as copies
 	files, read, literal, copied int64

@@ -28,7 +28,7 @@ const racyWindow = 2 * time.Second
 // takes each emitted entry's match back with take.
 type prevIndex struct {
 	name    string
-	seed    []byte // of the previous index's strong sums; nil if it has none
+	seed    []byte                        // of the previous index's strong sums; nil if it has none
 	next    func() (*format.Entry, error) // the previous index's next entry; nil at its end
 	cur     *format.Entry
 	end     bool   // next has returned the last entry
