@@ -240,8 +240,13 @@ func decoded(data []byte) ([]byte, error) {
 // rawStream writes a stream of the given kind holding frames as given,
 // unchecked, with a trailer that counts them: a hostile or buggy writer.
 func rawStream(kind Kind, frames ...[]byte) []byte {
+	return rawStreamOf(Header{Kind: kind, Seed: testSeed(kind), Tool: "raw"}, frames...)
+}
+
+// rawStreamOf is rawStream with header h.
+func rawStreamOf(h Header, frames ...[]byte) []byte {
 	var buf bytes.Buffer
-	w, err := NewWriter(&buf, Header{Kind: kind, Seed: testSeed(kind), Tool: "raw"}, WriterOptions{})
+	w, err := NewWriter(&buf, h, WriterOptions{})
 	if err != nil {
 		panic(err)
 	}
