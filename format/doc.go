@@ -45,7 +45,8 @@
 // it decodes to, so unknown, repeated or misordered keys, zero values written
 // out and non-minimal numbers are refused. Floats and ext types appear nowhere.
 //
-//	header   (H)  Header:  kind, version, hash, weak, strong, tool, [root],
+//	header   (H)  Header:  kind, version, hash, weak, strong, [seed] (bin of
+//	                       16 bytes; index and diff only), tool, [root],
 //	                       [time] (ns: when ibt-sign began its walk; index only),
 //	                       [exclude] (array of str), [dir_mode], [dir_mtime],
 //	                       [xattrs] ("user" or "all"; index only)
@@ -67,12 +68,30 @@
 // # Header
 //
 // kind is "index", "diff" or "delta"; version is 2, as the version byte;
-// hash is "sha256-blocks", weak "rabinkarp32" and strong "sha256-sized": the
-// algorithms of Entry.Hash and Entry.Sig. A reader refuses any other value
-// rather than misread the stream; in particular a version 1 stream (2 KiB
-// blocks and 16-byte strong sums for every file up to 256 MiB, header key
-// strong_len) is refused by its version byte, and its file hashes, which
-// depend on the block size, differ from version 2's. tool names the program that wrote the
+// hash is "sha256-blocks", weak "rabinkarp32" and strong "sha256-aes-sized":
+// the algorithms of Entry.Hash and Entry.Sig. A reader refuses any other
+// value rather than misread the stream; in particular a version 1 stream
+// (2 KiB blocks and 16-byte strong sums for every file up to 256 MiB, header
+// key strong_len) is refused by its version byte, and its file hashes, which
+// depend on the block size, differ from version 2's; a version 2 stream of
+// unkeyed strong sums ("sha256-sized") is refused by its strong name.
+//
+// seed is the secret key K of the strong sums: 16 random bytes, drawn by
+// ibt-sign for every index (but kept from the previous index by ibt-sign
+// --prev, whose signatures it reuses). With leaf = SHA-256(block) and E_K
+// AES-128 encryption under K, the strong sum of a block is the first
+// StrongLen(size, block size) bytes of
+//
+//	S = E_K( E_K(leaf[0:16]) XOR leaf[16:32] )
+//
+// the CBC-MAC of the 32-byte leaf (equally, the last block of its
+// AES-128-CBC encryption with a zero IV). Without K nobody can compute a
+// strong sum, so nobody who cannot read the index can craft a block whose
+// sums collide with another's (see strong.go). A stream that holds a
+// signature must have a seed, and a reader refuses one without; a diff
+// carries the seed of its old index, whose signatures its updates carry; a
+// delta stream holds no signatures and never has a seed, so that archives
+// do not give it away. tool names the program that wrote the
 // stream, root the directory it describes. exclude lists the patterns
 // (.gitignore syntax, at most 65536, none empty) the tree was signed
 // without, besides its .ibtignore files; dir_mode and dir_mtime describe the
@@ -89,9 +108,9 @@
 // a size, content hash (32 bytes), block size and signature; only a symlink,
 // and every symlink, has a target. A signature holds one entry of
 // SigEntryLen(size, block size) bytes per block of the file: a 4-byte weak
-// sum and a strong sum of StrongLen(size, block size) bytes, 5 to 16, which
-// grows with the file so that a false block match stays below 2^-48 (see
-// strong.go). A hard link's LinkTo names an earlier path.
+// sum and a strong sum (the header's seed above) of StrongLen(size, block
+// size) bytes, 5 to 16, which grows with the file so that a false block
+// match stays below 2^-48 (see strong.go). A hard link's LinkTo names an earlier path.
 // In a change holding both entries, where old has a hash and new is a file,
 // new's H is left out when it equals old's: an absent H there stands for
 // old's hash, and a reader refuses one written out. A metadata change of a

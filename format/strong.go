@@ -2,8 +2,9 @@ package format
 
 import "math/bits"
 
-// The strong sum of a block in a signature (Entry.Sig) is a prefix of the
-// block's SHA-256 ("sha256-sized") whose length grows with the file: ibt
+// The strong sum of a block in a signature (Entry.Sig) is a prefix, whose
+// length grows with the file, of a keyed function of the block's SHA-256
+// ("sha256-aes-sized": AES-128 keyed by Header.Seed, see doc.go): ibt
 // cannot ask for a block again, so a false match, a window of the new file
 // taken for an old block it differs from, makes a delta that fails at
 // restore. Matching a new file of P bytes against the n blocks of the old
@@ -26,11 +27,20 @@ import "math/bits"
 // holds up to at least 2^8 times the old size; a file that grew more is sent
 // whole.
 //
-// The bound is against chance, not an adversary: whoever writes both
-// versions of a file can search for two blocks with equal weak and k-byte
-// strong sums (2^(4k) hashes by the birthday bound), and make that file's
-// delta fail at restore, which ibt-patch then reports. rsync takes the same
-// risk with shorter sums, but can retransmit.
+// The bound is against chance. Against an adversary the seed does the work:
+// were the strong sum a prefix of the block's bare SHA-256, whoever writes
+// files in the tree could search, in about 2^(4k) hashes (2^24 for a 1.5 KB
+// file), for an old block and a new window with equal weak and k-byte
+// strong sums, make that file's delta copy the wrong block, and so make the
+// whole archive fail at restore (ibt-patch is all or nothing). Keyed by a
+// secret seed of 128 bits, drawn for every index, the strong sums cannot be
+// computed, so nor can a collision be searched for, by anyone who cannot read
+// the index: to them a false match stays the chance the bound counts. rsync
+// does the same with its per-session checksum seed. Whoever can read an
+// index can craft collisions against it (and the next ones ibt-sign --prev
+// keys with the same seed), so indexes and diffs should be kept as private
+// as the backups themselves; a delta stream and an archive never carry the
+// seed.
 const (
 	// SeedLen is the length of Header.Seed, the key of the strong sums.
 	SeedLen = 16

@@ -31,6 +31,11 @@ excluded path is not in the index at all, so excluding a path that an older
 index holds makes the next diff delete it on restore, like rsync's
 --delete-excluded.
 
+Block signatures are keyed by a secret seed drawn for every index (--prev
+keeps the previous index's), so that nobody who cannot read the index can
+craft files whose blocks are taken for others. Keep indexes as private as
+the backups.
+
 Example:
   ibt-sign ~/data > v1.idx
   ibt-sign --exclude-vcs --exclude '*.tmp' ~/src > src.idx
@@ -42,7 +47,7 @@ type signCmd struct {
 	outputFlag
 	Jobs     int    `short:"j" placeholder:"N" help:"Hash N files at once (default: one per core)."`
 	LZ4      bool   `name:"lz4" default:"true" negatable:"" help:"Frame the index in lz4 (the default: it halves the index of a source tree; --no-lz4 writes it plain)."`
-	Prev     string `placeholder:"OLD.idx" help:"Reuse the hashes and signatures of OLD.idx for files whose size, mtime, ctime and inode are unchanged, without reading them."`
+	Prev     string `placeholder:"OLD.idx" help:"Reuse the hashes and signatures of OLD.idx for files whose size, mtime, ctime and inode are unchanged, without reading them; the new index keeps OLD.idx's signature seed, which they were made with (with --checksum, which reads every file, it draws a new one)."`
 	Checksum bool   `short:"c" help:"Read every file, even those --prev would reuse."`
 	excludeFlags
 	SkipChanged bool `name:"skip-changed" help:"Leave out, with a warning, a file that changes or vanishes while it is read, instead of failing."`
