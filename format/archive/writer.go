@@ -93,6 +93,11 @@ func NewWriter(w io.Writer, h format.Header, opt WriterOptions) (*Writer, error)
 	if h.Kind != format.KindDelta {
 		return nil, fmt.Errorf("an archive is packed from a delta stream, not a %q stream", h.Kind)
 	}
+	if len(h.Seed) > 0 {
+		// archives are stored where indexes need not be: the seed that keys
+		// the signatures stays with the indexes
+		return nil, errors.New("a delta header with a signature seed: an archive never carries one")
+	}
 	codec := opt.Codec
 	if codec == "" {
 		codec = Gzip

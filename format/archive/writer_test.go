@@ -2,6 +2,7 @@ package archive
 
 import (
 	"io"
+	"strings"
 	"testing"
 
 	"github.com/ibt-tools/ibt/format"
@@ -95,5 +96,14 @@ func TestWriterOptions(t *testing.T) {
 			continue
 		}
 		errorContains(t, err, tc.want)
+	}
+}
+
+// TestWriterRefusesSeed checks that no archive carries the seed that keys
+// the indexes' signatures.
+func TestWriterRefusesSeed(t *testing.T) {
+	h := format.Header{Kind: format.KindDelta, Tool: "test", Seed: []byte("0123456789abcdef")}
+	if _, err := NewWriter(io.Discard, h, WriterOptions{}); err == nil || !strings.Contains(err.Error(), "seed") {
+		t.Errorf("NewWriter with a seed = %v, want it refused", err)
 	}
 }
