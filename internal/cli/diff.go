@@ -80,6 +80,7 @@ func (d *diffCmd) run(c *runContext) error {
 	if err != nil {
 		return err
 	}
+	out.private = true // it holds (or hands on) the signatures' secret seed
 	defer out.abort()
 	h := newR.Header()
 	// An update carries the old entry's signature, which ibt-delta

@@ -43,6 +43,9 @@ type output struct {
 	*bufio.Writer
 	name string   // destination path, "" for stdout
 	tmp  *os.File // the file being written, when name != ""
+	// private makes the file readable by its owner only: indexes and
+	// diffs hold the secret seed of their block signatures.
+	private bool
 }
 
 // openOutput prepares the output of a tool writing binary data. Binary data
@@ -75,7 +78,11 @@ func (o *output) commit() error {
 	if o.tmp == nil {
 		return nil
 	}
-	if err := o.tmp.Chmod(0o644 &^ umask()); err != nil {
+	mode := os.FileMode(0o644)
+	if o.private {
+		mode = 0o600
+	}
+	if err := o.tmp.Chmod(mode &^ umask()); err != nil {
 		o.abort()
 		return fmt.Errorf("failed to write output file %q: %w", o.name, err)
 	}

@@ -157,6 +157,7 @@ func (s *signCmd) run(c *runContext) error {
 	if err != nil {
 		return err
 	}
+	out.private = true // it holds (or hands on) the signatures' secret seed
 	defer out.abort()
 	top, err := tree.Stat(root, ".")
 	if err != nil {
