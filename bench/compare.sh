@@ -71,6 +71,8 @@ install_tools() {
 build_ibt() {
   say "building ibt into $BIN"
   (cd "$REPO" && go build -o "$BIN/" ./cmd/...) || die "go build ./cmd/... failed"
+  # the commit measured: the tree as built, whatever is committed during the run
+  IBT_REV="$(cd "$REPO" && git rev-parse --short HEAD 2>/dev/null || echo '?')$(cd "$REPO" && [ -n "$(git status --porcelain 2>/dev/null)" ] && echo ' + uncommitted changes')"
   local t
   for t in ibt-sign ibt-diff ibt-delta ibt-pack ibt-patch; do
     [ -x "$BIN/$t" ] || die "no $BIN/$t after the build"
@@ -450,7 +452,7 @@ header() {
   echo
   echo "- machine: $(nproc) cores, $(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -1)," \
        "$(awk '/MemTotal/ {printf "%.0f GiB", $2 / 1048576}' /proc/meminfo), Linux $(uname -r)"
-  echo "- $(go version | sed 's/^go version //'); ibt $(cd "$REPO" && git rev-parse --short HEAD 2>/dev/null || echo '?')$(cd "$REPO" && [ -n "$(git status --porcelain 2>/dev/null)" ] && echo ' + uncommitted changes')"
+  echo "- $(go version | sed 's/^go version //'); ibt $IBT_REV"
   echo "- $(rdiff --version | head -1); rsync $(rsync --version | head -1 | awk '{print $3}'); $(xdelta3 -V 2>&1 | head -1 | awk '{print "xdelta3", $3}' | tr -d ,); zstd $(zstd -V | grep -o 'v[0-9.]*'); $(hyperfine --version)"
   echo "- date: $(date -u '+%Y-%m-%d %H:%M UTC'); command: \`$CMDLINE\`; runs: 1 warm-up + $RUNS timed, medians; page cache warm"
   echo "- cases: $CASES; db ${DB_MIB} MiB; many $MANY_FILES files"
