@@ -82,12 +82,28 @@ type printer interface {
 	done()
 }
 
+// catHeader is a stream header as ibt-cat shows it: the signatures' seed
+// is a secret (whoever knows it can craft block collisions), and output
+// pasted into a bug report must not give it away.
+type catHeader struct {
+	format.Header
+	Seed string `json:"Seed,omitempty"`
+}
+
+func shownHeader(h format.Header) catHeader {
+	c := catHeader{Header: h}
+	if len(h.Seed) > 0 {
+		c.Seed = fmt.Sprintf("(secret, %d bytes, not shown)", len(h.Seed))
+	}
+	return c
+}
+
 func catStream(r io.Reader, p printer) error {
 	sr, err := format.NewReader(r)
 	if err != nil {
 		return err
 	}
-	p.header(string(sr.Header().Kind), sr.Header())
+	p.header(string(sr.Header().Kind), shownHeader(sr.Header()))
 	for {
 		rec, err := sr.Next()
 		if err == io.EOF {
