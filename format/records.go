@@ -35,7 +35,7 @@ type Header struct {
 	// stream, which holds none, never does, so that archives do not give
 	// it away.
 	Seed []byte `msgpack:"seed,omitempty"`
-	Tool string `msgpack:"tool"`           // creating tool and version, e.g. "ibt-sign 0.1.0"
+	Tool string `msgpack:"tool"`           // creating tool and version, e.g. "ibt-sign 0.2.0"
 	Root string `msgpack:"root,omitempty"` // absolute path of the signed directory (index; diff and delta copy the new index's)
 	// Time is when ibt-sign started walking (ns since the Unix epoch; index
 	// only). ibt-sign --prev trusts an entry of this index only if its file

@@ -39,7 +39,7 @@ var memberTime = time.Unix(0, 0)
 type Header struct {
 	Kind    string        `msgpack:"kind"`    // always "archive"
 	Version int           `msgpack:"version"` // Version
-	Tool    string        `msgpack:"tool"`    // the tool that packed it, e.g. "ibt-pack 0.1.0"
+	Tool    string        `msgpack:"tool"`    // the tool that packed it, e.g. "ibt-pack 0.2.0"
 	Delta   format.Header `msgpack:"delta"`   // header of the delta stream it was packed from
 	Codec   Codec         `msgpack:"codec"`   // the codec it was written with
 }

@@ -18,7 +18,7 @@ import (
 )
 
 // Version is the version of the ibt tools.
-const Version = "0.1.0"
+const Version = "0.2.0"
 
 // Exit codes shared by every tool.
 const (
