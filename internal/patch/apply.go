@@ -88,6 +88,7 @@ type applier struct {
 	ws      *workspace
 
 	log     *stepLog         // the steps, checked and staged, in path order
+	placed  *placedLog       // what the commit placed, for the known file
 	frames  []frame          // what the steps above the current path said
 	kept    *keptLog         // mtimes of directories to give back, or nil in a dry run
 	checked map[string]error // unchangedDir results, a bounded cache
@@ -139,6 +140,12 @@ func (a *applier) run(in io.Reader) (err error) {
 			return err
 		}
 		defer a.kept.close()
+		if treeVerified {
+			if a.placed, err = newPlacedLog(a.root); err != nil {
+				return err
+			}
+			defer a.placed.close()
+		}
 		if err := a.read(src); err != nil {
 			return err
 		}

@@ -96,13 +96,14 @@ func (a *applier) place(s *step) error {
 		a.stepped()
 		return nil
 	}
-	return a.put(s)
+	return a.put(s, a.placed)
 }
 
 // put moves the staged new version of s over its path, making a hard link
 // first if s is one: both steps atomic, so the path is always its old or
-// its new version.
-func (a *applier) put(s *step) error {
+// its new version. A placed file is noted in placed, if not nil, right
+// after the rename.
+func (a *applier) put(s *step, placed *placedLog) error {
 	p := s.c.Path()
 	if s.link {
 		if err := a.root.Link(s.c.New.LinkTo, s.staged); err != nil {
@@ -111,6 +112,9 @@ func (a *applier) put(s *step) error {
 	}
 	if err := a.root.Rename(s.staged, p); err != nil {
 		return err
+	}
+	if s.c.New.Type == format.TypeFile {
+		placed.add(a.root, p)
 	}
 	a.stepped()
 	return nil
@@ -131,7 +135,7 @@ func (a *applier) remove(s *step) error {
 			return err
 		}
 		a.stepped()
-		if err := a.put(s); err != nil {
+		if err := a.put(s, nil); err != nil { // out of path order: not noted
 			return err
 		}
 	}

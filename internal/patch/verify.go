@@ -31,6 +31,7 @@ func (a *applier) verify(want []byte) error {
 	}
 	known := openKnown(a.root)
 	defer known.close()
+	placed := a.placed.reader()
 	// A known file that cannot be written is no reason to fail: the next
 	// run reads what it would have vouched for.
 	record, _ := createKnown(a.root, time.Now())
@@ -44,12 +45,14 @@ func (a *applier) verify(want []byte) error {
 		}
 		e := index.FromNode(n)
 		if e.Type == format.TypeFile {
-			h, err := a.hashOf(n, log.seek(n.Path), known)
+			h, vouched, err := a.hashOf(n, log.seek(n.Path), known, placed)
 			if err != nil {
 				return err
 			}
 			e.Hash = h
-			record.add(n, h)
+			if vouched {
+				record.add(n, h)
+			}
 		}
 		th.Add(&e)
 		return nil
@@ -80,27 +83,31 @@ func (a *applier) verify(want []byte) error {
 
 // hashOf returns the content hash of the file n, taking it from s, the
 // step at its path if any, if that placed or found it (every new file of
-// the archive was checked against its hash) and it has not changed since,
-// or else from known if the file is unchanged since an earlier run
-// verified it.
-func (a *applier) hashOf(n *tree.Node, s *step, known *knownReader) ([]byte, error) {
+// the archive was checked against its hash) and its size and mtime are
+// the new ones, or else from known if the file is unchanged since an
+// earlier run verified it, or else by reading it. vouched says that the
+// hash may go into the known file: it was read, or known vouched for it,
+// or placed shows the file untouched since the commit put it in place (a
+// file rewritten since with its size and mtime put back would otherwise
+// pass for good).
+func (a *applier) hashOf(n *tree.Node, s *step, known *knownReader, placed *placedReader) (h []byte, vouched bool, err error) {
 	if s != nil && s.c.New != nil && s.c.New.Type == format.TypeFile && s.c.New.Size == n.Size && s.c.New.MTime == n.MTime {
-		return s.c.New.Hash, nil
+		return s.c.New.Hash, placed.unchanged(n), nil
 	}
 	if h := known.lookup(n.Path, n); h != nil {
-		return h, nil
+		return h, true, nil
 	}
 	if faults.read != nil {
 		faults.read(n.Path)
 	}
 	f, fi, err := tree.OpenFile(a.root, n.Path)
 	if err != nil {
-		return nil, &Error{Path: n.Path, Class: ErrVerify, Detail: "failed to read it to verify the patched tree", Err: err}
+		return nil, false, &Error{Path: n.Path, Class: ErrVerify, Detail: "failed to read it to verify the patched tree", Err: err}
 	}
 	defer f.Close()
-	h := rsync.NewFileHash(fi.Size())
-	if _, err := io.Copy(h, f); err != nil {
-		return nil, &Error{Path: n.Path, Class: ErrVerify, Detail: "failed to read it to verify the patched tree", Err: err}
+	fh := rsync.NewFileHash(fi.Size())
+	if _, err := io.Copy(fh, f); err != nil {
+		return nil, false, &Error{Path: n.Path, Class: ErrVerify, Detail: "failed to read it to verify the patched tree", Err: err}
 	}
-	return h.Sum(), nil
+	return fh.Sum(), true, nil
 }
