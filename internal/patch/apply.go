@@ -68,6 +68,7 @@ type step struct {
 	oldXattrs  bool // Old has extended attributes (which the commit may remove)
 	present    bool // something was at the path when it was checked
 	baseHash   []byte
+	baseKnown  bool // baseHash is the known file's, not read
 }
 
 // state is what a check found on disk at a change's path.

@@ -118,8 +118,15 @@ func (d *disk) fileHash(p string, fi fs.FileInfo) ([]byte, error) {
 		return h, nil
 	}
 	if h := d.known.lookup(p, tree.NodeFromInfo(p, fi, "")); h != nil {
+		d.remember(p, h)
 		return h, nil
 	}
+	return d.readHash(p)
+}
+
+// readHash reads the regular file at p to hash it, whatever the known
+// file says of it.
+func (d *disk) readHash(p string) ([]byte, error) {
 	if faults.read != nil {
 		faults.read(p)
 	}

@@ -244,3 +244,40 @@ func TestKnownFileDoesNotVouchForAFileRewrittenAfterItWasPlaced(t *testing.T) {
 		t.Fatalf("the next archive gave %v, want the verification to find a.txt changed", err)
 	}
 }
+
+// A known file that vouches for a base which is not the old version (here
+// forged) makes a wrong new version; ibt-patch then reads the base and
+// reports it as the wrong base, not the archive as damaged.
+func TestWrongBaseBehindTheKnownFileIsNamed(t *testing.T) {
+	d := restored(t, v1Tree())
+	p := filepath.Join(d, "big.bin")
+	data, err := os.ReadFile(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	data[100] ^= 1 // a region v2 copies
+	if err := os.WriteFile(p, data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chtimes(p, time.Time{}, time.Unix(0, baseTime)); err != nil {
+		t.Fatal(err)
+	}
+	root, err := os.OpenRoot(d)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer root.Close()
+	fi, err := root.Lstat("big.bin")
+	if err != nil {
+		t.Fatal(err)
+	}
+	w, err := createKnown(root, time.Now().Add(time.Hour)) // no file is racy
+	if err != nil {
+		t.Fatal(err)
+	}
+	w.add(tree.NodeFromInfo("big.bin", fi, ""), entry("big.bin", v1Tree()["big.bin"]).Hash)
+	if err := w.commit(); err != nil {
+		t.Fatal(err)
+	}
+	refused(t, d, makeArchive(t, v1Tree(), v2Tree()), ErrWrongBase, "big.bin")
+}

@@ -72,7 +72,15 @@ func (a *applier) settleBase(src *source, s *step, failed error) error {
 	if failed == nil && bytes.Equal(s.baseHash, c.Old.Hash) {
 		return nil
 	}
-	if s.baseHash != nil {
+	switch {
+	case s.baseKnown && failed != nil:
+		// The known file vouched for the base, yet the new version
+		// built from it is wrong: read the base, to tell a base that
+		// is not the old version from a damaged archive.
+		if _, err := a.disk.readHash(p); err != nil {
+			return err
+		}
+	case s.baseHash != nil:
 		a.disk.remember(p, s.baseHash)
 	}
 	fi, err := a.disk.lstat(p)
@@ -204,6 +212,7 @@ func (a *applier) patch(src *source, s *step, w io.Writer) (int64, error) {
 	defer base.Close()
 	if s.unverified {
 		s.baseHash = a.disk.known.lookup(p, tree.NodeFromInfo(p, fi, ""))
+		s.baseKnown = s.baseHash != nil
 	}
 	if s.unverified && s.baseHash == nil {
 		if faults.read != nil {
