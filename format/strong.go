@@ -18,7 +18,7 @@ import "math/bits"
 // margin for data on which it is less than uniform (on the src corpus it is
 // uniform: 6,333 colliding pairs of distinct 640-byte windows against 6,407
 // expected). P*n is rounded up to a power of two. A file of 1.5 KB in
-// 576-byte blocks gets 6 bytes, one of 100 KB 7, of 4 MiB in 2 KiB blocks 9,
+// 576-byte blocks gets 6 bytes, one of 100 KB 8, of 4 MiB in 2 KiB blocks 9,
 // the 256 MiB db file in 4 KiB blocks 10, of 100 GiB 12; MaxStrongLen binds
 // only beyond a petabyte.
 //

@@ -22,12 +22,21 @@ import (
 // the whole tree once to verify it, and every updated file once more to
 // check its base; with it a run reads what it changes.
 //
-// This is the quick check of ibt-sign --prev and of git's index: no write
-// to a file leaves both its mtime and its ctime as they were, and ctime
-// cannot be set. A file is only recorded when the rule holds for it (see
-// trusted). The list is written during the verification walk, in its path
-// order, and replaces the old one only once the tree hash matched; it is
-// read forward, side by side with the archive's changes or the walk.
+// This is the quick check of ibt-sign --prev and of git's index. Every
+// write moves a file's ctime to the current time, which nothing can set
+// back, and its mtime too (which utimes can set back); the kernel's clock
+// for them is coarse. So a write a clock tick or more after the record
+// moves the ctime, and one within the same tick still moves the mtime,
+// unless the mtime is set back as well, by a deliberate race within that
+// tick. trusted keeps out the files where the same tick could hide a
+// write that did not even set the mtime back. The check is as good as the
+// filesystem's ctime: one that makes it up (sshfs reports the mtime) or a
+// client that caches attributes (NFS) can hide a write, as they can from
+// ibt-sign --prev; delete the known file there. The list is written during
+// the verification walk, in its path order, and replaces the old one only
+// once the tree hash matched; it is read forward, side by side with the
+// archive's changes or the walk. Files the commit placed go in only while
+// untouched since (see placed.go).
 //
 // The file is a cache: anything wrong with it (missing, from another
 // version, truncated, a record whose checksum fails) ends its use at that
@@ -44,9 +53,11 @@ const (
 // racyWindow is how long before the walk that recorded it a file must
 // have changed last, unless its mtime is that much older than its ctime.
 // Kernels stamp times with a coarse clock, so a file written again within
-// a tick of being recorded may keep both times; a file whose mtime is well
-// before its ctime (as ibt-patch leaves every file it restores) cannot:
-// a write sets the mtime to the current time, at or after the ctime.
+// a tick of being recorded may keep both times if its mtime was already
+// that tick's; a file whose mtime is well before its ctime (as ibt-patch
+// leaves every file it restores) does not: a write sets the mtime to the
+// current time, at or after the ctime, and only a deliberate utimes back
+// within the tick would hide it.
 const racyWindow = 2 * time.Second
 
 var knownCRC = crc32.MakeTable(crc32.Castagnoli)

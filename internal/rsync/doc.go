@@ -47,7 +47,7 @@
 // restore. k grows with the file, as rsync's does, so that matching a file
 // of P bytes against its n blocks, P*n candidate pairs, passes a false one
 // with probability at most 2^-48 even if the weak sum gave only 16 of its
-// 32 bits: P*n*2^-(16+8k) <= 2^-48. A 1.5 KB file gets 6 bytes, 100 KB 7,
+// 32 bits: P*n*2^-(16+8k) <= 2^-48. A 1.5 KB file gets 6 bytes, 100 KB 8,
 // 4 MiB 9, the 256 MiB db file 10, 100 GiB 12; 16 is the cap. A delta uses
 // the signature only for a new file it Covers, one no more than about 2^8
 // times bigger, with the bound loosened to 2^-40 (DeltaFile sends anything
