@@ -72,7 +72,8 @@ build_ibt() {
   say "building ibt into $BIN"
   (cd "$REPO" && go build -o "$BIN/" ./cmd/...) || die "go build ./cmd/... failed"
   # the commit measured: the tree as built, whatever is committed during the run
-  IBT_REV="$(cd "$REPO" && git rev-parse --short HEAD 2>/dev/null || echo '?')$(cd "$REPO" && [ -n "$(git status --porcelain 2>/dev/null)" ] && echo ' + uncommitted changes')"
+  IBT_REV="$(cd "$REPO" && git rev-parse --short HEAD 2>/dev/null || echo '?')"
+  if [ -n "$(cd "$REPO" && git status --porcelain 2>/dev/null)" ]; then IBT_REV+=" + uncommitted changes"; fi
   local t
   for t in ibt-sign ibt-diff ibt-delta ibt-pack ibt-patch; do
     [ -x "$BIN/$t" ] || die "no $BIN/$t after the build"
