@@ -32,7 +32,8 @@ import (
 // write that did not even set the mtime back. The check is as good as the
 // filesystem's ctime: one that makes it up (sshfs reports the mtime) or a
 // client that caches attributes (NFS) can hide a write, as they can from
-// ibt-sign --prev; delete the known file there. The list is written during
+// ibt-sign --prev. The first shows in the files the commit placed, and no
+// known file is kept there (see placedFile); on the second, delete it. The list is written during
 // the verification walk, in its path order, and replaces the old one only
 // once the tree hash matched; it is read forward, side by side with the
 // archive's changes or the walk. Files the commit placed go in only while
@@ -220,6 +221,9 @@ type knownWriter struct {
 	w      *bufio.Writer
 	cutoff int64 // files whose ctime is at or after this are racy
 	n      int   // records written
+	// madeUp says the filesystem does not keep a real ctime (see
+	// placedFile); nothing written is then kept.
+	madeUp bool
 	rec    []byte
 	err    error
 }
@@ -244,6 +248,16 @@ func (w *knownWriter) trusted(n *tree.Node) bool {
 	return n.Inode != 0 && (n.CTime < w.cutoff || n.MTime < n.CTime-int64(racyWindow))
 }
 
+// placedFile looks at a file the commit placed, whose ctime must be the
+// time of its rename: a filesystem that reports an old mtime as its ctime
+// instead (sshfs, for one) makes the ctime up, and the check cannot rest
+// on it. The walk's known file is then dropped, and the old one too.
+func (w *knownWriter) placedFile(n *tree.Node) {
+	if w != nil && n.CTime == n.MTime && n.CTime < w.cutoff {
+		w.madeUp = true
+	}
+}
+
 // add records the file n, of content hash h, if it can be trusted later.
 func (w *knownWriter) add(n *tree.Node, h []byte) {
 	if w == nil || w.err != nil || len(h) == 0 || !w.trusted(n) {
@@ -262,14 +276,15 @@ func (w *knownWriter) add(n *tree.Node, h []byte) {
 }
 
 // commit puts the new known file in place of the old one, or, if it
-// vouches for no file, removes both, so that DIR keeps no empty workspace.
+// vouches for no file or the filesystem makes ctimes up, removes both, so
+// that DIR keeps no empty workspace.
 // It is not flushed to disk: a known file lost or torn in a crash only
 // costs reads.
 func (w *knownWriter) commit() error {
 	if w == nil {
 		return nil
 	}
-	if w.err == nil && w.n == 0 {
+	if w.err == nil && (w.n == 0 || w.madeUp) {
 		w.abort()
 		if err := w.root.Remove(knownName); err != nil && !errors.Is(err, fs.ErrNotExist) {
 			return err

@@ -281,3 +281,28 @@ func TestWrongBaseBehindTheKnownFileIsNamed(t *testing.T) {
 	}
 	refused(t, d, makeArchive(t, v1Tree(), v2Tree()), ErrWrongBase, "big.bin")
 }
+
+// On a filesystem that reports a file's mtime as its ctime, a file just
+// placed shows an old ctime: no known file is kept there, and an earlier
+// one goes.
+func TestKnownFileDroppedWhereCtimeIsMadeUp(t *testing.T) {
+	root, nodes := knownTree(t, "a", "b")
+	writeKnown(t, root, nodes)
+	w, err := createKnown(root, time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, n := range nodes {
+		w.add(n, hashFor(n))
+	}
+	placed := *nodes[1]
+	placed.CTime = placed.MTime // what sshfs reports for a file just renamed
+	w.placedFile(&placed)
+	if err := w.commit(); err != nil {
+		t.Fatal(err)
+	}
+	if k := openKnown(root); k != nil {
+		k.close()
+		t.Error("a known file was kept where ctimes are made up")
+	}
+}

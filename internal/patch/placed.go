@@ -84,17 +84,23 @@ type placedReader struct {
 	end      bool
 }
 
+// at reports whether the commit placed a file at p. Paths must come in
+// increasing order, as for unchanged.
+func (r *placedReader) at(p string) bool {
+	if r == nil {
+		return false
+	}
+	for !r.end && r.path < p {
+		r.next()
+	}
+	return !r.end && r.path == p
+}
+
 // unchanged reports whether the file n was placed by the commit and is
 // still the inode it placed, unchanged since. Paths must come in
 // increasing order.
 func (r *placedReader) unchanged(n *tree.Node) bool {
-	if r == nil {
-		return false
-	}
-	for !r.end && r.path < n.Path {
-		r.next()
-	}
-	return !r.end && r.path == n.Path && n.Inode != 0 &&
+	return r.at(n.Path) && n.Inode != 0 &&
 		r.dev == n.Dev && r.ino == n.Inode && r.ctime == n.CTime
 }
 

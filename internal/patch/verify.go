@@ -49,6 +49,9 @@ func (a *applier) verify(want []byte) error {
 			if err != nil {
 				return err
 			}
+			if placed.at(n.Path) {
+				record.placedFile(n)
+			}
 			e.Hash = h
 			if vouched {
 				record.add(n, h)
