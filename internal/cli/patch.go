@@ -17,10 +17,11 @@ Example:
 
 type patchCmd struct {
 	commonFlags
-	Dir    string `arg:"" help:"The directory to patch (created if missing, for a full backup)."`
-	Input  string `short:"i" default:"-" placeholder:"ARCHIVE" help:"Read the archive from ARCHIVE ('-', the default, for standard input)."`
-	DryRun bool   `short:"n" help:"Report what would change, and change nothing."`
-	NoSync bool   `name:"no-sync" help:"Do not flush the staged files, the journal and the patched tree to disk: faster, as rdiff and rsync do by default. A killed run is still finished by the next one, but a power failure or system crash soon after may leave files empty."`
+	Dir     string `arg:"" help:"The directory to patch (created if missing, for a full backup)."`
+	Input   string `short:"i" default:"-" placeholder:"ARCHIVE" help:"Read the archive from ARCHIVE ('-', the default, for standard input)."`
+	DryRun  bool   `short:"n" help:"Report what would change, and change nothing."`
+	NoKnown bool   `name:"no-known" help:"Read every file the patch checks or verifies instead of trusting DIR/.ibt-patch/known, the hashes the last run verified, and keep no such file: for filesystems whose attributes a client caches (NFS)."`
+	NoSync  bool   `name:"no-sync" help:"Do not flush the staged files, the journal and the patched tree to disk: faster, as rdiff and rsync do by default. A killed run is still finished by the next one, but a power failure or system crash soon after may leave files empty."`
 }
 
 func (p *patchCmd) run(c *runContext) error {
@@ -30,7 +31,7 @@ func (p *patchCmd) run(c *runContext) error {
 		return err
 	}
 	defer in.Close()
-	opt := patch.Options{DryRun: p.DryRun, NoSync: p.NoSync, Warn: func(msg string) { c.warnf("%s", msg) }}
+	opt := patch.Options{DryRun: p.DryRun, NoSync: p.NoSync, NoKnown: p.NoKnown, Warn: func(msg string) { c.warnf("%s", msg) }}
 	if p.DryRun {
 		opt.Report = func(action, path string) { fmt.Fprintf(c.env.Stdout, "%s %s\n", action, quotePath(path)) }
 	}

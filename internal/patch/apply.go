@@ -24,6 +24,9 @@ type Options struct {
 	// finished by the next one; a power failure or a crash of the system
 	// may then leave files empty or the journal lost.
 	NoSync bool
+	// NoKnown reads every file the patch checks or verifies instead of
+	// taking its hash from DIR's known file, and keeps no known file.
+	NoKnown bool
 	// Warn, if set, receives notes that do not fail the patch, such as
 	// owners that cannot be restored without root.
 	Warn func(msg string)
@@ -117,8 +120,10 @@ func (a *applier) run(in io.Reader) (err error) {
 	if a.disk, err = newDisk(a.root); err != nil {
 		return err
 	}
-	a.disk.known = openKnown(a.root)
-	defer a.disk.known.close()
+	if !a.opt.NoKnown {
+		a.disk.known = openKnown(a.root)
+		defer a.disk.known.close()
+	}
 	a.chown = os.Geteuid() == 0
 	if !a.opt.DryRun {
 		if a.ws, err = openWorkspace(a.root); err != nil {

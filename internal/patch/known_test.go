@@ -306,3 +306,25 @@ func TestKnownFileDroppedWhereCtimeIsMadeUp(t *testing.T) {
 		t.Error("a known file was kept where ctimes are made up")
 	}
 }
+
+// NoKnown reads what the known file would vouch for, and leaves none.
+func TestNoKnownReadsEveryFileAndKeepsNone(t *testing.T) {
+	d := restored(t, v1Tree())
+	inc := makeArchive(t, v1Tree(), v2Tree())
+	got := reads(t, func() {
+		if _, err := Apply(d, bytes.NewReader(inc), Options{NoKnown: true}); err != nil {
+			t.Fatal(err)
+		}
+	})
+	for _, p := range []string{"a.txt", "big.bin", "unchanged/u.txt"} {
+		if !slices.Contains(got, p) {
+			t.Errorf("with NoKnown, %q was not read (read: %q)", p, got)
+		}
+	}
+	if _, err := os.Lstat(filepath.Join(d, stagingName)); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("with NoKnown, the workspace is left in DIR (%v)", err)
+	}
+	if got, want := withoutRoot(listing(t, d)), treeListing(t, v2Tree()); got != want {
+		t.Fatalf("patched tree differs:\n got:\n%s\nwant:\n%s", got, want)
+	}
+}

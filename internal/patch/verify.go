@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"time"
 
 	"github.com/ibt-tools/ibt/format"
@@ -29,13 +30,21 @@ func (a *applier) verify(want []byte) error {
 	if err != nil {
 		return err
 	}
-	known := openKnown(a.root)
-	defer known.close()
+	var known *knownReader
+	var record *knownWriter
+	if a.opt.NoKnown {
+		if err := a.root.Remove(knownName); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			a.warn(fmt.Sprintf("could not remove %s: %v", knownName, err))
+		}
+	} else {
+		known = openKnown(a.root)
+		defer known.close()
+		// A known file that cannot be written is no reason to fail: the
+		// next run reads what it would have vouched for.
+		record, _ = createKnown(a.root, time.Now())
+		defer record.abort()
+	}
 	placed := a.placed.reader()
-	// A known file that cannot be written is no reason to fail: the next
-	// run reads what it would have vouched for.
-	record, _ := createKnown(a.root, time.Now())
-	defer record.abort()
 	th := format.NewTreeHasher()
 	// what ibt-sign left out, DIR may hold: it is neither read nor counted
 	ex := tree.NewExcluder(a.root, a.header.Exclude, format.IgnoreFile)
