@@ -33,9 +33,10 @@ import (
 // filesystem's ctime: one that makes it up (sshfs reports the mtime) or a
 // client that caches attributes (NFS) can hide a write, as they can from
 // ibt-sign --prev. The first shows in the files the commit placed, and no
-// known file is kept there (see placedFile); on the second, run with --no-known. The list is written during
-// the verification walk, in its path order, and replaces the old one only
-// once the tree hash matched; it is read forward, side by side with the
+// known file is kept there (see placedFile); on the second, run with
+// --no-known (Options.NoKnown). The list is written during the
+// verification walk, in its path order, and replaces the old one only once
+// the tree hash matched; it is read forward, side by side with the
 // archive's changes or the walk. Files the commit placed go in only while
 // untouched since (see placed.go).
 //
