@@ -46,7 +46,7 @@ import (
 const (
 	knownName  = stagingName + "/known"
 	knownTemp  = stagingName + "/known.tmp"
-	knownMagic = "ibt-patch known 1\n"
+	knownMagic = "ibt-patch known 2\n"
 	// maxKnownRecord bounds one record: a path of the deepest tree the
 	// archive reader accepts, with room to spare.
 	maxKnownRecord = 1 << 20
@@ -166,9 +166,10 @@ func encodeKnown(b []byte, n *tree.Node, h []byte) []byte {
 	b = append(b, n.Path...)
 	b = binary.AppendUvarint(b, n.Dev)
 	b = binary.AppendUvarint(b, n.Inode)
-	b = binary.AppendVarint(b, n.Size)
-	b = binary.AppendVarint(b, n.MTime)
-	b = binary.AppendVarint(b, n.CTime)
+	// times and size as unsigned: a time before 1970 only takes more bytes
+	b = binary.AppendUvarint(b, uint64(n.Size))
+	b = binary.AppendUvarint(b, uint64(n.MTime))
+	b = binary.AppendUvarint(b, uint64(n.CTime))
 	b = binary.AppendUvarint(b, uint64(len(h)))
 	return append(b, h...)
 }
@@ -178,15 +179,6 @@ func decodeKnown(b []byte) (knownFile, bool) {
 	var k knownFile
 	uv := func() uint64 {
 		v, n := binary.Uvarint(b)
-		if n <= 0 {
-			b = nil
-			return 0
-		}
-		b = b[n:]
-		return v
-	}
-	sv := func() int64 {
-		v, n := binary.Varint(b)
 		if n <= 0 {
 			b = nil
 			return 0
@@ -206,7 +198,7 @@ func decodeKnown(b []byte) (knownFile, bool) {
 	}
 	k.path = string(bytesOf())
 	k.dev, k.ino = uv(), uv()
-	k.size, k.mtime, k.ctime = sv(), sv(), sv()
+	k.size, k.mtime, k.ctime = int64(uv()), int64(uv()), int64(uv())
 	k.hash = append([]byte(nil), bytesOf()...)
 	if b == nil || len(b) != 0 || k.path == "" || len(k.hash) == 0 {
 		return knownFile{}, false

@@ -328,3 +328,16 @@ func TestNoKnownReadsEveryFileAndKeepsNone(t *testing.T) {
 		t.Fatalf("patched tree differs:\n got:\n%s\nwant:\n%s", got, want)
 	}
 }
+
+// A record keeps every field, times before 1970 and huge sizes included.
+func TestKnownRecordRoundTrip(t *testing.T) {
+	n := &tree.Node{Path: "dir/f", Type: tree.TypeFile, Dev: 1<<64 - 1, Inode: 7, Size: 1<<63 - 1, MTime: -1_000_000_123, CTime: -5}
+	h := bytes.Repeat([]byte{0xab}, 32)
+	k, ok := decodeKnown(encodeKnown(nil, n, h))
+	if !ok || !k.matches(n) || k.path != n.Path || !bytes.Equal(k.hash, h) {
+		t.Fatalf("decode(encode) = %+v, %v; want the node's fields and hash", k, ok)
+	}
+	if _, ok := decodeKnown(append(encodeKnown(nil, n, h), 0)); ok {
+		t.Error("a record with a byte left over decoded")
+	}
+}
