@@ -7,19 +7,23 @@ import "golang.org/x/sys/cpu"
 // weakAVX2 is whether weakUpdate takes the AVX2 path.
 var weakAVX2 = cpu.X86.HasAVX2
 
-// weakAVX2Min is the length below which the generic code is as fast.
+// weakAVX2Min is the shortest input given to the assembly: below it the
+// generic code handles a tail of up to 31 bytes one at a time anyway, and
+// measured as fast or faster (32 to 63 bytes); at 64 the assembly takes
+// 13 ns against 25.
 const weakAVX2Min = 64
 
 // weakPowAVX2 holds the constants of weakBlocksAVX2: [i] = M^(31-i), the
-// weight of byte i of a 32-byte step, for i < 32, and [32] = M^32, the
-// multiplier of one step.
-var weakPowAVX2 = func() (t [33]uint32) {
+// weight of byte i of a 32-byte step, for i < 32; [32] = M^32 and [33] =
+// M^64, the multipliers of a 32- and a 64-byte step.
+var weakPowAVX2 = func() (t [34]uint32) {
 	pw := uint32(1)
 	for i := 31; i >= 0; i-- {
 		t[i] = pw
 		pw *= weakMult
 	}
 	t[32] = pw
+	t[33] = pw * pw
 	return t
 }()
 
@@ -29,9 +33,12 @@ var weakPowAVX2 = func() (t [33]uint32) {
 //go:noescape
 func weakBlocksAVX2(h uint32, p []byte) uint32
 
-// weakUpdate extends the polynomial h by p (see weakUpdateGeneric). The
-// generic code is bound by one multiply or table load per byte; the AVX2 loop
-// multiplies 8 lanes at a time, in 4 independent chains of 8 bytes.
+// weakUpdate extends the polynomial h by p (see weakUpdateGeneric). The weak
+// sum of every block is a third of ibt-sign's CPU time with the generic code,
+// which is bound by one multiply or table load per byte (about 2.7 GB/s on
+// the AMD EPYC (Zen 3) it was measured on). The AVX2 loop multiplies 8 lanes
+// at a time and runs at about 20 GB/s on 4 KiB blocks (BenchmarkWeakUpdate),
+// bound by VPMULLD; 8 independent chains measured 5-8% faster than 4.
 func weakUpdate(h uint32, p []byte) uint32 {
 	if weakAVX2 && len(p) >= weakAVX2Min {
 		n := len(p) &^ 31
