@@ -22,7 +22,8 @@ type Options struct {
 	// NoSync skips flushing the staged files and the journal to disk
 	// before the commit and the tree after it. A killed run is still
 	// finished by the next one; a power failure or a crash of the system
-	// may then leave files empty or the journal lost.
+	// may then leave files empty or the journal lost. The writeback of
+	// staged files is still started early, without waiting for it.
 	NoSync bool
 	// NoKnown reads every file the patch checks or verifies instead of
 	// taking its hash from DIR's known file, and keeps no known file.

@@ -21,9 +21,12 @@ var zeroBlock [sparseBlock]byte
 // bs=64K. The syscalls saved by larger writes are worth far less.
 const writePiece = 64 << 10
 
-// writebackChunk is how much a staged file that is to be flushed gets
-// written before the disk is asked to start writing it back (see
-// startWriteback), so the flush before the commit finds little left.
+// writebackChunk is how much of a staged file gets written before the
+// disk is asked to start writing it back (see startWriteback), so the
+// flush before the commit finds little left. Without the flush
+// (--no-sync) it is started all the same: ext4 starts the writeback of a
+// file renamed over another, all of it inside the rename, which made the
+// commit of the 256 MiB db update take 0.17-0.2 s instead of 0.07.
 const writebackChunk = 16 << 20
 
 // sparseWriter writes to f from offset 0, leaving holes for zero blocks.
