@@ -329,9 +329,6 @@ case_many() {
   say "many: $MANY_FILES files, $nb bytes, changed ${F#"$T"/}"
 
   local prev="--prev $W/old.idx" signop="ibt-sign --prev"
-  if ! "$S" --help 2>&1 | grep -q -- '--prev'; then
-    prev="" signop="ibt-sign (no --prev in this build: reads every file)"
-  fi
   measure many.find "" "find $T -printf '%p %s %T@\n' > /dev/null"
   measure many.rsync "" "rm -f $W/rsync.batch* && rsync -a --delete --only-write-batch=$W/rsync.batch $T/ $B/"
   measure many.ibt.signprev "" "$S $prev -o $W/new.idx $T"
