@@ -28,21 +28,23 @@ var weakPowAVX2 = func() (t [34]uint32) {
 }()
 
 // weakBlocksAVX2 is weakUpdateGeneric(h, p[:len(p)&^31]) in AVX2: it reads
-// only those bytes.
+// only those bytes. pow is always &weakPowAVX2, passed rather than named in
+// the assembly so that package initialization sees the dependency: a
+// package-level variable computed with WeakSum must find the table built.
 //
 //go:noescape
-func weakBlocksAVX2(h uint32, p []byte) uint32
+func weakBlocksAVX2(h uint32, p []byte, pow *[34]uint32) uint32
 
 // weakUpdate extends the polynomial h by p (see weakUpdateGeneric). The weak
-// sum of every block is a third of ibt-sign's CPU time with the generic code,
-// which is bound by one multiply or table load per byte (about 2.7 GB/s on
-// the AMD EPYC (Zen 3) it was measured on). The AVX2 loop multiplies 8 lanes
+// sum of every block took a quarter to a third of ibt-sign's CPU samples with
+// the generic code, which is bound by one multiply or table load per byte
+// (about 2.5 GB/s on the AMD EPYC (Zen 3) it was measured on). The AVX2 loop multiplies 8 lanes
 // at a time and runs at about 20 GB/s on 4 KiB blocks (BenchmarkWeakUpdate),
 // bound by VPMULLD; 8 independent chains measured 5-8% faster than 4.
 func weakUpdate(h uint32, p []byte) uint32 {
 	if weakAVX2 && len(p) >= weakAVX2Min {
 		n := len(p) &^ 31
-		h = weakBlocksAVX2(h, p[:n])
+		h = weakBlocksAVX2(h, p[:n], &weakPowAVX2)
 		p = p[n:]
 	}
 	return weakUpdateGeneric(h, p)

@@ -2,7 +2,7 @@
 
 #include "textflag.h"
 
-// func weakBlocksAVX2(h uint32, p []byte) uint32
+// func weakBlocksAVX2(h uint32, p []byte, pow *[34]uint32) uint32
 //
 // With K = len(p)/32 steps of 32 bytes q^(k), a lane-wise Horner chain
 // A <- A*M^32 + q^(k)[8j+l] in lane l of accumulator j ends as
@@ -14,10 +14,10 @@
 // as VPMULLD's latency leaves 4 chains waiting; folding chain j+4 into
 // chain j (A_j*M^32 + A_(j+4)) then gives the 4 chains of 32-byte steps,
 // which take the last 32 bytes if there are.
-TEXT ·weakBlocksAVX2(SB), NOSPLIT, $0-36
+TEXT ·weakBlocksAVX2(SB), NOSPLIT, $0-44
 	MOVQ p_base+8(FP), SI
 	MOVQ p_len+16(FP), CX
-	LEAQ ·weakPowAVX2(SB), AX
+	MOVQ pow+32(FP), AX
 	VPBROADCASTD 128(AX), Y9
 	VPBROADCASTD 132(AX), Y8
 	VPXOR Y0, Y0, Y0
@@ -104,5 +104,5 @@ reduce:
 	VPADDD       X1, X0, X0
 	VMOVD        X0, AX
 	VZEROUPPER
-	MOVL         AX, ret+32(FP)
+	MOVL         AX, ret+40(FP)
 	RET

@@ -11,7 +11,7 @@ import (
 // weakUpdateAVX2 is weakUpdate forced onto the assembly at every length.
 func weakUpdateAVX2(h uint32, p []byte) uint32 {
 	n := len(p) &^ 31
-	return weakUpdateGeneric(weakBlocksAVX2(h, p[:n]), p[n:])
+	return weakUpdateGeneric(weakBlocksAVX2(h, p[:n], &weakPowAVX2), p[n:])
 }
 
 func skipNoAVX2(t testing.TB) {
