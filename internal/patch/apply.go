@@ -23,7 +23,9 @@ type Options struct {
 	// before the commit and the tree after it. A killed run is still
 	// finished by the next one; a power failure or a crash of the system
 	// may then leave files empty or the journal lost. The writeback of
-	// staged files is still started early, without waiting for it.
+	// staged files is still started as they are written, as ext4 would
+	// start it anyway in the rename over the old file; on a busy disk
+	// starting it can wait.
 	NoSync bool
 	// NoKnown reads every file the patch checks or verifies instead of
 	// taking its hash from DIR's known file, and keeps no known file.

@@ -33,10 +33,7 @@ const writebackChunk = 16 << 20
 type sparseWriter struct {
 	f        *os.File
 	off, end int64 // bytes given, and the end of those written
-	// writeback, if set, starts the writeback of every writebackChunk
-	// written, up to started so far.
-	writeback bool
-	started   int64
+	started  int64 // the end of what writeback has been started for
 }
 
 func isZero(b []byte) bool { return bytes.Equal(b, zeroBlock[:len(b)]) }
@@ -61,7 +58,7 @@ func (w *sparseWriter) Write(p []byte) (int, error) {
 				}
 			}
 			w.end = w.off + int64(k)
-			if w.writeback && w.end-w.started >= writebackChunk {
+			if w.end-w.started >= writebackChunk {
 				startWriteback(w.f, w.started, w.end-w.started)
 				w.started = w.end
 			}

@@ -136,7 +136,7 @@ func (a *applier) stageFile(s *step, fill func(io.Writer) (int64, error)) (err e
 				f.Close()
 			}
 		}()
-		sparse = &sparseWriter{f: f, writeback: true}
+		sparse = &sparseWriter{f: f}
 		out = sparse
 		if faults.write != nil {
 			out = faults.write(p, out)
