@@ -3,7 +3,6 @@
 package patch
 
 import (
-	"errors"
 	"fmt"
 	"io/fs"
 	"os"
@@ -43,38 +42,14 @@ func lutimes(root *os.Root, name string, mtime int64) error {
 
 // syncFS makes the entries names lists durable. There is no syncfs here,
 // and sync(2) on macOS returns before the data is written, so each file
-// and directory is fsync'ed, then DIR once with Sync, which on macOS is
-// F_FULLFSYNC and so also flushes the drive's cache for all of them.
+// and directory is fsync'ed (see fsyncEach), then DIR once with Sync, which
+// on macOS is F_FULLFSYNC and so also flushes the drive's cache for all of
+// them.
 func syncFS(root *os.Root, names names) error {
 	if faults.noSync {
 		return nil
 	}
-	err := names(func(n string) error {
-		fi, err := root.Lstat(name(n))
-		if errors.Is(err, fs.ErrNotExist) {
-			return nil
-		}
-		if err != nil {
-			return err
-		}
-		if !fi.Mode().IsRegular() && !fi.IsDir() {
-			return nil // a symlink: its directory's fsync covers it
-		}
-		f, err := root.Open(name(n))
-		if err != nil {
-			return err
-		}
-		err = unix.Fsync(int(f.Fd()))
-		f.Close()
-		if err != nil {
-			return &fs.PathError{Op: "fsync", Path: n, Err: err}
-		}
-		return nil
-	})
-	if err != nil {
-		return err
-	}
-	return syncDir(root, ".")
+	return fsyncEach(root, names)
 }
 
 // startWriteback does nothing here: the flush before the commit writes the

@@ -1,6 +1,7 @@
 package patch
 
 import (
+	"errors"
 	"os"
 
 	"golang.org/x/sys/unix"
@@ -22,13 +23,23 @@ func lutimes(root *os.Root, name string, mtime int64) error {
 	return lutimesAt(root, name, mtime, unix.UTIME_OMIT)
 }
 
-// syncFS flushes DIR's whole filesystem: one call makes every staged file
-// durable before the journal says they may be renamed, where an fsync per
-// file would cost a disk round trip each. names, what other systems fsync
-// one by one, is not needed.
-func syncFS(root *os.Root, _ names) error {
+// maxFsyncs is the most entries syncFS makes durable one by one.
+const maxFsyncs = 16
+
+// syncFS makes the entries names lists durable. Up to maxFsyncs of them
+// are fsync'ed one by one (fsyncEach): syncfs would also wait for whatever
+// other programs have written to the filesystem, and beside a writer of
+// 1.5 GB a one-file patch of the 256 MiB db file took 1.7-2.9 s with it,
+// 1.2-1.6 s with fsyncs. More are flushed with one syncfs, where an fsync
+// each would cost a disk round trip each.
+func syncFS(root *os.Root, names names) error {
 	if faults.noSync {
 		return nil
+	}
+	if few, err := atMost(names, maxFsyncs); err != nil {
+		return err
+	} else if few {
+		return fsyncEach(root, names)
 	}
 	f, err := root.Open(".")
 	if err != nil {
@@ -36,6 +47,24 @@ func syncFS(root *os.Root, _ names) error {
 	}
 	defer f.Close()
 	return unix.Syncfs(int(f.Fd()))
+}
+
+// errTooMany stops atMost's count.
+var errTooMany = errors.New("too many")
+
+// atMost says whether names lists at most n entries.
+func atMost(names names, n int) (bool, error) {
+	count := 0
+	err := names(func(string) error {
+		if count++; count > n {
+			return errTooMany
+		}
+		return nil
+	})
+	if errors.Is(err, errTooMany) {
+		return false, nil
+	}
+	return err == nil, err
 }
 
 // startWriteback asks the kernel to start writing n bytes of f at off back

@@ -44,6 +44,37 @@ func tryLock(f *os.File) (held bool, err error) {
 // flushStaged is a no-op here: syncFS makes staged files durable later.
 func flushStaged(*os.File) error { return nil }
 
+// fsyncEach makes the entries names lists durable one by one: each regular
+// file and directory among them that exists is fsync'ed, then DIR.
+func fsyncEach(root *os.Root, names names) error {
+	err := names(func(n string) error {
+		fi, err := root.Lstat(name(n))
+		if errors.Is(err, fs.ErrNotExist) {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		if !fi.Mode().IsRegular() && !fi.IsDir() {
+			return nil // a symlink: its directory's fsync covers it
+		}
+		f, err := root.Open(name(n))
+		if err != nil {
+			return err
+		}
+		err = unix.Fsync(int(f.Fd()))
+		f.Close()
+		if err != nil {
+			return &fs.PathError{Op: "fsync", Path: n, Err: err}
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	return syncDir(root, ".")
+}
+
 func syncDir(root *os.Root, name string) error {
 	d, err := root.Open(name)
 	if err != nil {
