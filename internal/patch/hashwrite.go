@@ -12,10 +12,11 @@ import (
 )
 
 // A new version is written to its staging file in chunks of chunkSize
-// bytes, and the blocks of each chunk are hashed on another goroutine while
-// the next chunk is filled and written: the "sha256-blocks" leaves are
-// independent, only their outer hash is sequential. At most maxInFlight
-// chunks are held, so memory stays bounded whatever the file's size.
+// bytes. Each chunk is written out by one goroutine, in order, and its
+// blocks hashed by another, while the next chunk is filled: the
+// "sha256-blocks" leaves are independent, only their outer hash is
+// sequential. At most maxInFlight chunks are held, so memory stays bounded
+// whatever the file's size.
 const chunkSize = 4 << 20
 
 var maxInFlight = min(runtime.GOMAXPROCS(0), 4) + 1
@@ -34,14 +35,21 @@ type hashWriter struct {
 	pooled  bool
 	pending []*leafJob
 	err     error
+	// writes takes chunks to the goroutine that writes them to out, once
+	// a file has more than one; wdone is closed when that goroutine ends
+	// (see close).
+	writes chan *leafJob
+	wdone  chan struct{}
 }
 
-// leafJob hashes the blocks of one chunk.
+// leafJob hashes the blocks of one chunk, and has it written.
 type leafJob struct {
-	data   []byte
-	pooled bool
-	leaves []byte
-	done   chan struct{}
+	data    []byte
+	pooled  bool
+	leaves  []byte
+	done    chan struct{} // closed once hashed
+	written chan struct{} // closed once written (or not, after an error); nil if written inline
+	werr    error         // the error writing this chunk or an earlier one
 }
 
 func newHashWriter(out io.Writer, size int64) *hashWriter {
@@ -99,21 +107,29 @@ func (h *hashWriter) Buffer() ([]byte, error) {
 // Commit adds n bytes written into the last Buffer to the chunk.
 func (h *hashWriter) Commit(n int) { h.buf = h.buf[:len(h.buf)+n] }
 
-// flush writes the buffered chunk and hands it to a worker to hash; the
-// final one of a file that fits in one chunk is hashed right here.
+// flush hands the buffered chunk to the writer and to a worker to hash;
+// a file that fits in one chunk is written and hashed right here.
 func (h *hashWriter) flush(final bool) error {
+	if h.err != nil {
+		return h.err
+	}
 	if len(h.buf) == 0 {
 		return nil
 	}
-	if h.out != nil {
+	j := &leafJob{data: h.buf, pooled: h.pooled, done: make(chan struct{})}
+	inline := final && len(h.pending) == 0 && h.writes == nil
+	if h.out != nil && inline {
 		if _, err := h.out.Write(h.buf); err != nil {
 			h.err = &writeError{err}
 			return h.err
 		}
+	} else if h.out != nil {
+		h.startWriter()
+		j.written = make(chan struct{})
+		h.writes <- j // never blocks: it holds as many as pending may
 	}
-	j := &leafJob{data: h.buf, pooled: h.pooled, done: make(chan struct{})}
 	h.buf, h.pooled = nil, false
-	if final && len(h.pending) == 0 {
+	if inline {
 		j.run(h.bs)
 	} else {
 		go j.run(h.bs)
@@ -144,9 +160,37 @@ func (j *leafJob) run(bs int) {
 	}
 }
 
-// collect waits for j and adds its leaves to the outer hash, in order.
+// startWriter starts the goroutine that writes chunks to out in order.
+// After an error it writes nothing more and passes the error on.
+func (h *hashWriter) startWriter() {
+	if h.writes != nil {
+		return
+	}
+	h.writes = make(chan *leafJob, maxInFlight)
+	h.wdone = make(chan struct{})
+	go func() {
+		defer close(h.wdone)
+		var err error
+		for j := range h.writes {
+			if err == nil {
+				_, err = h.out.Write(j.data)
+			}
+			j.werr = err
+			close(j.written)
+		}
+	}()
+}
+
+// collect waits for j to be hashed and written, and adds its leaves to the
+// outer hash, in order. An error writing it ends the writer.
 func (h *hashWriter) collect(j *leafJob) {
 	<-j.done
+	if j.written != nil {
+		<-j.written
+		if j.werr != nil && h.err == nil {
+			h.err = &writeError{j.werr}
+		}
+	}
 	h.outer.Write(j.leaves)
 	if j.pooled {
 		b := j.data[:0]
@@ -168,7 +212,24 @@ func (h *hashWriter) Sum() ([]byte, error) {
 		h.collect(j)
 	}
 	h.pending = nil
+	if h.err != nil {
+		return nil, h.err
+	}
 	return h.outer.Sum(nil), nil
+}
+
+// close waits for every chunk still being written or hashed and ends the
+// writer: out must not be closed before, whether Sum was called or not.
+func (h *hashWriter) close() {
+	for _, j := range h.pending {
+		h.collect(j)
+	}
+	h.pending = nil
+	if h.writes != nil {
+		close(h.writes)
+		<-h.wdone
+		h.writes = nil
+	}
 }
 
 // hashReaderAt returns the file hash of the size bytes of r, read in chunks

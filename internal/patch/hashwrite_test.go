@@ -2,9 +2,12 @@ package patch
 
 import (
 	"bytes"
+	"errors"
 	"io"
 	"math/rand/v2"
+	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/ibt-tools/ibt/internal/rsync"
 )
@@ -33,6 +36,7 @@ func TestHashWriterMatchesFileHash(t *testing.T) {
 				rest = rest[k:]
 			}
 			got, err := h.Sum()
+			h.close()
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -46,6 +50,76 @@ func TestHashWriterMatchesFileHash(t *testing.T) {
 	}
 }
 
+// chunkFailWriter fails every write after its first ok bytes, and counts
+// the writes it is given after a failure, and after closed is set.
+type chunkFailWriter struct {
+	ok                  int
+	failed, afterFailed int
+	closed              atomic.Bool
+	afterClose          atomic.Int32
+	delay               time.Duration
+}
+
+var errDiskFull = errors.New("no space left on device")
+
+func (w *chunkFailWriter) Write(p []byte) (int, error) {
+	time.Sleep(w.delay)
+	if w.closed.Load() {
+		w.afterClose.Add(1)
+	}
+	if w.failed > 0 {
+		w.afterFailed++
+	}
+	if len(p) > w.ok {
+		w.failed++
+		return 0, errDiskFull
+	}
+	w.ok -= len(p)
+	return len(p), nil
+}
+
+// TestHashWriterWriteError fails the write of a chunk while later ones are
+// being filled: the error comes back as a *writeError, from a later Write
+// or from Sum, and nothing more is written after it.
+func TestHashWriterWriteError(t *testing.T) {
+	size := 6*chunkSize + 100
+	w := &chunkFailWriter{ok: chunkSize + chunkSize/2}
+	h := newHashWriter(w, int64(size))
+	data := make([]byte, 65536)
+	var err error
+	for n := 0; n < size && err == nil; n += len(data) {
+		_, err = h.Write(data[:min(len(data), size-n)])
+	}
+	if err == nil {
+		_, err = h.Sum()
+	}
+	h.close()
+	var we *writeError
+	if !errors.As(err, &we) || !errors.Is(err, errDiskFull) {
+		t.Fatalf("error %v, want a writeError of %v", err, errDiskFull)
+	}
+	if w.afterFailed != 0 {
+		t.Errorf("%d writes after the failed one", w.afterFailed)
+	}
+}
+
+// TestHashWriterCloseWaitsForWrites leaves a file unfinished, as a damaged
+// archive does: once close returns, its file may be closed, so no write
+// may come after.
+func TestHashWriterCloseWaitsForWrites(t *testing.T) {
+	w := &chunkFailWriter{ok: 1 << 40, delay: 5 * time.Millisecond}
+	h := newHashWriter(w, 10*chunkSize)
+	if _, err := h.Write(make([]byte, 3*chunkSize+1)); err != nil {
+		t.Fatal(err)
+	}
+	h.close()
+	w.closed.Store(true)
+	time.Sleep(30 * time.Millisecond)
+	if n := w.afterClose.Load(); n != 0 {
+		t.Errorf("%d writes after close returned", n)
+	}
+}
+
 func BenchmarkHashWriter(b *testing.B) {
 	data := make([]byte, 64<<20)
 	b.SetBytes(int64(len(data)))
@@ -53,5 +127,6 @@ func BenchmarkHashWriter(b *testing.B) {
 		h := newHashWriter(io.Discard, int64(len(data)))
 		h.Write(data)
 		h.Sum()
+		h.close()
 	}
 }

@@ -143,6 +143,7 @@ func (a *applier) stageFile(s *step, fill func(io.Writer) (int64, error)) (err e
 		}
 	}
 	h := newHashWriter(out, e.Size)
+	defer h.close() // before f's Close, deferred earlier
 	n, err := fill(h)
 	var sum []byte
 	if err == nil {
