@@ -59,12 +59,7 @@ func TestKnownFileDoesNotVouchForAChangedFile(t *testing.T) {
 	d := restored(t, v1Tree())
 	time.Sleep(50 * time.Millisecond) // past any coarse clock tick
 	p := filepath.Join(d, "unchanged", "u.txt")
-	if err := os.WriteFile(p, []byte("U\n"), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.Chtimes(p, time.Time{}, time.Unix(0, baseTime)); err != nil {
-		t.Fatal(err)
-	}
+	writeWithBaseTime(t, p, []byte("U\n"))
 	// the archive does not touch u.txt: only the verification can see it
 	_, err := apply(d, makeArchive(t, v1Tree(), v2Tree()))
 	if !errors.Is(err, ErrVerify) || !strings.Contains(err.Error(), "differs from the archive's new tree") {
@@ -80,12 +75,7 @@ func TestKnownFileDoesNotVouchForAChangedFile(t *testing.T) {
 		t.Fatal(err)
 	}
 	data[len(data)-1] ^= 1 // the tail, which v2 does not copy
-	if err := os.WriteFile(p, data, 0o644); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.Chtimes(p, time.Time{}, time.Unix(0, baseTime)); err != nil {
-		t.Fatal(err)
-	}
+	writeWithBaseTime(t, p, data)
 	refused(t, d, makeArchive(t, v1Tree(), v2Tree()), ErrWrongBase, "big.bin")
 }
 
@@ -100,12 +90,7 @@ func knownTree(t *testing.T, names ...string) (*os.Root, []*tree.Node) {
 	var nodes []*tree.Node
 	for _, n := range names {
 		p := filepath.Join(d, n)
-		if err := os.WriteFile(p, []byte(n), 0o644); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.Chtimes(p, time.Time{}, time.Unix(0, baseTime)); err != nil {
-			t.Fatal(err)
-		}
+		writeWithBaseTime(t, p, []byte(n))
 		fi, err := os.Lstat(p)
 		if err != nil {
 			t.Fatal(err)
@@ -256,12 +241,7 @@ func TestWrongBaseBehindTheKnownFileIsNamed(t *testing.T) {
 		t.Fatal(err)
 	}
 	data[100] ^= 1 // a region v2 copies
-	if err := os.WriteFile(p, data, 0o644); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.Chtimes(p, time.Time{}, time.Unix(0, baseTime)); err != nil {
-		t.Fatal(err)
-	}
+	writeWithBaseTime(t, p, data)
 	root, err := os.OpenRoot(d)
 	if err != nil {
 		t.Fatal(err)
@@ -339,5 +319,17 @@ func TestKnownRecordRoundTrip(t *testing.T) {
 	}
 	if _, ok := decodeKnown(append(encodeKnown(nil, n, h), 0)); ok {
 		t.Error("a record with a byte left over decoded")
+	}
+}
+
+// writeWithBaseTime writes data to p with the mtime every test tree has:
+// a file changed with its mtime put back.
+func writeWithBaseTime(t *testing.T, p string, data []byte) {
+	t.Helper()
+	if err := os.WriteFile(p, data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chtimes(p, time.Time{}, time.Unix(0, baseTime)); err != nil {
+		t.Fatal(err)
 	}
 }
