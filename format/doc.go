@@ -47,7 +47,8 @@
 //
 //	header   (H)  Header:  kind, version, hash, weak, strong, [seed] (bin of
 //	                       16 bytes; index and diff only), tool, [root],
-//	                       [time] (ns: when ibt-sign began its walk; index only),
+//	                       [time] (ns: when ibt-sign began the walk of the index,
+//	                       or for a diff or delta of its old index),
 //	                       [exclude] (array of str), [dir_mode], [dir_mtime],
 //	                       [xattrs] ("user" or "all"; index only)
 //	entry    (E)  Entry:   p, t, m, mt, [s], [l], [u], [g], [dv], [in], [ct],
@@ -96,7 +97,10 @@
 // (.gitignore syntax, at most 65536, none empty) the tree was signed
 // without, besides its .ibtignore files; dir_mode and dir_mtime describe the
 // top directory itself. Diff and delta streams copy root, exclude, dir_mode
-// and dir_mtime from the new index.
+// and dir_mtime from the new index, and time from the old one: the old
+// entries' dv, in and ct are what the old index's walk saw, and ibt-patch
+// takes an old entry's hash for a file that still has them only if its ct
+// is well before that walk (the quick check of ibt-sign --prev).
 //
 // # Records
 //

@@ -74,7 +74,7 @@ func (d *deltaCmd) run(c *runContext) error {
 	}
 	defer out.abort()
 	oh := format.Header{Kind: format.KindDelta, Tool: c.name + " " + Version}.WithTree(h)
-	oh.Root = dir
+	oh.Root, oh.Time = dir, h.Time
 	w, err := format.NewWriter(out, oh,
 		format.WriterOptions{LZ4: d.LZ4})
 	if err != nil {

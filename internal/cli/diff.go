@@ -87,7 +87,9 @@ func (d *diffCmd) run(c *runContext) error {
 	// matches the new file against: it needs the old index's seed.
 	dh := format.Header{Kind: format.KindDiff, Tool: c.name + " " + Version}.WithTree(h)
 	if oldIdx != nil {
-		dh.Seed = oldIdx.Header().Seed
+		// and the old entries' quick check fields are as good as the
+		// old index's walk time
+		dh.Seed, dh.Time = oldIdx.Header().Seed, oldIdx.Header().Time
 	}
 	w, err := format.NewWriter(out, dh, format.WriterOptions{LZ4: d.LZ4})
 	if err != nil {

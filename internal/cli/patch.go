@@ -20,7 +20,7 @@ type patchCmd struct {
 	Dir     string `arg:"" help:"The directory to patch (created if missing, for a full backup)."`
 	Input   string `short:"i" default:"-" placeholder:"ARCHIVE" help:"Read the archive from ARCHIVE ('-', the default, for standard input)."`
 	DryRun  bool   `short:"n" help:"Report what would change, and change nothing."`
-	NoKnown bool   `name:"no-known" help:"Read every file the patch checks or verifies instead of trusting DIR/.ibt-patch/known, the hashes the last run verified, and keep no such file: for filesystems whose attributes a client caches (NFS)."`
+	NoKnown bool   `name:"no-known" help:"Read every file the patch checks or verifies instead of trusting DIR/.ibt-patch/known, the hashes the last run verified, or the archive's old entries where DIR is the tree they were signed from, and keep no known file: for filesystems whose attributes a client caches (NFS)."`
 	NoSync  bool   `name:"no-sync" help:"Do not flush the staged files, the journal and the patched tree to disk: faster, as rdiff and rsync do by default. A killed run is still finished by the next one, but a power failure or system crash soon after may leave files empty."`
 }
 

@@ -77,8 +77,8 @@ func TestSeeds(t *testing.T) {
 
 	// a full backup, which carries no signatures and so no seed
 	full := runTool(t, "ibt-diff", nil, "--full", idx1Name)
-	if dh, _ := headerOf(t, full); len(dh.Seed) != 0 {
-		t.Errorf("a full diff carries the seed %x", dh.Seed)
+	if dh, _ := headerOf(t, full); len(dh.Seed) != 0 || dh.Time != 0 {
+		t.Errorf("a full diff carries the seed %x and the walk time %d of no old index", dh.Seed, dh.Time)
 	}
 	restore := filepath.Join(root, "restore")
 	runTool(t, "ibt-patch", runTool(t, "ibt-pack", runTool(t, "ibt-delta", full)), restore)
@@ -86,8 +86,8 @@ func TestSeeds(t *testing.T) {
 	write("big", changed)
 	newIdx := runTool(t, "ibt-sign", nil, src)
 	diff := runTool(t, "ibt-diff", newIdx, idx1Name, "-")
-	if dh, _ := headerOf(t, diff); !bytes.Equal(dh.Seed, h1.Seed) {
-		t.Fatalf("diff seed %x, want the old index's %x", dh.Seed, h1.Seed)
+	if dh, _ := headerOf(t, diff); !bytes.Equal(dh.Seed, h1.Seed) || dh.Time != h1.Time || h1.Time == 0 {
+		t.Fatalf("diff seed %x and time %d, want the old index's %x and %d", dh.Seed, dh.Time, h1.Seed, h1.Time)
 	}
 	delta := runTool(t, "ibt-delta", diff)
 	recs, _ := readAll(t, delta)
@@ -100,8 +100,8 @@ func TestSeeds(t *testing.T) {
 	if bs := int64(f1["big"].BlockSize); copied < int64(len(changed))-3*bs {
 		t.Errorf("delta copies %d of %d bytes, want all but about 3 blocks of %d", copied, len(changed), bs)
 	}
-	if dh, _ := headerOf(t, delta); len(dh.Seed) != 0 {
-		t.Errorf("the delta stream carries the seed %x", dh.Seed)
+	if dh, _ := headerOf(t, delta); len(dh.Seed) != 0 || dh.Time != h1.Time {
+		t.Errorf("the delta stream carries the seed %x and the time %d, want none and the old index's %d", dh.Seed, dh.Time, h1.Time)
 	}
 	runTool(t, "ibt-patch", runTool(t, "ibt-pack", delta), restore)
 	if got, err := os.ReadFile(filepath.Join(restore, "big")); err != nil || !bytes.Equal(got, changed) {

@@ -28,7 +28,8 @@ type Options struct {
 	// starting it can wait.
 	NoSync bool
 	// NoKnown reads every file the patch checks or verifies instead of
-	// taking its hash from DIR's known file, and keeps no known file.
+	// taking its hash from DIR's known file or from the archive's old
+	// entries (see recorded.go), and keeps no known file.
 	NoKnown bool
 	// Warn, if set, receives notes that do not fail the patch, such as
 	// owners that cannot be restored without root.
@@ -74,7 +75,7 @@ type step struct {
 	oldXattrs  bool // Old has extended attributes (which the commit may remove)
 	present    bool // something was at the path when it was checked
 	baseHash   []byte
-	baseKnown  bool // baseHash is the known file's, not read
+	baseKnown  bool // baseHash is the known file's or the old index's (recorded.go), not read
 }
 
 // state is what a check found on disk at a change's path.
@@ -123,6 +124,7 @@ func (a *applier) run(in io.Reader) (err error) {
 	if a.disk, err = newDisk(a.root); err != nil {
 		return err
 	}
+	a.disk.recordedCutoff = recordedCutoff(a.header, a.opt.NoKnown)
 	if !a.opt.NoKnown {
 		a.disk.known = openKnown(a.root)
 		defer a.disk.known.close()

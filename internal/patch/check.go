@@ -84,8 +84,11 @@ func (a *applier) check(src *source, c *format.Change, i int) (*step, error) {
 	s := &step{c: c, i: i, present: fi != nil}
 	if likelyOld(c, fi) {
 		s.state, s.unverified = stOld, true
-	} else if s.state, err = a.classify(c, fi); err != nil {
-		return nil, err
+	} else {
+		a.disk.rememberRecorded(p, fi, c.Old)
+		if s.state, err = a.classify(c, fi); err != nil {
+			return nil, err
+		}
 	}
 	s.done = s.state == stNew && (c.New == nil || metaEqual(fi, c.New) && a.xattrsEqual(p, c.Old, c.New))
 	if c.Op == format.OpReplace && s.state == stOld && c.Old.Type == format.TypeDir && c.New.Type != format.TypeDir {

@@ -32,6 +32,10 @@ type disk struct {
 	// known vouches for the hashes of files the last run verified, asked
 	// in path order (see known.go).
 	known *knownReader
+	// recordedCutoff is the ctime before which the archive's old entries
+	// vouch for files that still have their inode and times (see
+	// recorded.go); 0 if they do not.
+	recordedCutoff int64
 }
 
 func newDisk(root *os.Root) (*disk, error) {

@@ -74,9 +74,10 @@ func (a *applier) settleBase(src *source, s *step, failed error) error {
 	}
 	switch {
 	case s.baseKnown && failed != nil:
-		// The known file vouched for the base, yet the new version
-		// built from it is wrong: read the base, to tell a base that
-		// is not the old version from a damaged archive.
+		// The known file or the old index vouched for the base, yet
+		// the new version built from it is wrong: read the base, to
+		// tell a base that is not the old version from a damaged
+		// archive.
 		if _, err := a.disk.readHash(p); err != nil {
 			return err
 		}
@@ -212,7 +213,11 @@ func (a *applier) patch(src *source, s *step, w io.Writer) (int64, error) {
 	}
 	defer base.Close()
 	if s.unverified {
-		s.baseHash = a.disk.known.lookup(p, tree.NodeFromInfo(p, fi, ""))
+		// the stat of the file opened: the one read below
+		n := tree.NodeFromInfo(p, fi, "")
+		if s.baseHash = a.disk.known.lookup(p, n); s.baseHash == nil && a.disk.recorded(n, c.Old) {
+			s.baseHash = c.Old.Hash
+		}
 		s.baseKnown = s.baseHash != nil
 	}
 	if s.unverified && s.baseHash == nil {
