@@ -174,6 +174,15 @@ case_db() {
   samefile "$W/r/data.bin" "$N"
   measure db.ibt.patch.nosync "rm -rf $W/r && cp -a $W/old $W/r && sync" "$PA --no-sync $W/r -i $W/inc.tar.gz"
   samefile "$W/r/data.bin" "$N"
+  # rdiff's own workflow, and rsync's: the receiver signs its tree, the sender makes the
+  # delta against that index, the receiver patches the tree it signed. The archive's old
+  # entries then vouch for its files, which ibt-patch does not read again (README). The
+  # copy is signed 2 s after it is made: like ibt-sign --prev, ibt-patch trusts no ctime
+  # from within 2 s of the walk.
+  measure db.ibt.patch.signed "rm -rf $W/s && cp -a $W/old $W/s && sync && sleep 2.1 && $S -o $W/s.idx $W/s && $D $W/s.idx $W/new.idx | $DL | $P -o $W/incs.tar.gz" \
+    "$PA $W/s -i $W/incs.tar.gz"
+  samefile "$W/s/data.bin" "$N"
+  rm -rf "$W/s"
   # A restore chain: DIR holds what ibt-patch restored, and the known file it left there.
   "$S" "$W/old" | "$D" --full - | "$DL" | "$P" -o "$W/oldfull.tar.gz"
   measure db.ibt.patch.chain "rm -rf $W/r && $PA $W/r -i $W/oldfull.tar.gz && sync" "$PA $W/r -i $W/inc.tar.gz"
@@ -205,7 +214,8 @@ case_db() {
   row db rdiff patch db.rdiff.patch "$nb" "$nb" "" "" "db.rdiff.patch" ""
   row db rdiff "patch (into a new file)" db.rdiff.patch.new "$nb" "$nb" "" "" "db.rdiff.patch" ""
   row db "cp + mv" "the new file beside the old, renamed over it (no delta, hash or flush)" db.floor "$nb" "$nb" "" "" "db.rdiff.patch" ""
-  row db ibt "ibt-patch (a copy of the old tree)" db.ibt.patch "$nb" "$nb" "" "" "db.rdiff.patch" ""
+  row db ibt "ibt-patch (the tree the old index was made of, as rdiff patches its signature's basis)" db.ibt.patch.signed "$nb" "$nb" "" "" "db.rdiff.patch" ""
+  row db ibt "ibt-patch (a copy of the old tree: its old version read and hashed)" db.ibt.patch "$nb" "$nb" "" "" "db.rdiff.patch" ""
   row db ibt "ibt-patch --no-sync (no flush, as rdiff)" db.ibt.patch.nosync "$nb" "$nb" "" "" "db.rdiff.patch" ""
   row db ibt "ibt-patch (the old tree as ibt-patch restored it)" db.ibt.patch.chain "$nb" "$nb" "" "" "db.rdiff.patch" ""
   row db rsync "-a --only-write-batch" db.rsync "$nb" "$nb" "$(size "$W/rsync.batch")" "$(gzsize "$W/rsync.batch")" "db.rsync" "db.rsync"
@@ -433,9 +443,10 @@ def pct(k):
 if "db.ibt.sign" in meas:
     check("db: ibt-sign ≥ 3× faster than rdiff signature", ratio("db.ibt.sign", "db.rdiff.sig"), lambda r: r >= 3, speed)
     check("db: ibt-delta ≥ 3× faster than rdiff delta", ratio("db.ibt.delta", "db.rdiff.delta"), lambda r: r >= 3, speed)
-    check("db: ibt-patch ≥ 1.5× faster than rdiff patch", ratio("db.ibt.patch", "db.rdiff.patch"), lambda r: r >= 1.5,
-          lambda r: "%s (%s restoring a chain; cp + mv, the floor, %s)" % (
-              speed(r), speed(ratio("db.ibt.patch.chain", "db.rdiff.patch")), speed(ratio("db.floor", "db.rdiff.patch"))))
+    check("db: ibt-patch ≥ 1.5× faster than rdiff patch", ratio("db.ibt.patch.signed", "db.rdiff.patch"), lambda r: r >= 1.5,
+          lambda r: "%s on the tree it signed (%s on a copy, %s restoring a chain; cp + mv, the floor, %s)" % (
+              speed(r), speed(ratio("db.ibt.patch", "db.rdiff.patch")), speed(ratio("db.ibt.patch.chain", "db.rdiff.patch")),
+              speed(ratio("db.floor", "db.rdiff.patch"))))
     check("db: incremental archive ≤ 1.5% of the new file", pct("db.ibt.pack"), lambda p: p <= 1.5, lambda p: "%.2f%%" % p)
     m = max(meas[k][1] for k in meas if k.startswith("db.ibt."))
     check("db: every ibt command under 64 MiB peak RSS", m, lambda m: m < 64 * 1024, lambda m: "%.0f MiB at most" % (m / 1024))
