@@ -4,7 +4,7 @@
 # markdown table of median times, throughput, peak RSS, output sizes and ratios, followed by
 # the issue-5 targets met or missed. Run on demand, never in CI:
 #
-#   bench/compare.sh            # full: 256 MiB db, 200,000 small files, 5 runs (~18 min)
+#   bench/compare.sh            # full: 256 MiB db, 200,000 small files, 5 runs (12-18 min)
 #   bench/compare.sh --quick    # 32 MiB db, 20,000 files, 3 runs (a few minutes)
 #
 # Environment (defaults in brackets):

@@ -37,10 +37,9 @@ type Header struct {
 	Seed []byte `msgpack:"seed,omitempty"`
 	Tool string `msgpack:"tool"`           // creating tool and version, e.g. "ibt-sign 0.2.0"
 	Root string `msgpack:"root,omitempty"` // absolute path of the signed directory (index; diff and delta copy the new index's)
-	// Time is when ibt-sign started the walk that recorded the stream's
-	// entries (ns since the Unix epoch): for an index, its own walk; for a
-	// diff or a delta, the old index's, which recorded the changes' old
-	// entries (zero for a diff against no index). ibt-sign --prev trusts an
+	// Time is when ibt-sign started a walk (ns since the Unix epoch): for
+	// an index, its own; for a diff or a delta, the old index's, whose walk
+	// recorded the changes' old entries (zero for a diff against no index). ibt-sign --prev trusts an
 	// entry of an index, and ibt-patch an old entry's device, inode and
 	// ctime, only if its file was last changed well before this time.
 	Time int64 `msgpack:"time,omitempty"`

@@ -6,6 +6,7 @@ import (
 	"io"
 	"io/fs"
 	"os"
+	"time"
 
 	"github.com/ibt-tools/ibt/format"
 )
@@ -124,7 +125,6 @@ func (a *applier) run(in io.Reader) (err error) {
 	if a.disk, err = newDisk(a.root); err != nil {
 		return err
 	}
-	a.disk.recordedCutoff = recordedCutoff(a.header, a.opt.NoKnown)
 	if !a.opt.NoKnown {
 		a.disk.known = openKnown(a.root)
 		defer a.disk.known.close()
@@ -136,6 +136,9 @@ func (a *applier) run(in io.Reader) (err error) {
 			return err
 		}
 		a.ws.noSync = a.opt.NoSync
+		if cutoff := recordedCutoff(a.header, a.opt.NoKnown, time.Now().Add(faults.later)); cutoff != 0 && ctimesReal(a.root) {
+			a.disk.recordedCutoff = cutoff
+		}
 		committing := false
 		defer func() {
 			if !committing {

@@ -1,8 +1,11 @@
 package patch
 
-import "io"
+import (
+	"io"
+	"time"
+)
 
-// faults lets the package's tests inject failures; both are nil otherwise.
+// faults lets the package's tests inject failures; all are zero otherwise.
 var faults struct {
 	// write wraps the writer of each staged file (a full disk, say).
 	write func(path string, w io.Writer) io.Writer
@@ -15,4 +18,7 @@ var faults struct {
 	// (a killed process loses nothing in the page cache) and which cost
 	// seconds on a busy shared disk.
 	noSync bool
+	// later, added to the clock, lets a test's archive say its old index
+	// was made after the files it wrote (see recordedCutoff).
+	later time.Duration
 }

@@ -2,6 +2,8 @@ package patch
 
 import (
 	"io/fs"
+	"os"
+	"time"
 
 	"github.com/ibt-tools/ibt/format"
 	"github.com/ibt-tools/ibt/internal/tree"
@@ -21,16 +23,47 @@ import (
 // well before it is read. A copy of the tree, or a tree restored elsewhere,
 // has other inodes or ctimes, and is read (or vouched for by its own known
 // file). Options.NoKnown turns this off with the known file, for
-// filesystems whose attributes a client caches.
+// filesystems whose attributes a client caches; a filesystem that makes its
+// ctimes up turns it off by itself (see ctimesReal), as it does the known
+// file (see knownWriter.placedFile). A dry run, which writes nothing to
+// probe with, reads every old version it checks.
 
 // recordedCutoff returns the ctime before which an old entry's quick check
 // fields may be trusted, or 0 if none may: the archive does not say when
-// its old index was made (a full backup, or an archive of an older ibt).
-func recordedCutoff(h format.Header, noKnown bool) int64 {
-	if noKnown || h.Time == 0 {
+// its old index was made (a full backup, or an archive of an older ibt),
+// or says a time to come, which no walk on this machine's clock began at
+// (a clock set back, or a forged header that would widen the window).
+func recordedCutoff(h format.Header, noKnown bool, now time.Time) int64 {
+	if noKnown || h.Time <= int64(racyWindow) || h.Time > now.UnixNano() {
 		return 0
 	}
 	return h.Time - int64(racyWindow)
+}
+
+// ctimesReal reports whether the filesystem of the staging directory keeps
+// a ctime of its own: a file given an old mtime must show a later ctime.
+// sshfs, for one, reports the mtime as the ctime, and there a write that
+// puts the size and mtime back would pass the quick check.
+// The probe is made in the staging directory, which is on DIR's
+// filesystem and which ibt-patch empties on every run.
+func ctimesReal(root *os.Root) bool {
+	name := stageDir + "/ctime-probe"
+	f, err := root.OpenFile(name, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	if err != nil {
+		return false
+	}
+	f.Close()
+	defer root.Remove(name)
+	old := time.Unix(1e9, 0) // 2001, before any file this run could write
+	if err := root.Chtimes(name, old, old); err != nil {
+		return false
+	}
+	fi, err := root.Lstat(name)
+	if err != nil {
+		return false
+	}
+	n := tree.NodeFromInfo(name, fi, "")
+	return n.Inode != 0 && n.MTime == old.UnixNano() && n.CTime > n.MTime
 }
 
 // recorded reports whether the file n is, unchanged, the one the old index

@@ -2,6 +2,7 @@ package patch
 
 import (
 	"bytes"
+	"math"
 	"os"
 	"path/filepath"
 	"slices"
@@ -44,10 +45,19 @@ func stampOld(t *testing.T, d string, e *format.Entry) {
 	e.Dev, e.Inode, e.CTime = n.Dev, n.Inode, n.CTime
 }
 
+// walkedLater lets archives say their old index was made up to a minute
+// from now, after the files the test writes: ibt-patch believes no walk
+// time beyond its clock.
+func walkedLater(t *testing.T) {
+	faults.later = time.Minute
+	t.Cleanup(func() { faults.later = 0 })
+}
+
 // signedTree returns a directory holding v1Tree as written (no known file),
 // the tree an old index is made of.
 func signedTree(t *testing.T) string {
 	t.Helper()
+	walkedLater(t)
 	d := filepath.Join(t.TempDir(), "tree")
 	if err := os.Mkdir(d, 0o755); err != nil {
 		t.Fatal(err)
@@ -104,6 +114,12 @@ func TestOldIndexDoesNotVouch(t *testing.T) {
 		{"files changed within the clock's reach of the walk", func(t *testing.T, d string) (string, []byte, Options) {
 			return d, signedArchive(t, d, v1Tree(), v2Tree(), time.Now()), Options{}
 		}},
+		{"an archive whose old index was made at a time still to come", func(t *testing.T, d string) (string, []byte, Options) {
+			return d, signedArchive(t, d, v1Tree(), v2Tree(), time.Now().Add(2*time.Minute)), Options{}
+		}},
+		{"a dry run", func(t *testing.T, d string) (string, []byte, Options) {
+			return d, signedArchive(t, d, v1Tree(), v2Tree(), later()), Options{DryRun: true}
+		}},
 		{"--no-known", func(t *testing.T, d string) (string, []byte, Options) {
 			return d, signedArchive(t, d, v1Tree(), v2Tree(), later()), Options{NoKnown: true}
 		}},
@@ -129,8 +145,12 @@ func TestOldIndexDoesNotVouch(t *testing.T) {
 					t.Errorf("%q was not read (read: %q)", p, got)
 				}
 			}
-			if got, want := withoutRoot(listing(t, dir)), treeListing(t, v2Tree()); got != want {
-				t.Fatalf("patched tree differs:\n got:\n%s\nwant:\n%s", got, want)
+			want := v2Tree()
+			if opt.DryRun {
+				want = v1Tree()
+			}
+			if got, want := withoutRoot(listing(t, dir)), treeListing(t, want); got != want {
+				t.Fatalf("tree differs:\n got:\n%s\nwant:\n%s", got, want)
 			}
 		})
 	}
@@ -178,4 +198,48 @@ func TestOldIndexThatLiesIsCaught(t *testing.T) {
 	h := format.Header{Kind: format.KindDelta, Version: format.Version, Hash: format.HashAlgorithm, Tool: "test",
 		Time: time.Now().Add(3 * time.Second).UnixNano()}
 	refused(t, d, writeArchiveHeader(t, cs, v2Tree(), archive.Gzip, h), ErrWrongBase, "big.bin")
+}
+
+// recorded vouches for a file only if every field of the old index's record
+// still holds, and only for a file recorded well before the walk.
+func TestRecordedNeedsEveryField(t *testing.T) {
+	const walk = int64(100 * time.Second)
+	cutoff := recordedCutoff(format.Header{Time: walk}, false, time.Unix(0, walk))
+	e := &format.Entry{Path: "f", Type: format.TypeFile, Size: 10, MTime: 5, Dev: 7, Inode: 9, CTime: 6, Hash: make([]byte, 32)}
+	n := tree.Node{Path: "f", Type: tree.TypeFile, Size: 10, MTime: 5, Dev: 7, Inode: 9, CTime: 6}
+	d := &disk{recordedCutoff: cutoff}
+	if !d.recorded(&n, e) {
+		t.Fatal("an unchanged file recorded long before the walk is not vouched for")
+	}
+	for name, change := range map[string]func(n *tree.Node, e *format.Entry){
+		"another inode":        func(n *tree.Node, e *format.Entry) { n.Inode++ },
+		"another device":       func(n *tree.Node, e *format.Entry) { n.Dev++ },
+		"another size":         func(n *tree.Node, e *format.Entry) { n.Size++ },
+		"another mtime":        func(n *tree.Node, e *format.Entry) { n.MTime++ },
+		"another ctime":        func(n *tree.Node, e *format.Entry) { n.CTime++ },
+		"not a file on disk":   func(n *tree.Node, e *format.Entry) { n.Type = tree.TypeSymlink },
+		"not a file recorded":  func(n *tree.Node, e *format.Entry) { e.Type = format.TypeSymlink },
+		"no inode numbers":     func(n *tree.Node, e *format.Entry) { n.Inode, e.Inode = 0, 0 },
+		"no hash recorded":     func(n *tree.Node, e *format.Entry) { e.Hash = nil },
+		"changed at the limit": func(n *tree.Node, e *format.Entry) { n.CTime, e.CTime = cutoff, cutoff },
+	} {
+		n, e := n, *e
+		change(&n, &e)
+		if d.recorded(&n, &e) {
+			t.Errorf("%s: vouched for", name)
+		}
+	}
+	for name, tc := range map[string]struct {
+		time    int64
+		noKnown bool
+	}{
+		"no walk time":           {0, false},
+		"a walk time that wraps": {math.MinInt64 + 1, false},
+		"a walk time to come":    {walk + 1, false},
+		"--no-known":             {walk, true},
+	} {
+		if c := recordedCutoff(format.Header{Time: tc.time}, tc.noKnown, time.Unix(0, walk)); c != 0 {
+			t.Errorf("%s: cutoff %d, want none", name, c)
+		}
+	}
 }
