@@ -39,9 +39,10 @@ type Header struct {
 	Root string `msgpack:"root,omitempty"` // absolute path of the signed directory (index; diff and delta copy the new index's)
 	// Time is when ibt-sign started a walk (ns since the Unix epoch): for
 	// an index, its own; for a diff or a delta, the old index's, whose walk
-	// recorded the changes' old entries (zero for a diff against no index). ibt-sign --prev trusts an
-	// entry of an index, and ibt-patch an old entry's device, inode and
-	// ctime, only if its file was last changed well before this time.
+	// recorded the changes' old entries (zero for a diff against no
+	// index). ibt-sign --prev trusts an entry of an index, and ibt-patch
+	// an old entry's device, inode and ctime, only if its file was last
+	// changed well before this time.
 	Time int64 `msgpack:"time,omitempty"`
 	// Exclude lists the patterns ibt-sign was told to leave out, in
 	// .gitignore syntax and in the order given (a later one overrides an
