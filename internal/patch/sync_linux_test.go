@@ -43,9 +43,9 @@ func TestAtMost(t *testing.T) {
 	}
 }
 
-// TestFsyncEachSkipsWhatIsNotThere flushes a file, a directory, a symlink
-// and an entry the commit removed: only the missing one could fail, and
-// must not.
+// TestFsyncEachSkipsWhatIsNotThere flushes a file, a directory, a symlink,
+// an entry the commit removed, and one that was below a directory a file
+// replaced: only the missing ones could fail, and must not.
 func TestFsyncEachSkipsWhatIsNotThere(t *testing.T) {
 	dir := t.TempDir()
 	if err := os.WriteFile(filepath.Join(dir, "f"), []byte("x"), 0o644); err != nil {
@@ -63,7 +63,7 @@ func TestFsyncEachSkipsWhatIsNotThere(t *testing.T) {
 	}
 	defer root.Close()
 	list := func(fn func(string) error) error {
-		for _, n := range []string{"f", "d", "l", "gone", ""} {
+		for _, n := range []string{"f", "d", "l", "gone", "f/below", ""} {
 			if err := fn(n); err != nil {
 				return err
 			}

@@ -49,8 +49,8 @@ func flushStaged(*os.File) error { return nil }
 func fsyncEach(root *os.Root, names names) error {
 	err := names(func(n string) error {
 		fi, err := root.Lstat(name(n))
-		if errors.Is(err, fs.ErrNotExist) {
-			return nil
+		if errors.Is(err, fs.ErrNotExist) || errors.Is(err, syscall.ENOTDIR) {
+			return nil // removed, or below a directory a file replaced
 		}
 		if err != nil {
 			return err
