@@ -45,6 +45,8 @@ DATA=${BENCH_DATA:-$REPO/bench-data}
 CORPUS_SH=${CORPUS_SH:-$REPO/../shared/bench/corpus.sh}
 BIN=${BIN:-$REPO/bin}
 WORK=$DATA/work
+# ibt-patch keeps its known files in the cache directory: one of the bench's own
+export XDG_CACHE_HOME=$WORK/cache
 RES=$DATA/results/$(date +%Y%m%d-%H%M%S)
 LOG=$RES/run.log
 
@@ -116,14 +118,13 @@ $(tail -20 "$RES/failed.out")"
 row() { local IFS=$'\t'; printf '%s\n' "$*" >> "$RES/rows.tsv"; }
 
 # same A B: A and B hold the same tree: contents, types, modes, mtimes, symlink targets of
-# every entry below the top directory (ibt's index has no entry for the top directory itself),
-# but for the .ibt-patch directory where ibt-patch keeps the hashes it verified.
+# every entry below the top directory (ibt's index has no entry for the top directory itself).
 same() {
-  diff -r --no-dereference -x .ibt-patch "$1" "$2" > "$RES/diff.out" 2>&1 ||
+  diff -r --no-dereference "$1" "$2" > "$RES/diff.out" 2>&1 ||
     die "restore check: $1 differs from $2 in content: $(head -5 "$RES/diff.out")"
   local la lb
-  la=$(cd "$1" && find . -mindepth 1 -path ./.ibt-patch -prune -o -printf '%p %y %m %T@ %l\n' | LC_ALL=C sort)
-  lb=$(cd "$2" && find . -mindepth 1 -path ./.ibt-patch -prune -o -printf '%p %y %m %T@ %l\n' | LC_ALL=C sort)
+  la=$(cd "$1" && find . -mindepth 1 -printf '%p %y %m %T@ %l\n' | LC_ALL=C sort)
+  lb=$(cd "$2" && find . -mindepth 1 -printf '%p %y %m %T@ %l\n' | LC_ALL=C sort)
   [ "$la" = "$lb" ] || die "restore check: $1 differs from $2 in metadata: $(diff <(echo "$la") <(echo "$lb") | head -6)"
 }
 samefile() { cmp "$1" "$2" >/dev/null || die "restore check: $1 differs from $2"; }
@@ -354,14 +355,15 @@ case_many() {
 
   # A restore chain on the whole tree: the old tree restored by ibt-patch, then the
   # incremental and one back to the old state applied in turn, with the known file ibt-patch
-  # keeps in DIR and (once, it is slow) without it, when every run reads the whole tree.
+  # keeps in the cache directory and (once, it is slow) without it, when every run reads the
+  # whole tree.
   say "many: the restore chain"
   "$S" -o "$W/back.idx" "$B"
   "$D" "$W/new2.idx" "$W/back.idx" | "$DL" | "$P" -o "$W/back.tar.gz"
   "$D" --full "$W/back.idx" | "$DL" | "$P" -o "$W/backfull.tar.gz"
   rm -rf "$W/r"; restore "$PA" "$W/r" -i "$W/backfull.tar.gz"
   measure many.ibt.chain "" "$PA $W/r -i $W/inc.tar.gz && $PA $W/r -i $W/back.tar.gz"
-  measure many.ibt.chain.noknown "rm -f $W/r/.ibt-patch/known" "$PA $W/r -i $W/inc.tar.gz && rm -f $W/r/.ibt-patch/known && $PA $W/r -i $W/back.tar.gz" 1
+  measure many.ibt.chain.noknown "rm -rf $XDG_CACHE_HOME/ibt" "$PA $W/r -i $W/inc.tar.gz && rm -rf $XDG_CACHE_HOME/ibt && $PA $W/r -i $W/back.tar.gz" 1
   same "$W/r" "$B"
   rm -rf "$W/r"; cp -a "$B" "$W/r"; restore bash "$W/rsync.batch.sh" "$W/r/"
   same "$W/r" "$T"

@@ -8,6 +8,7 @@ T=$(mktemp -d); trap 'rm -rf "$T"' EXIT
 echo "building the tools..."
 go build -o "$T/bin/" ./cmd/...
 export PATH=$T/bin:$PATH
+export XDG_CACHE_HOME=$T/cache # where ibt-patch keeps what it verified, outside the restored tree
 
 say() { printf '\n== %s\n' "$*"; }
 size() { stat -c %s "$1" 2>/dev/null || wc -c < "$1"; }

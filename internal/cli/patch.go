@@ -2,6 +2,8 @@ package cli
 
 import (
 	"fmt"
+	"os"
+	"path/filepath"
 
 	"github.com/ibt-tools/ibt/internal/patch"
 )
@@ -20,7 +22,7 @@ type patchCmd struct {
 	Dir     string `arg:"" help:"The directory to patch (created if missing, for a full backup)."`
 	Input   string `short:"i" default:"-" placeholder:"ARCHIVE" help:"Read the archive from ARCHIVE ('-', the default, for standard input)."`
 	DryRun  bool   `short:"n" help:"Report what would change, and change nothing."`
-	NoKnown bool   `name:"no-known" help:"Read every file the patch checks or verifies instead of trusting DIR/.ibt-patch/known, the hashes the last run verified, or the archive's old entries where DIR is the tree they were signed from, and keep no known file: for filesystems whose attributes a client caches (NFS)."`
+	NoKnown bool   `name:"no-known" help:"Read every file the patch checks or verifies instead of trusting the known file of DIR (kept in the user's cache directory, ibt/ under $XDG_CACHE_HOME or ~/.cache), the hashes the last run verified, or the archive's old entries where DIR is the tree they were signed from, and keep no known file: for filesystems whose attributes a client caches (NFS)."`
 	NoSync  bool   `name:"no-sync" help:"Do not flush the staged files, the journal and the patched tree to disk: faster, as rdiff and rsync do by default. A killed run is still finished by the next one, but a power failure or system crash soon after may leave files empty."`
 }
 
@@ -31,7 +33,7 @@ func (p *patchCmd) run(c *runContext) error {
 		return err
 	}
 	defer in.Close()
-	opt := patch.Options{DryRun: p.DryRun, NoSync: p.NoSync, NoKnown: p.NoKnown, Warn: func(msg string) { c.warnf("%s", msg) }}
+	opt := patch.Options{DryRun: p.DryRun, NoSync: p.NoSync, NoKnown: p.NoKnown, KnownDir: knownDir(), Warn: func(msg string) { c.warnf("%s", msg) }}
 	if p.DryRun {
 		opt.Report = func(action, path string) { fmt.Fprintf(c.env.Stdout, "%s %s\n", action, quotePath(path)) }
 	}
@@ -45,4 +47,14 @@ func (p *patchCmd) run(c *runContext) error {
 		c.summary += " (dry run: nothing changed)"
 	}
 	return nil
+}
+
+// knownDir is where ibt-patch keeps the known files of the trees it
+// patches: ibt/ in the user's cache directory, or nowhere if there is none.
+func knownDir() string {
+	d, err := os.UserCacheDir()
+	if err != nil {
+		return ""
+	}
+	return filepath.Join(d, "ibt")
 }

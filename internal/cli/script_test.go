@@ -24,6 +24,8 @@ func TestScripts(t *testing.T) {
 		Cmds:                map[string]func(*testscript.TestScript, bool, []string){"listtree": listTree, "cijob": ciJob},
 		Setup: func(e *testscript.Env) error {
 			e.Setenv("GOCOVERDIR", os.Getenv("GOCOVERDIR"))
+			// ibt-patch keeps its known files in the user's cache directory
+			e.Setenv("XDG_CACHE_HOME", e.WorkDir+"/.cache")
 			return nil
 		},
 	})

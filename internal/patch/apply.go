@@ -32,6 +32,10 @@ type Options struct {
 	// taking its hash from DIR's known file or from the archive's old
 	// entries (see recorded.go), and keeps no known file.
 	NoKnown bool
+	// KnownDir is the directory that keeps the known file of every DIR
+	// patched (see known.go), the user's cache directory for ibt; "" keeps
+	// none, and every run reads the files it checks and verifies.
+	KnownDir string
 	// Warn, if set, receives notes that do not fail the patch, such as
 	// owners that cannot be restored without root.
 	Warn func(msg string)
@@ -94,6 +98,7 @@ type applier struct {
 	root    *os.Root
 	disk    *disk
 	created bool // Apply created dir
+	knownAt *knownPlace
 	ws      *workspace
 
 	log     *stepLog         // the steps, checked and staged, in path order
@@ -125,8 +130,12 @@ func (a *applier) run(in io.Reader) (err error) {
 	if a.disk, err = newDisk(a.root); err != nil {
 		return err
 	}
+	if !a.opt.DryRun || !a.opt.NoKnown {
+		a.knownAt = openKnownPlace(a.dir, a.opt.KnownDir)
+		defer a.knownAt.close()
+	}
 	if !a.opt.NoKnown {
-		a.disk.known = openKnown(a.root)
+		a.disk.known = openKnown(a.knownAt)
 		defer a.disk.known.close()
 	}
 	a.chown = os.Geteuid() == 0

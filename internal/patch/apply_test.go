@@ -98,8 +98,11 @@ func TestFullRestoreIntoNewDirectory(t *testing.T) {
 	if s.Created != len(v1Tree()) || s.BytesWritten == 0 {
 		t.Errorf("summary %+v, want %d created", s, len(v1Tree()))
 	}
-	if !onlyKnown(t, d) {
-		t.Errorf("the workspace holds more than the known file")
+	if _, err := os.Lstat(filepath.Join(d, stagingName)); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("the restore left its workspace in DIR (%v)", err)
+	}
+	if !hasKnown(t, d) {
+		t.Errorf("the restore kept no known file")
 	}
 }
 

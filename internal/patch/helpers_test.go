@@ -285,9 +285,6 @@ func listing(t testing.TB, d string) string {
 			return err
 		}
 		rel, _ := filepath.Rel(d, p)
-		if rel == stagingName && de.IsDir() && onlyKnown(t, d) {
-			return fs.SkipDir
-		}
 		fmt.Fprintf(&b, "%q %v %d", rel, fi.Mode(), fi.ModTime().UnixNano())
 		switch {
 		case fi.Mode().IsRegular():
@@ -309,15 +306,25 @@ func listing(t testing.TB, d string) string {
 	return b.String()
 }
 
-// onlyKnown reports whether the workspace of d holds the known file and
-// nothing else.
-func onlyKnown(t testing.TB, d string) bool {
+// testKnownDir keeps the known files of the tests' runs (Options.KnownDir).
+var testKnownDir string
+
+// knownPath is the path of the known file of DIR d.
+func knownPath(t testing.TB, d string) string {
 	t.Helper()
-	des, err := os.ReadDir(filepath.Join(d, stagingName))
-	if err != nil {
-		t.Fatal(err)
+	p := openKnownPlace(d, testKnownDir)
+	if p == nil {
+		t.Fatal("no place for the known file")
 	}
-	return len(des) == 1 && filepath.Join(stagingName, des[0].Name()) == filepath.FromSlash(knownName) && des[0].Type().IsRegular()
+	defer p.close()
+	return filepath.Join(testKnownDir, p.name)
+}
+
+// hasKnown reports whether a run left a known file for DIR d.
+func hasKnown(t testing.TB, d string) bool {
+	t.Helper()
+	_, err := os.Lstat(knownPath(t, d))
+	return err == nil
 }
 
 // treeListing is the listing a tree must have once restored into a
@@ -336,7 +343,7 @@ func withoutRoot(l string) string {
 
 // apply applies an archive to d.
 func apply(d string, a []byte) (Summary, error) {
-	return Apply(d, bytes.NewReader(a), Options{})
+	return Apply(d, bytes.NewReader(a), Options{KnownDir: testKnownDir})
 }
 
 func mustApply(t testing.TB, d string, a []byte) Summary {

@@ -218,17 +218,15 @@ func (ws *workspace) abandon() {
 	ws.root.Chtimes(".", time.Time{}, ws.rootMTime)
 }
 
-// clear removes the workspace but for the known file of the runs to come,
-// and the workspace itself if that leaves it empty. It reports whether
-// the workspace is gone.
+// clear removes the workspace and everything in it (a known file that an
+// earlier version kept there too). It reports whether the workspace is
+// gone.
 func (ws *workspace) clear() bool {
 	if d, err := ws.root.Open(stagingName); err == nil {
 		names, _ := d.Readdirnames(-1)
 		d.Close()
 		for _, n := range names {
-			if stagingName+"/"+n != knownName {
-				ws.root.RemoveAll(stagingName + "/" + n)
-			}
+			ws.root.RemoveAll(stagingName + "/" + n)
 		}
 	}
 	return ws.root.Remove(stagingName) == nil

@@ -2,18 +2,21 @@ package patch
 
 import (
 	"bufio"
+	"crypto/sha256"
 	"encoding/binary"
+	"encoding/hex"
 	"errors"
 	"hash/crc32"
 	"io"
 	"io/fs"
 	"os"
+	"path/filepath"
 	"time"
 
 	"github.com/ibt-tools/ibt/internal/tree"
 )
 
-// DIR/.ibt-patch/known lists the files of DIR that the last successful
+// The known file of DIR lists the files of DIR that the last successful
 // ibt-patch verified, each with its content hash and what lstat said of it
 // then: device, inode, size, mtime and ctime. A later run takes the hash of
 // a file whose lstat is unchanged from there instead of reading the file,
@@ -42,10 +45,10 @@ import (
 //
 // The file is a cache: anything wrong with it (missing, from another
 // version, truncated, a record whose checksum fails) ends its use at that
-// point, and the files it no longer vouches for are read.
+// point, and the files it no longer vouches for are read. It lives in the
+// user's cache directory (Options.KnownDir), not in DIR, so that a patched
+// DIR holds exactly the archive's tree and nothing of ibt's.
 const (
-	knownName  = stagingName + "/known"
-	knownTemp  = stagingName + "/known.tmp"
 	knownMagic = "ibt-patch known 2\n"
 	// maxKnownRecord bounds one record: a path of the deepest tree the
 	// archive reader accepts, with room to spare.
@@ -88,13 +91,60 @@ type knownReader struct {
 	buf []byte
 }
 
-// openKnown opens DIR's known file, or returns nil (a reader that knows
-// nothing) if there is none that this version reads.
-func openKnown(root *os.Root) *knownReader {
-	if root == nil {
+// knownPlace is where the known file of one DIR is kept: a file in the
+// known directory named by DIR's absolute path, and its temporary name.
+type knownPlace struct {
+	root       *os.Root
+	name, temp string
+}
+
+// openKnownPlace opens the known directory, creating it if need be, and
+// names DIR's known file there. Without one (dir is "", or it cannot be
+// made) no known file is kept: nil, which reads nothing and writes nothing.
+func openKnownPlace(dir, knownDir string) *knownPlace {
+	if knownDir == "" {
 		return nil
 	}
-	f, fi, err := tree.OpenFile(root, knownName)
+	abs, err := filepath.Abs(dir)
+	if err != nil {
+		return nil
+	}
+	if err := os.MkdirAll(knownDir, 0o700); err != nil {
+		return nil
+	}
+	root, err := os.OpenRoot(knownDir)
+	if err != nil {
+		return nil
+	}
+	sum := sha256.Sum256([]byte(abs))
+	name := "known-" + hex.EncodeToString(sum[:16])
+	return &knownPlace{root: root, name: name, temp: name + ".tmp"}
+}
+
+// remove drops the known file, as --no-known asks.
+func (p *knownPlace) remove() error {
+	if p == nil {
+		return nil
+	}
+	if err := p.root.Remove(p.name); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return err
+	}
+	return nil
+}
+
+func (p *knownPlace) close() {
+	if p != nil {
+		p.root.Close()
+	}
+}
+
+// openKnown opens DIR's known file, or returns nil (a reader that knows
+// nothing) if there is none that this version reads.
+func openKnown(p *knownPlace) *knownReader {
+	if p == nil {
+		return nil
+	}
+	f, fi, err := tree.OpenFile(p.root, p.name)
 	if err != nil {
 		return nil
 	}
@@ -209,7 +259,7 @@ func decodeKnown(b []byte) (knownFile, bool) {
 // knownWriter writes the known file of a verification walk to a temporary
 // file, which replaces the known file once the walk has verified the tree.
 type knownWriter struct {
-	root   *os.Root
+	place  *knownPlace
 	f      *os.File
 	w      *bufio.Writer
 	cutoff int64 // files whose ctime is at or after this are racy
@@ -222,15 +272,19 @@ type knownWriter struct {
 }
 
 // createKnown starts the known file of a walk that starts at walkStart.
-func createKnown(root *os.Root, walkStart time.Time) (*knownWriter, error) {
-	if err := root.Remove(knownTemp); err != nil && !errors.Is(err, fs.ErrNotExist) {
+// Without a place it returns nil, which records nothing.
+func createKnown(p *knownPlace, walkStart time.Time) (*knownWriter, error) {
+	if p == nil {
+		return nil, nil
+	}
+	if err := p.root.Remove(p.temp); err != nil && !errors.Is(err, fs.ErrNotExist) {
 		return nil, err
 	}
-	f, err := root.OpenFile(knownTemp, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	f, err := p.root.OpenFile(p.temp, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
 	if err != nil {
 		return nil, err
 	}
-	w := &knownWriter{root: root, f: f, w: bufio.NewWriterSize(f, 64<<10), cutoff: walkStart.Add(-racyWindow).UnixNano()}
+	w := &knownWriter{place: p, f: f, w: bufio.NewWriterSize(f, 64<<10), cutoff: walkStart.Add(-racyWindow).UnixNano()}
 	_, w.err = w.w.WriteString(knownMagic)
 	return w, nil
 }
@@ -269,8 +323,7 @@ func (w *knownWriter) add(n *tree.Node, h []byte) {
 }
 
 // commit puts the new known file in place of the old one, or, if it
-// vouches for no file or the filesystem makes ctimes up, removes both, so
-// that DIR keeps no empty workspace.
+// vouches for no file or the filesystem makes ctimes up, removes both.
 // It is not flushed to disk: a known file lost or torn in a crash only
 // costs reads.
 func (w *knownWriter) commit() error {
@@ -279,10 +332,7 @@ func (w *knownWriter) commit() error {
 	}
 	if w.err == nil && (w.n == 0 || w.madeUp) {
 		w.abort()
-		if err := w.root.Remove(knownName); err != nil && !errors.Is(err, fs.ErrNotExist) {
-			return err
-		}
-		return nil
+		return w.place.remove()
 	}
 	err := w.err
 	if err == nil {
@@ -292,10 +342,10 @@ func (w *knownWriter) commit() error {
 		err = cerr
 	}
 	if err == nil {
-		err = w.root.Rename(knownTemp, knownName)
+		err = w.place.root.Rename(w.place.temp, w.place.name)
 	}
 	if err != nil {
-		w.root.Remove(knownTemp)
+		w.place.root.Remove(w.place.temp)
 	}
 	return err
 }
@@ -304,6 +354,6 @@ func (w *knownWriter) commit() error {
 func (w *knownWriter) abort() {
 	if w != nil {
 		w.f.Close()
-		w.root.Remove(knownTemp)
+		w.place.root.Remove(w.place.temp)
 	}
 }

@@ -28,7 +28,7 @@ func reads(t *testing.T, fn func()) []string {
 // files the previous run verified are vouched for by the known file.
 func TestChainReadsOnlyWhatChanges(t *testing.T) {
 	d := restored(t, v1Tree())
-	if onlyKnown(t, d) == false {
+	if !hasKnown(t, d) {
 		t.Fatal("a restore of files with past mtimes left no known file")
 	}
 	inc := makeArchive(t, v1Tree(), v2Tree())
@@ -42,7 +42,7 @@ func TestChainReadsOnlyWhatChanges(t *testing.T) {
 	// the same run without the known file reads every old version it
 	// checks and every file it verifies
 	d = restored(t, v1Tree())
-	if err := os.RemoveAll(filepath.Join(d, stagingName)); err != nil {
+	if err := os.Remove(knownPath(t, d)); err != nil {
 		t.Fatal(err)
 	}
 	got := reads(t, func() { mustApply(t, d, inc) })
@@ -81,12 +81,9 @@ func TestKnownFileDoesNotVouchForAChangedFile(t *testing.T) {
 
 // knownTree makes files with past mtimes in a new directory and returns it,
 // open, with the nodes of its files in path order.
-func knownTree(t *testing.T, names ...string) (*os.Root, []*tree.Node) {
+func knownTree(t *testing.T, names ...string) (*knownPlace, []*tree.Node) {
 	t.Helper()
 	d := t.TempDir()
-	if err := os.Mkdir(filepath.Join(d, stagingName), 0o700); err != nil {
-		t.Fatal(err)
-	}
 	var nodes []*tree.Node
 	for _, n := range names {
 		p := filepath.Join(d, n)
@@ -97,17 +94,17 @@ func knownTree(t *testing.T, names ...string) (*os.Root, []*tree.Node) {
 		}
 		nodes = append(nodes, tree.NodeFromInfo(n, fi, ""))
 	}
-	root, err := os.OpenRoot(d)
-	if err != nil {
-		t.Fatal(err)
+	place := openKnownPlace(d, t.TempDir())
+	if place == nil {
+		t.Fatal("no place for the known file")
 	}
-	t.Cleanup(func() { root.Close() })
-	return root, nodes
+	t.Cleanup(place.close)
+	return place, nodes
 }
 
 func hashFor(n *tree.Node) []byte { return bytes.Repeat([]byte(n.Path[:1]), 32) }
 
-func writeKnown(t *testing.T, root *os.Root, nodes []*tree.Node) {
+func writeKnown(t *testing.T, root *knownPlace, nodes []*tree.Node) {
 	t.Helper()
 	w, err := createKnown(root, time.Now())
 	if err != nil {
@@ -158,7 +155,7 @@ func TestKnownFileSkipsRacyFiles(t *testing.T) {
 	fresh := *nodes[0]
 	fresh.MTime = fresh.CTime
 	writeKnown(t, root, []*tree.Node{&fresh})
-	if _, err := root.Lstat(knownName); !errors.Is(err, os.ErrNotExist) {
+	if _, err := root.root.Lstat(root.name); !errors.Is(err, os.ErrNotExist) {
 		t.Errorf("a known file vouching for nothing was kept (%v)", err)
 	}
 	if k := openKnown(root); k != nil {
@@ -171,13 +168,13 @@ func TestKnownFileSkipsRacyFiles(t *testing.T) {
 func TestDamagedKnownFile(t *testing.T) {
 	root, nodes := knownTree(t, "a", "b", "c")
 	writeKnown(t, root, nodes)
-	good, err := root.ReadFile(knownName)
+	good, err := root.root.ReadFile(root.name)
 	if err != nil {
 		t.Fatal(err)
 	}
 	check := func(what string, b []byte) {
 		t.Helper()
-		if err := root.WriteFile(knownName, b, 0o600); err != nil {
+		if err := root.root.WriteFile(root.name, b, 0o600); err != nil {
 			t.Fatal(err)
 		}
 		k := openKnown(root)
@@ -251,7 +248,9 @@ func TestWrongBaseBehindTheKnownFileIsNamed(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	w, err := createKnown(root, time.Now().Add(time.Hour)) // no file is racy
+	place := openKnownPlace(d, testKnownDir)
+	defer place.close()
+	w, err := createKnown(place, time.Now().Add(time.Hour)) // no file is racy
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -292,7 +291,7 @@ func TestNoKnownReadsEveryFileAndKeepsNone(t *testing.T) {
 	d := restored(t, v1Tree())
 	inc := makeArchive(t, v1Tree(), v2Tree())
 	got := reads(t, func() {
-		if _, err := Apply(d, bytes.NewReader(inc), Options{NoKnown: true}); err != nil {
+		if _, err := Apply(d, bytes.NewReader(inc), Options{NoKnown: true, KnownDir: testKnownDir}); err != nil {
 			t.Fatal(err)
 		}
 	})
@@ -303,6 +302,9 @@ func TestNoKnownReadsEveryFileAndKeepsNone(t *testing.T) {
 	}
 	if _, err := os.Lstat(filepath.Join(d, stagingName)); !errors.Is(err, os.ErrNotExist) {
 		t.Errorf("with NoKnown, the workspace is left in DIR (%v)", err)
+	}
+	if hasKnown(t, d) {
+		t.Errorf("with NoKnown, the known file of DIR is kept")
 	}
 	if got, want := withoutRoot(listing(t, d)), treeListing(t, v2Tree()); got != want {
 		t.Fatalf("patched tree differs:\n got:\n%s\nwant:\n%s", got, want)

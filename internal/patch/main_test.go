@@ -10,5 +10,12 @@ func TestMain(m *testing.M) {
 	if os.Getenv(helperEnv) != "" {
 		os.Exit(helperMain())
 	}
-	os.Exit(m.Run())
+	dir, err := os.MkdirTemp("", "ibt-patch-known-")
+	if err != nil {
+		panic(err)
+	}
+	testKnownDir = dir
+	code := m.Run()
+	os.RemoveAll(dir)
+	os.Exit(code)
 }

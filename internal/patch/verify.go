@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"io/fs"
 	"time"
 
 	"github.com/ibt-tools/ibt/format"
@@ -33,15 +32,15 @@ func (a *applier) verify(want []byte) error {
 	var known *knownReader
 	var record *knownWriter
 	if a.opt.NoKnown {
-		if err := a.root.Remove(knownName); err != nil && !errors.Is(err, fs.ErrNotExist) {
-			a.warn(fmt.Sprintf("could not remove %s: %v", knownName, err))
+		if err := a.knownAt.remove(); err != nil {
+			a.warn(fmt.Sprintf("could not remove the known file: %v", err))
 		}
 	} else {
-		known = openKnown(a.root)
+		known = openKnown(a.knownAt)
 		defer known.close()
 		// A known file that cannot be written is no reason to fail: the
 		// next run reads what it would have vouched for.
-		record, _ = createKnown(a.root, time.Now())
+		record, _ = createKnown(a.knownAt, time.Now())
 		defer record.abort()
 	}
 	placed := a.placed.reader()
@@ -88,7 +87,7 @@ func (a *applier) verify(want []byte) error {
 			Fix:    "something in DIR was changed outside ibt-patch (a mode, an mtime, an extra or missing entry): compare 'ibt-sign DIR' with the index the archive was made from"}
 	}
 	if err := record.commit(); err != nil {
-		a.warn(fmt.Sprintf("could not record the verified files in %s (the next run reads them again): %v", knownName, err))
+		a.warn(fmt.Sprintf("could not record the verified files in the known file (the next run reads them again): %v", err))
 	}
 	return nil
 }
