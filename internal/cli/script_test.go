@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"fmt"
 	"os"
 	"testing"
 
@@ -21,6 +22,13 @@ func TestScripts(t *testing.T) {
 	testscript.Run(t, testscript.Params{
 		Dir:                 "../../testdata/scripts",
 		RequireExplicitExec: true,
+		// [root]: running as root, who can give owners and make devices
+		Condition: func(cond string) (bool, error) {
+			if cond == "root" {
+				return os.Geteuid() == 0, nil
+			}
+			return false, fmt.Errorf("unknown condition %q", cond)
+		},
 		Cmds:                map[string]func(*testscript.TestScript, bool, []string){"listtree": listTree, "cijob": ciJob},
 		Setup: func(e *testscript.Env) error {
 			e.Setenv("GOCOVERDIR", os.Getenv("GOCOVERDIR"))

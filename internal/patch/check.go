@@ -90,7 +90,7 @@ func (a *applier) check(src *source, c *format.Change, i int) (*step, error) {
 			return nil, err
 		}
 	}
-	s.done = s.state == stNew && (c.New == nil || metaEqual(fi, c.New) && a.xattrsEqual(p, c.Old, c.New))
+	s.done = s.state == stNew && (c.New == nil || metaEqual(fi, c.New, a.chown) && a.xattrsEqual(p, c.Old, c.New))
 	if c.Op == format.OpReplace && s.state == stOld && c.Old.Type == format.TypeDir && c.New.Type != format.TypeDir {
 		s.late = true
 	}
@@ -254,9 +254,13 @@ func (a *applier) classify(c *format.Change, fi fs.FileInfo) (state, error) {
 }
 
 // metaEqual reports whether fi already has e's mode and mtime (as far as
-// the system keeps them: see modeEqual and symlinkMTimes).
-func metaEqual(fi fs.FileInfo, e *format.Entry) bool {
+// the system keeps them: see modeEqual and symlinkMTimes), and its owner
+// where owners are restored.
+func metaEqual(fi fs.FileInfo, e *format.Entry, owners bool) bool {
 	if fi.ModTime().UnixNano() != e.MTime && (symlinkMTimes || e.Type != format.TypeSymlink) {
+		return false
+	}
+	if owners && !ownerEqual(fi, e) {
 		return false
 	}
 	return e.Type == format.TypeSymlink || modeEqual(fi.Mode()&(fs.ModePerm|fs.ModeSetuid|fs.ModeSetgid|fs.ModeSticky), fileMode(e.Mode))

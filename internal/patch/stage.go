@@ -103,7 +103,7 @@ func (a *applier) settleBase(src *source, s *step, failed error) error {
 		}
 		s.staged = ""
 	}
-	s.done = metaEqual(fi, c.New)
+	s.done = metaEqual(fi, c.New, a.chown)
 	var ce *Error
 	if errors.As(failed, &ce) && ce.Class == ErrCorrupt && ce.Err != nil && !errors.Is(ce.Err, rsync.ErrInvalidOp) {
 		// the archive itself failed to read: draining would fail the same way

@@ -11,6 +11,8 @@ import (
 	"syscall"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/ibt-tools/ibt/format"
 )
 
 // ownersNote is the warning given when the archive records owners this run
@@ -23,6 +25,12 @@ const treeVerified = true
 
 // modeEqual reports whether a file of mode have already has mode want.
 func modeEqual(have, want fs.FileMode) bool { return have == want }
+
+// ownerEqual reports whether fi has e's owner and group.
+func ownerEqual(fi fs.FileInfo, e *format.Entry) bool {
+	st, ok := fi.Sys().(*syscall.Stat_t)
+	return ok && st.Uid == e.UID && st.Gid == e.GID
+}
 
 func devOf(fi fs.FileInfo) uint64 {
 	if st, ok := fi.Sys().(*syscall.Stat_t); ok {

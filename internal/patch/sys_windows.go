@@ -34,6 +34,9 @@ func modeEqual(have, want fs.FileMode) bool { return have&0o200 == want&0o200 }
 // on DIR's volume and a rename across volumes fails at the commit instead.
 func devOf(fs.FileInfo) uint64 { return 0 }
 
+// ownerEqual is true: Windows has no Unix owners to compare.
+func ownerEqual(fs.FileInfo, *format.Entry) bool { return true }
+
 // tryLock takes an exclusive byte-range lock on f without waiting; held
 // reports that another process has it. Windows drops it when the process
 // dies, so a killed run leaves no stale lock.

@@ -52,8 +52,14 @@ func (a *applier) verify(want []byte) error {
 			return err
 		}
 		e := index.FromNode(n)
+		s := log.seek(n.Path)
+		if a.chown && s != nil && s.c.New != nil && (e.UID != s.c.New.UID || e.GID != s.c.New.GID) {
+			// owners are not in the tree hash (a restore without root
+			// cannot give them), so the ones this run gave are checked here
+			return &Error{Path: n.Path, Class: ErrVerify, Detail: fmt.Sprintf("has owner %d:%d after the patch, but the archive gives it %d:%d", e.UID, e.GID, s.c.New.UID, s.c.New.GID)}
+		}
 		if e.Type == format.TypeFile {
-			h, vouched, err := a.hashOf(n, log.seek(n.Path), known, placed)
+			h, vouched, err := a.hashOf(n, s, known, placed)
 			if err != nil {
 				return err
 			}
