@@ -29,7 +29,7 @@ func TestScripts(t *testing.T) {
 			}
 			return false, fmt.Errorf("unknown condition %q", cond)
 		},
-		Cmds:                map[string]func(*testscript.TestScript, bool, []string){"listtree": listTree, "cijob": ciJob},
+		Cmds: map[string]func(*testscript.TestScript, bool, []string){"listtree": listTree, "cijob": ciJob},
 		Setup: func(e *testscript.Env) error {
 			e.Setenv("GOCOVERDIR", os.Getenv("GOCOVERDIR"))
 			// ibt-patch keeps its known files in the user's cache directory
