@@ -219,8 +219,16 @@ func (a *applier) classify(c *format.Change, fi fs.FileInfo) (state, error) {
 	if err != nil {
 		return 0, err
 	}
-	if isNew && c.New.LinkTo != "" {
+	switch {
+	case isNew && c.New.LinkTo != "":
 		if isNew, err = a.linked(fi, c.New); err != nil {
+			return 0, err
+		}
+	case isNew && c.Old != nil && c.Old.LinkTo != "":
+		// a hard link broken into a file of its own, with the same
+		// content: until it has an inode of its own it is the old link,
+		// and metadata set on it would be set on the file it shares
+		if isNew, err = a.unlinked(fi, c.Old); err != nil {
 			return 0, err
 		}
 	}

@@ -41,6 +41,16 @@ func (a *applier) linked(fi fs.FileInfo, e *format.Entry) (bool, error) {
 	return err == nil && first != nil && first.Mode().IsRegular() && os.SameFile(fi, first), nil
 }
 
+// unlinked reports whether fi, found at the path of old, a hard link the
+// archive breaks, no longer is the inode of old's first path.
+func (a *applier) unlinked(fi fs.FileInfo, old *format.Entry) (bool, error) {
+	first, err := a.disk.lstat(old.LinkTo)
+	if err != nil {
+		return false, err
+	}
+	return first == nil || !os.SameFile(fi, first), nil
+}
+
 // linkTarget checks, at the commit, that the first path of the hard link
 // of s is a regular file of the new tree: one the archive placed, or an
 // unchanged one of the content the link records.
