@@ -172,6 +172,9 @@ func (a *applier) run(in io.Reader) (err error) {
 		if err := a.read(src); err != nil {
 			return err
 		}
+		if err := a.predict(src.treeHash()); err != nil {
+			return err
+		}
 		a.ws.dirMode, a.ws.dirMTime = a.header.DirMode, a.header.DirMTime
 		if err := a.ws.claim(src.identity(), a.kept, a.stagedNames); err != nil {
 			return err
@@ -197,6 +200,9 @@ func (a *applier) run(in io.Reader) (err error) {
 	}
 	defer a.log.close()
 	if err := a.read(src); err != nil {
+		return err
+	}
+	if err := a.predict(src.treeHash()); err != nil {
 		return err
 	}
 	if a.ws == nil && a.root != nil {

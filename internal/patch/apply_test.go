@@ -231,14 +231,37 @@ func TestConflicts(t *testing.T) {
 	}
 }
 
-func TestLocalChangeOutsideTheArchiveFailsVerification(t *testing.T) {
+// A file the archive leaves alone, changed locally, would make the patched
+// tree fail its verification: the archive is refused before DIR changes,
+// naming the file where the known file saw it otherwise.
+func TestLocalChangeOutsideTheArchiveIsRefused(t *testing.T) {
 	d := restored(t, v1Tree())
 	if err := os.Chmod(filepath.Join(d, "unchanged/u.txt"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	_, err := apply(d, makeArchive(t, v1Tree(), v2Tree()))
-	if !errors.Is(err, ErrVerify) {
-		t.Fatalf("got %v, want a verification failure", err)
+	refused(t, d, makeArchive(t, v1Tree(), v2Tree()), ErrWrongBase, "unchanged/u.txt")
+
+	// without a known file there is nothing to name it by, but it is
+	// refused all the same
+	if err := os.Remove(knownPath(t, d)); err != nil {
+		t.Fatal(err)
+	}
+	err := refused(t, d, makeArchive(t, v1Tree(), v2Tree()), ErrWrongBase, "")
+	if !strings.Contains(err.Error(), "outside the paths the archive changes") {
+		t.Errorf("error %q does not say where DIR differs", err)
+	}
+}
+
+// A full backup restored into a directory that holds other files would not
+// verify: it is refused, naming the first such file, and DIR is untouched.
+func TestFullRestoreIntoAnOccupiedDirectoryIsRefused(t *testing.T) {
+	d := t.TempDir()
+	if err := os.WriteFile(filepath.Join(d, "precious"), []byte("mine\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	refused(t, d, makeArchive(t, tr{}, v1Tree()), ErrConflict, "precious")
+	if _, err := os.Lstat(filepath.Join(d, stagingName)); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("the refused restore left its workspace (%v)", err)
 	}
 }
 

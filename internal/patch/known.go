@@ -202,6 +202,12 @@ func (k *knownReader) lookup(p string, n *tree.Node) []byte {
 	return k.cur.hash
 }
 
+// stale reports whether the last lookup, of the file n at p, found a
+// record of p that does not vouch for n: it changed since it was recorded.
+func (k *knownReader) stale(p string, n *tree.Node) bool {
+	return k != nil && k.has && k.cur.path == p && !k.cur.matches(n)
+}
+
 func (k *knownReader) close() {
 	if k != nil && k.f != nil {
 		k.f.Close()

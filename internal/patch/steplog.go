@@ -20,7 +20,8 @@ import (
 // hard link can look up the step of its first path by binary search.
 //
 // A record keeps what the passes need of a step: its change without
-// contents or signatures, its state and flags, and its change number,
+// contents or signatures (but with the new entry's every field the tree
+// hash covers), its state and flags, and its change number,
 // which names its staged file. It is framed by its length on both sides,
 // so that it can be read in either direction.
 const (
@@ -356,6 +357,7 @@ func appendStep(b []byte, s *step) []byte {
 		b = binary.AppendUvarint(b, uint64(e.UID))
 		b = binary.AppendUvarint(b, uint64(e.GID))
 		b = appendBytes(b, []byte(e.LinkTo))
+		b = appendBytes(b, []byte(e.Target))
 		b = appendBytes(b, e.Hash)
 		b = binary.AppendUvarint(b, uint64(len(e.Xattrs)))
 		for _, x := range e.Xattrs {
@@ -443,6 +445,7 @@ func decodeStep(b []byte) (*step, error) {
 		e.UID = uint32(d.uvarint())
 		e.GID = uint32(d.uvarint())
 		e.LinkTo = string(d.bytes())
+		e.Target = string(d.bytes())
 		if h := d.bytes(); len(h) > 0 {
 			e.Hash = h
 		}

@@ -43,6 +43,8 @@ func (a *applier) verify(want []byte) error {
 		record, _ = createKnown(a.knownAt, time.Now())
 		defer record.abort()
 	}
+	verified := openKnown(a.verifiedPlace())
+	defer verified.close()
 	placed := a.placed.reader()
 	th := format.NewTreeHasher()
 	// what ibt-sign left out, DIR may hold: it is neither read nor counted
@@ -59,7 +61,7 @@ func (a *applier) verify(want []byte) error {
 			return &Error{Path: n.Path, Class: ErrVerify, Detail: fmt.Sprintf("has owner %d:%d after the patch, but the archive gives it %d:%d", e.UID, e.GID, s.c.New.UID, s.c.New.GID)}
 		}
 		if e.Type == format.TypeFile {
-			h, vouched, err := a.hashOf(n, s, known, placed)
+			h, vouched, err := a.hashOf(n, s, known, verified, placed)
 			if err != nil {
 				return err
 			}
@@ -102,16 +104,20 @@ func (a *applier) verify(want []byte) error {
 // step at its path if any, if that placed or found it (every new file of
 // the archive was checked against its hash) and its size and mtime are
 // the new ones, or else from known if the file is unchanged since an
-// earlier run verified it, or else by reading it. vouched says that the
+// earlier run verified it, or from verified if unchanged since predict
+// read it before the commit, or else by reading it. vouched says that the
 // hash may go into the known file: it was read, or known vouched for it,
 // or placed shows the file untouched since the commit put it in place (a
 // file rewritten since with its size and mtime put back would otherwise
 // pass for good).
-func (a *applier) hashOf(n *tree.Node, s *step, known *knownReader, placed *placedReader) (h []byte, vouched bool, err error) {
+func (a *applier) hashOf(n *tree.Node, s *step, known, verified *knownReader, placed *placedReader) (h []byte, vouched bool, err error) {
 	if s != nil && s.c.New != nil && s.c.New.Type == format.TypeFile && s.c.New.Size == n.Size && s.c.New.MTime == n.MTime {
 		return s.c.New.Hash, placed.unchanged(n), nil
 	}
 	if h := known.lookup(n.Path, n); h != nil {
+		return h, true, nil
+	}
+	if h := verified.lookup(n.Path, n); h != nil {
 		return h, true, nil
 	}
 	if faults.read != nil {
