@@ -3,7 +3,6 @@ package tree
 import (
 	"bytes"
 	"fmt"
-	"maps"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -209,20 +208,30 @@ func (c *gitCase) build(t *testing.T, dir string) {
 // file (or symlink) it keeps where git does not, or the other way round. It
 // returns the number of paths compared and of disagreements.
 func (c *gitCase) compare(t *testing.T, dir string, gitKeeps map[string]bool) (pairs, disagreements int) {
-	all := map[string]bool{}
+	var all []string
 	for _, p := range append(slices.Clone(gitUniverse), c.paths...) {
 		p, _, _ = strings.Cut(p, " -> ")
-		all[p] = true
+		all = append(all, p)
 	}
 	for d := range c.files {
-		all[strings.TrimPrefix(d+"/.ibtignore", "/")] = true
+		all = append(all, strings.TrimPrefix(d+"/.ibtignore", "/"))
 	}
+	return compareWithGit(t, dir, all, c.user, gitKeeps, fmt.Sprintf("ignore files %q, user patterns %q", c.files, c.user))
+}
+
+// compareWithGit walks the tree at dir, whose files (and symlinks) are
+// all, with an Excluder for the user patterns user and .ibtignore files,
+// and reports every file it keeps where git does not, or the other way
+// round, under the title what. It returns the number of paths compared and
+// of disagreements.
+func compareWithGit(t *testing.T, dir string, all, user []string, gitKeeps map[string]bool, what string) (pairs, disagreements int) {
+	t.Helper()
 	root, err := os.OpenRoot(dir)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer root.Close()
-	x := NewExcluder(root, c.user, ".ibtignore")
+	x := NewExcluder(root, user, ".ibtignore")
 	weKeep := map[string]bool{}
 	err = Walk(dir, Options{Exclude: x.Exclude}, func(n *Node) error {
 		if n.Type != TypeDir {
@@ -237,19 +246,19 @@ func (c *gitCase) compare(t *testing.T, dir string, gitKeeps map[string]bool) (p
 		t.Fatal(x.Err())
 	}
 	var diffs []string
-	for _, p := range slices.Sorted(maps.Keys(all)) {
+	for _, p := range slices.Sorted(slices.Values(all)) {
 		pairs++
 		if gitKeeps[p] != weKeep[p] {
 			diffs = append(diffs, fmt.Sprintf("%q: git %s, Excluder %s", p, verdict(gitKeeps[p]), verdict(weKeep[p])))
 		}
 	}
 	for p := range gitKeeps {
-		if !all[p] {
+		if !slices.Contains(all, p) {
 			t.Errorf("git lists %q, which the test did not make", p)
 		}
 	}
 	if len(diffs) > 0 {
-		t.Errorf("ignore files %q, user patterns %q:\n%s", c.files, c.user, strings.Join(diffs, "\n"))
+		t.Errorf("%s:\n%s", what, strings.Join(diffs, "\n"))
 	}
 	return pairs, len(diffs)
 }
@@ -261,7 +270,7 @@ type gitOracle struct {
 	env      []string
 }
 
-func newGitOracle(t *testing.T, git string) *gitOracle {
+func newGitOracle(t testing.TB, git string) *gitOracle {
 	home := t.TempDir()
 	g := &gitOracle{git: git, dir: filepath.Join(home, "repo.git"),
 		env: append(os.Environ(), "GIT_CONFIG_NOSYSTEM=1", "GIT_CONFIG_GLOBAL="+os.DevNull, "HOME="+home, "XDG_CONFIG_HOME="+home)}
