@@ -25,7 +25,9 @@ const maxIgnoreFile = 1 << 20
 // from the deepest directory up; within a list the last matching pattern
 // wins, and a pattern starting with '!' re-includes what an earlier one
 // excluded. A directory excluded is not entered, so nothing below it can be
-// re-included.
+// re-included. The user's patterns rank as git's --exclude patterns do,
+// but are read as lines of a file (comments and trailing spaces dropped).
+// Patterns match exactly as git's (gitignore.go).
 type Excluder struct {
 	root   *os.Root
 	name   string          // the ignore files' name; "" reads none
