@@ -2,8 +2,9 @@ package cli
 
 import (
 	"fmt"
+	"io"
 	"os"
-	"strings"
+	"slices"
 
 	"github.com/ibt-tools/ibt/format"
 	"github.com/ibt-tools/ibt/internal/tree"
@@ -19,16 +20,21 @@ var vcsPatterns = []string{".git", ".hg", ".svn"}
 // excludeFlags choose what ibt-sign leaves out of an index.
 type excludeFlags struct {
 	Exclude     []string `placeholder:"PATTERN" sep:"none" help:"Leave out paths matching PATTERN, in .gitignore syntax ('*.tmp', 'build/', '/top-only', '!keep.tmp'); repeatable."`
-	ExcludeFrom []string `placeholder:"FILE" sep:"none" help:"Read exclusion patterns from FILE, one a line, as in a .gitignore; repeatable."`
+	ExcludeFrom []string `placeholder:"FILE" sep:"none" help:"Read exclusion patterns from FILE ('-' for standard input), one a line, as in a .gitignore; repeatable."`
 	ExcludeVCS  bool     `name:"exclude-vcs" help:"Leave out .git, .hg and .svn."`
+}
+
+// excludesStdin reports whether the patterns are read from standard input.
+func (f *excludeFlags) excludesStdin() bool {
+	return slices.Contains(f.ExcludeFrom, "-")
 }
 
 // excluder builds the Excluder for the tree at root: --exclude-vcs first,
 // then each --exclude-from file, then each --exclude, so a later pattern
 // overrides an earlier one, and all of them override the tree's .ibtignore
-// files.
-func (f *excludeFlags) excluder(root *os.Root) (*tree.Excluder, []string, error) {
-	patterns, err := f.patterns()
+// files. --exclude-from - reads stdin.
+func (f *excludeFlags) excluder(root *os.Root, stdin io.Reader) (*tree.Excluder, []string, error) {
+	patterns, err := f.patterns(stdin)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -37,23 +43,21 @@ func (f *excludeFlags) excluder(root *os.Root) (*tree.Excluder, []string, error)
 
 // patterns returns the exclusion patterns in the order excluder applies
 // them, without blank lines and comments: what the index's header records.
-func (f *excludeFlags) patterns() ([]string, error) {
+func (f *excludeFlags) patterns(stdin io.Reader) ([]string, error) {
 	var patterns []string
 	if f.ExcludeVCS {
 		patterns = append(patterns, vcsPatterns...)
 	}
+	if n := countOf(f.ExcludeFrom, "-"); n > 1 {
+		return nil, usagef("--exclude-from - reads standard input, which can be read once; got it %d times", n)
+	}
 	for _, name := range f.ExcludeFrom {
-		file, err := os.Open(name)
+		lines, err := readPatternFile(name, stdin)
 		if err != nil {
-			return nil, fmt.Errorf("failed to read exclusion patterns from %q: %w", name, unwrapPathError(err))
-		}
-		lines, err := tree.ParsePatternFile(file)
-		file.Close()
-		if err != nil {
-			return nil, fmt.Errorf("failed to read exclusion patterns from %q: %w", name, err)
+			return nil, fmt.Errorf("failed to read exclusion patterns from %s: %w", quoteInput(name), err)
 		}
 		for _, l := range lines {
-			if strings.TrimSpace(l) != "" && !strings.HasPrefix(l, "#") {
+			if tree.IsPattern(l) {
 				patterns = append(patterns, l)
 			}
 		}
@@ -65,4 +69,36 @@ func (f *excludeFlags) patterns() ([]string, error) {
 		patterns = append(patterns, p)
 	}
 	return patterns, nil
+}
+
+// readPatternFile reads the lines of the pattern file name, "-" being
+// stdin.
+func readPatternFile(name string, stdin io.Reader) ([]string, error) {
+	if name == "-" {
+		return tree.ParsePatternFile(stdin)
+	}
+	file, err := os.Open(name)
+	if err != nil {
+		return nil, unwrapPathError(err)
+	}
+	defer file.Close()
+	return tree.ParsePatternFile(file)
+}
+
+// quoteInput names an input in a message: quoted, or "standard input".
+func quoteInput(name string) string {
+	if name == "-" {
+		return "standard input"
+	}
+	return fmt.Sprintf("%q", name)
+}
+
+func countOf(list []string, s string) int {
+	n := 0
+	for _, v := range list {
+		if v == s {
+			n++
+		}
+	}
+	return n
 }

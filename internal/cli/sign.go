@@ -119,6 +119,10 @@ func (s *signCmd) run(c *runContext) error {
 	} else if !fi.IsDir() {
 		return withHint(fmt.Errorf("%q is not a directory", s.Dir), "ibt-sign indexes a directory tree; put a single file in a directory of its own")
 	}
+	if s.excludesStdin() && isStdin(s.Prev) && !s.Checksum {
+		return withHint(usagef("--exclude-from - and --prev - both read standard input"),
+			"give the previous index or the patterns as a file")
+	}
 	var prev *prevIndex
 	var seed []byte
 	if s.Prev != "" && !s.Checksum {
@@ -148,7 +152,7 @@ func (s *signCmd) run(c *runContext) error {
 		return fmt.Errorf("failed to open directory %q: %w", s.Dir, unwrapPathError(err))
 	}
 	defer root.Close()
-	ex, patterns, err := s.excluder(root)
+	ex, patterns, err := s.excluder(root, c.env.Stdin)
 	if err != nil {
 		return err
 	}

@@ -8,8 +8,6 @@ import (
 	"io/fs"
 	"os"
 	"strings"
-
-	"github.com/go-git/go-git/v5/plumbing/format/gitignore"
 )
 
 // maxIgnoreFile bounds an ignore file read from the tree, which anyone able
@@ -27,21 +25,22 @@ const maxIgnoreFile = 1 << 20
 // from the deepest directory up; within a list the last matching pattern
 // wins, and a pattern starting with '!' re-includes what an earlier one
 // excluded. A directory excluded is not entered, so nothing below it can be
-// re-included.
+// re-included. The user's patterns rank as git's --exclude patterns do,
+// but are read as lines of a file (comments and trailing spaces dropped).
+// Patterns match exactly as git's (gitignore.go).
 type Excluder struct {
 	root   *os.Root
-	name   string              // the ignore files' name; "" reads none
-	user   []gitignore.Pattern // the user's patterns
-	frames []ignoreFrame       // the directories on the current path, outermost first
+	name   string          // the ignore files' name; "" reads none
+	user   []ignorePattern // the user's patterns
+	frames []ignoreFrame   // the directories on the current path, outermost first
 	err    error
-	parts  []string
 }
 
 // ignoreFrame is one directory on the walk's current path with the patterns
 // of its ignore file.
 type ignoreFrame struct {
 	dir      string // relative path, "" for the root
-	patterns []gitignore.Pattern
+	patterns []ignorePattern
 }
 
 // NewExcluder returns an Excluder for the tree at root. patterns are lines
@@ -49,8 +48,11 @@ type ignoreFrame struct {
 // ignoreFile is the name of the ignore files read in every directory, ""
 // for none.
 func NewExcluder(root *os.Root, patterns []string, ignoreFile string) *Excluder {
-	return &Excluder{root: root, name: ignoreFile, user: parsePatterns(patterns, nil)}
+	return &Excluder{root: root, name: ignoreFile, user: parsePatterns(patterns, "")}
 }
+
+// utf8BOM, at the start of an ignore file, is skipped as git skips it.
+const utf8BOM = "\ufeff"
 
 // ParsePatternFile reads the lines of a .gitignore-style file.
 func ParsePatternFile(r io.Reader) ([]string, error) {
@@ -58,21 +60,30 @@ func ParsePatternFile(r io.Reader) ([]string, error) {
 	sc := bufio.NewScanner(r)
 	sc.Buffer(nil, maxIgnoreFile)
 	for sc.Scan() {
-		lines = append(lines, sc.Text())
+		l := sc.Text()
+		if len(lines) == 0 {
+			l = strings.TrimPrefix(l, utf8BOM)
+		}
+		lines = append(lines, l)
 	}
 	return lines, sc.Err()
 }
 
+// IsPattern reports whether line of a .gitignore is a pattern: neither
+// blank (spaces aside) nor a comment.
+func IsPattern(line string) bool {
+	_, ok := parseIgnoreLine(line, "")
+	return ok
+}
+
 // parsePatterns compiles the pattern lines of an ignore file in the
-// directory whose path components are domain.
-func parsePatterns(lines []string, domain []string) []gitignore.Pattern {
-	var ps []gitignore.Pattern
+// directory base ("" for the root, else with a trailing '/').
+func parsePatterns(lines []string, base string) []ignorePattern {
+	var ps []ignorePattern
 	for _, l := range lines {
-		l = strings.TrimSuffix(l, "\r")
-		if strings.TrimSpace(l) == "" || strings.HasPrefix(l, "#") {
-			continue
+		if p, ok := parseIgnoreLine(l, base); ok {
+			ps = append(ps, p)
 		}
-		ps = append(ps, gitignore.ParsePattern(l, domain))
 	}
 	return ps
 }
@@ -90,26 +101,26 @@ func (x *Excluder) Exclude(rel string, isDir bool) bool {
 		dir = rel[:i]
 	}
 	x.enter(dir)
-	x.parts = append(x.parts[:0], strings.Split(rel, "/")...)
-	if m := match(x.user, x.parts, isDir); m != gitignore.NoMatch {
-		return m == gitignore.Exclude
+	name := rel[strings.LastIndexByte(rel, '/')+1:]
+	if p := lastMatch(x.user, rel, name, isDir); p != nil {
+		return !p.negative
 	}
 	for i := len(x.frames) - 1; i >= 0; i-- {
-		if m := match(x.frames[i].patterns, x.parts, isDir); m != gitignore.NoMatch {
-			return m == gitignore.Exclude
+		if p := lastMatch(x.frames[i].patterns, rel, name, isDir); p != nil {
+			return !p.negative
 		}
 	}
 	return false
 }
 
-// match returns the result of the last pattern of ps that matches.
-func match(ps []gitignore.Pattern, parts []string, isDir bool) gitignore.MatchResult {
+// lastMatch returns the last pattern of ps that matches, or nil.
+func lastMatch(ps []ignorePattern, rel, name string, isDir bool) *ignorePattern {
 	for i := len(ps) - 1; i >= 0; i-- {
-		if m := ps[i].Match(parts, isDir); m != gitignore.NoMatch {
-			return m
+		if ps[i].match(rel, name, isDir) {
+			return &ps[i]
 		}
 	}
-	return gitignore.NoMatch
+	return nil
 }
 
 // enter makes dir the innermost frame: it leaves the directories the walk
@@ -147,11 +158,10 @@ func (x *Excluder) load(dir string) ignoreFrame {
 	if x.name == "" {
 		return fr
 	}
-	rel := x.name
-	var domain []string
+	rel, base := x.name, ""
 	if dir != "" {
-		rel = dir + "/" + x.name
-		domain = strings.Split(dir, "/")
+		base = dir + "/"
+		rel = base + x.name
 	}
 	f, _, err := OpenFile(x.root, rel)
 	if errors.Is(err, fs.ErrNotExist) || errors.Is(err, ErrNotRegular) {
@@ -170,7 +180,7 @@ func (x *Excluder) load(dir string) ignoreFrame {
 		x.fail(rel, err)
 		return fr
 	}
-	fr.patterns = parsePatterns(strings.Split(string(data), "\n"), domain)
+	fr.patterns = parsePatterns(strings.Split(strings.TrimPrefix(string(data), utf8BOM), "\n"), base)
 	return fr
 }
 
