@@ -79,6 +79,8 @@ func checkEntry(e *Entry) error {
 		return fmt.Errorf("entry %q: content hash of %d bytes, want 32", e.Path, len(e.Hash))
 	case len(e.Xattrs) > maxXattrs:
 		return fmt.Errorf("entry %q: %d extended attributes, more than %d", e.Path, len(e.Xattrs), maxXattrs)
+	case e.Skipped && (!isFile || len(e.Hash) > 0 || len(e.Sig) > 0 || e.BlockSize != 0 || e.LinkTo != ""):
+		return fmt.Errorf("entry %q: a skipped entry (content unknown) is a file with no hash, block size, signature or hard link", e.Path)
 	}
 	if len(e.Sig) > 0 {
 		if err := checkSig(e); err != nil {
@@ -137,6 +139,10 @@ func checkChange(c *Change) error {
 		}
 		if err := checkEntry(e); err != nil {
 			return fmt.Errorf("%s change: %w", c.Op, err)
+		}
+		if e.Skipped {
+			// ibt-diff resolves them: only an index holds them
+			return fmt.Errorf("change %q: a skipped entry (content unknown) in a %s change", c.Path(), c.Op)
 		}
 	}
 	if err := CheckFrom(c); err != nil {

@@ -52,7 +52,8 @@
 //	                       [exclude] (array of str), [dir_mode], [dir_mtime],
 //	                       [xattrs] ("user" or "all"; index only)
 //	entry    (E)  Entry:   p, t, m, mt, [s], [l], [u], [g], [dv], [in], [ct],
-//	                       [h], [x], [H], [b], [S]; x is an array of maps {n, v}
+//	                       [h], [x], [H], [b], [S], [sk]; x is an array of maps
+//	                       {n, v}, sk true when present
 //	change   (C)  Change:  o, [old], [new], [f], [fn]; old and new are entry
 //	                       maps (new without H where it repeats old's, below),
 //	                       f a path, fn true when present
@@ -115,6 +116,17 @@
 // sum and a strong sum (the header's seed above) of StrongLen(size, block
 // size) bytes, 5 to 16, which grows with the file so that a false block
 // match stays below 2^-48 (see strong.go). A hard link's LinkTo names an earlier path.
+//
+// sk (Entry.Skipped), only in an index, marks a file that ibt-sign
+// --skip-changed could not read whole, because it changed while it was read,
+// and had no previous entry for: its content is unknown. Such an entry is a
+// file with no hash, block size, signature or h (its other fields are what
+// the walk saw); a reader refuses one otherwise, and refuses any skipped
+// entry in a change. ibt-diff neither creates, updates nor deletes its path:
+// the old index's entry there, if any, is carried over as if unchanged, and a
+// full backup leaves the path out. An index holding a skipped entry cannot be
+// the old index of a diff, since what a restore holds at that path is not in
+// it.
 // In a change holding both entries, where old has a hash and new is a file,
 // new's H is left out when it equals old's: an absent H there stands for
 // old's hash, and a reader refuses one written out. A metadata change of a
@@ -144,7 +156,8 @@
 //
 // Trailer.TreeHash (32 bytes, when present) is the tree hash of an index's
 // entries, or of the new index of a diff or delta. It is SHA-256 over the
-// 17 bytes "ibt tree hash v1\x00" followed, for each entry in stream order, by
+// 17 bytes "ibt tree hash v1\x00" followed, for each entry in stream order
+// but skipped entries (sk), by
 //
 //	u64(len(Path))   Path
 //	u8(Type)
@@ -157,5 +170,8 @@
 //
 // with every integer big-endian. Owners, extended attributes, device, inode,
 // ctime, block size and signature are left out: a tree restored by a user who
-// cannot set owners, or signed with other block sizes, hashes the same.
+// cannot set owners, or signed with other block sizes, hashes the same. An
+// index's tree hash so describes what a full backup of it restores; a diff
+// against an old index hashes, in a skipped entry's place, the old entry that
+// it carries over (nothing where the old index has none).
 package format
