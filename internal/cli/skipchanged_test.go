@@ -253,3 +253,22 @@ func TestSkipChangedHardLink(t *testing.T) {
 	s.wantRestored("f", "version one of f\n")
 	s.wantRestored("f2", "version one of f\n")
 }
+
+// TestSkipChangedChecksum: --checksum reads every file and draws a new
+// seed, yet a file that changes while read still keeps its --prev entry,
+// without the signature keyed by the old seed.
+func TestSkipChangedChecksum(t *testing.T) {
+	s := newSkipTree(t)
+	s.write("f", strings.Repeat("version one of f\n", 2000)) // big enough to be signed
+	s.sign("1.idx")
+	s.backup("--full", s.idx("1.idx"))
+	writeWhileRead(t, s.src, "f")
+	warn := s.sign("2.idx", "--skip-changed", "--checksum", "--prev", s.idx("1.idx"))
+	wantWarning(t, warn, `"f" changed while it was being read`, "kept its entry from")
+	s.backup(s.idx("1.idx"), s.idx("2.idx"))
+	s.wantRestored("f", strings.Repeat("version one of f\n", 2000))
+	testHookReading = nil
+	s.sign("3.idx", "--prev", s.idx("2.idx"))
+	s.backup(s.idx("2.idx"), s.idx("3.idx"))
+	s.wantRestored("f", s.current("f"))
+}
