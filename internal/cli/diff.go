@@ -18,6 +18,10 @@ carries no content for it. An incremental diff writes its changes once the
 join is done, as a rename to an earlier name is only known then; a full
 backup's flow out at once (see --no-renames).
 
+A file that ibt-sign --skip-changed marked skipped (it changed while read,
+and no earlier entry was at hand) is left as OLD has it, with a warning; a
+full backup leaves it out. OLD itself must hold no skipped file.
+
 Example:
   ibt-diff v1.idx v2.idx > v2.diff
   ibt-sign ~/data | ibt-diff v1.idx - > v2.diff

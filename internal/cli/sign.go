@@ -31,6 +31,11 @@ excluded path is not in the index at all, so excluding a path that an older
 index holds makes the next diff delete it on restore, like rsync's
 --delete-excluded.
 
+A file that changes while it is read fails the command, unless
+--skip-changed: the file then keeps its entry from --prev, so that the
+backup keeps its old version, or without one is marked skipped, which
+ibt-diff leaves as the old index has it. Either way a warning names it.
+
 Block signatures are keyed by a secret seed drawn for every index (--prev
 keeps the previous index's), so that nobody who cannot read the index can
 craft files whose blocks are taken for others. Keep indexes as private as
