@@ -140,9 +140,10 @@ func checkChange(c *Change) error {
 		if err := checkEntry(e); err != nil {
 			return fmt.Errorf("%s change: %w", c.Op, err)
 		}
-		if e.Skipped {
-			// ibt-diff resolves them: only an index holds them
-			return fmt.Errorf("change %q: a skipped entry (content unknown) in a %s change", c.Path(), c.Op)
+		if e.Skipped && (e == c.New || c.Op != OpDelete && c.Op != OpReplace) {
+			// ibt-diff resolves them, but for an old index's skipped
+			// entry, whose path it must clear or overwrite
+			return fmt.Errorf("change %q: a skipped entry (content unknown) as the %s entry of a %s change; only a delete's or replace's old entry may be one", c.Path(), oldOrNew(e == c.Old), c.Op)
 		}
 	}
 	if err := CheckFrom(c); err != nil {
@@ -163,6 +164,13 @@ func checkChange(c *Change) error {
 		return fmt.Errorf("change %q: metadata change of a %s into a %s", c.New.Path, c.Old.Type, c.New.Type)
 	}
 	return nil
+}
+
+func oldOrNew(isOld bool) string {
+	if isOld {
+		return "old"
+	}
+	return "new"
 }
 
 // CheckFrom checks the source of a change's content (Change.From): only a

@@ -117,16 +117,23 @@
 // size) bytes, 5 to 16, which grows with the file so that a false block
 // match stays below 2^-48 (see strong.go). A hard link's LinkTo names an earlier path.
 //
-// sk (Entry.Skipped), only in an index, marks a file that ibt-sign
-// --skip-changed could not read whole, because it changed while it was read,
-// and had no previous entry for: its content is unknown. Such an entry is a
-// file with no hash, block size, signature or h (its other fields are what
-// the walk saw); a reader refuses one otherwise, and refuses any skipped
-// entry in a change. ibt-diff neither creates, updates nor deletes its path:
-// the old index's entry there, if any, is carried over as if unchanged, and a
-// full backup leaves the path out. An index holding a skipped entry cannot be
-// the old index of a diff, since what a restore holds at that path is not in
-// it.
+// sk (Entry.Skipped) marks a file that ibt-sign --skip-changed could not
+// read whole, because it changed while it was read, and had no previous
+// entry for: its content is unknown. Such an entry is a file with no hash,
+// block size, signature or h (its other fields are what the walk saw); a
+// reader refuses one otherwise. In a new index, ibt-diff neither creates,
+// updates nor deletes its path: the old index's entry there, if any, is
+// carried over as if unchanged, and a full backup leaves the path out. In an
+// old index, it stands for whatever the chain restored there before: a
+// regular file of some older content, or nothing. So a skipped entry may be
+// in a change only as the old entry of a delete (op 3) or a replace (op 5),
+// never as a new entry nor in a create, update or meta change, and a reader
+// refuses it anywhere else. Such a change matches any regular file at its
+// path, whatever its content, size or metadata, or no entry at all, as its
+// old version (never a directory, symlink or other type): a delete removes
+// it, a replace puts the new entry in its place; a replacing file has its
+// whole content as data (no signature to delta against), or f. Where the
+// new index has the path skipped too, ibt-diff writes no change for it.
 // In a change holding both entries, where old has a hash and new is a file,
 // new's H is left out when it equals old's: an absent H there stands for
 // old's hash, and a reader refuses one written out. A metadata change of a
