@@ -20,7 +20,9 @@ backup's flow out at once (see --no-renames).
 
 A file that ibt-sign --skip-changed marked skipped (it changed while read,
 and no earlier entry was at hand) is left as OLD has it, with a warning; a
-full backup leaves it out. OLD itself must hold no skipped file.
+full backup leaves it out. A file OLD has skipped is written whole (or
+deleted) over whatever the restore holds there, or left alone if NEW has
+it skipped too.
 
 Example:
   ibt-diff v1.idx v2.idx > v2.diff
@@ -230,8 +232,10 @@ type join struct {
 // order, and passing each old entry that did not change at all to keep, if
 // set. old may be nil: everything is then created. A skipped entry of new
 // (format.Entry.Skipped) changes nothing: the old entry at its path, if
-// any, stays as it is. An old index with a skipped entry is refused: what
-// a restore holds at its path is not known.
+// any, stays as it is. A skipped entry of old stands for whatever the chain
+// restored there (an older version or nothing): it is the old entry of the
+// delete or replace that clears or overwrites it (see compareEntries), and
+// left alone where new has it skipped too.
 func (j *join) run(old, new *format.Reader, emit func(*format.Change) error, keep func(*format.Entry) error) error {
 	o := &entryStream{r: old, name: j.oldName}
 	n := &entryStream{r: new, name: j.newName}
@@ -242,11 +246,6 @@ func (j *join) run(old, new *format.Reader, emit func(*format.Change) error, kee
 		return err
 	}
 	for o.cur != nil || n.cur != nil {
-		if o.cur != nil && o.cur.Skipped {
-			return withHint(fmt.Errorf("old index %q has %q as skipped (ibt-sign --skip-changed could not read it, and had no previous entry to keep): what a restore holds there is not known, so it cannot be the old index of a diff",
-				displayName(j.oldName), o.cur.Path),
-				"start a new chain with a full backup, 'ibt-diff --full NEW'; ibt-sign --skip-changed --prev LAST.idx keeps the previous entry of a file being written instead")
-		}
 		var ch *format.Change
 		advOld, advNew := false, false
 		var kept *format.Entry // the entry of the tree the changes give
@@ -257,7 +256,11 @@ func (j *join) run(old, new *format.Reader, emit func(*format.Change) error, kee
 			j.skipped++
 			if o.cur != nil && o.cur.Path == n.cur.Path {
 				advOld, kept = true, o.cur
-				j.warn("%q changed while ibt-sign read it: left as %q has it", n.cur.Path, displayName(j.oldName))
+				if o.cur.Skipped {
+					j.warn("%q changed while ibt-sign read it, and had when %q was made: left as the last backup that read it has it", n.cur.Path, displayName(j.oldName))
+				} else {
+					j.warn("%q changed while ibt-sign read it: left as %q has it", n.cur.Path, displayName(j.oldName))
+				}
 			} else if old == nil {
 				j.warn("%q changed while ibt-sign read it and no version of it was read: this full backup cannot hold it, and leaves it out", n.cur.Path)
 			} else {
@@ -304,9 +307,13 @@ func (j *join) warn(format string, args ...any) {
 // compareEntries classifies two entries at the same path; nil means unchanged.
 // A further hard link whose content changed is replaced, not updated: the
 // first link's update gives that path a new inode on restore, so the link
-// must be made again.
+// must be made again. A skipped old entry (content unknown, see
+// format.Entry.Skipped) is replaced by whatever new is: the restore holds
+// an older version there, or nothing, and the new content is sent whole.
 func compareEntries(old, new *format.Entry) *format.Change {
 	switch {
+	case old.Skipped:
+		return &format.Change{Op: format.OpReplace, Old: old, New: stripSig(new)}
 	case old.Type != new.Type,
 		old.Type == format.TypeSymlink && old.Target != new.Target,
 		old.LinkTo != new.LinkTo,

@@ -2,11 +2,14 @@ package cli
 
 import (
 	"bytes"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
+
+	"github.com/ibt-tools/ibt/format"
 )
 
 // writeWhileRead makes the next reading of each of paths by ibt-sign find
@@ -85,6 +88,62 @@ func (s *skipTree) sign(name string, args ...string) string {
 		s.t.Fatal(err)
 	}
 	return stderr
+}
+
+func (s *skipTree) remove(p string) {
+	s.t.Helper()
+	if err := os.RemoveAll(filepath.Join(s.src, p)); err != nil {
+		s.t.Fatal(err)
+	}
+}
+
+// wantSameTree checks that the restore holds what the tree does: the same
+// paths, types, file contents and symlink targets.
+func (s *skipTree) wantSameTree() {
+	s.t.Helper()
+	src, restore := treeOf(s.t, s.src), treeOf(s.t, s.restore)
+	for p, v := range src {
+		if restore[p] != v {
+			s.t.Errorf("restored %s: %q, want %q", p, restore[p], v)
+		}
+	}
+	for p, v := range restore {
+		if _, ok := src[p]; !ok {
+			s.t.Errorf("restored %s: %q, which the tree does not have", p, v)
+		}
+	}
+}
+
+// treeOf maps each path under dir (but ibt-patch's own) to its type and
+// its content or target.
+func treeOf(t *testing.T, dir string) map[string]string {
+	t.Helper()
+	m := map[string]string{}
+	err := filepath.WalkDir(dir, func(path string, d fs.DirEntry, err error) error {
+		if err != nil || path == dir {
+			return err
+		}
+		rel, _ := filepath.Rel(dir, path)
+		switch {
+		case rel == ".ibt-patch":
+			return filepath.SkipDir
+		case d.IsDir():
+			m[rel] = "dir"
+		case d.Type()&fs.ModeSymlink != 0:
+			target, err := os.Readlink(path)
+			m[rel] = "symlink " + target
+			return err
+		default:
+			b, err := os.ReadFile(path)
+			m[rel] = "file " + string(b)
+			return err
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return m
 }
 
 func (s *skipTree) idx(name string) string { return filepath.Join(s.root, name) }
@@ -170,11 +229,14 @@ func TestSkipChangedKeepsPrevious(t *testing.T) {
 
 // TestSkipChangedWithoutPrevious: without --prev the file is marked
 // skipped, and ibt-diff leaves the old version in place, with a warning.
-// Such an index cannot be the old index of the next diff, which says so.
+// Such an index is the old index of the next diff, which writes the file
+// whole over whatever the restore holds there: the older version, or
+// nothing for a file that was new.
 func TestSkipChangedWithoutPrevious(t *testing.T) {
 	s := newSkipTree(t)
 	s.sign("1.idx")
 	s.backup("--full", s.idx("1.idx"))
+	s.wantSameTree()
 
 	s.write("f", "version two of f, being written\n")
 	s.write("g", "version two of g\n")
@@ -191,10 +253,113 @@ func TestSkipChangedWithoutPrevious(t *testing.T) {
 	}
 
 	testHookReading = nil
+	s.write("f", "version three of f\n")
 	s.sign("3.idx")
-	code, _, stderr := runToolCode(t, "ibt-diff", nil, s.idx("2.idx"), s.idx("3.idx"))
-	if code != ExitError || !strings.Contains(stderr, `has "f" as skipped`) || !strings.Contains(stderr, "hint: start a new chain") {
-		t.Errorf("ibt-diff with an old index holding a skipped file: exit %d: %s", code, stderr)
+	s.backup(s.idx("2.idx"), s.idx("3.idx"))
+	s.wantRestored("f", "version three of f\n")
+	s.wantRestored("h", "a new file, being written\nmore, written while ibt-sign read it\n")
+	s.wantSameTree()
+}
+
+// skippedThen signs a tree whose f (which the restore has) and h (which
+// it does not) change while read, backs it up, changes the tree with
+// change, and backs up the third index: its diff clears or overwrites
+// whatever the restore holds at f and h.
+func skippedThen(t *testing.T, change func(s *skipTree)) *skipTree {
+	s := newSkipTree(t)
+	s.sign("1.idx")
+	s.backup("--full", s.idx("1.idx"))
+	s.write("h", "a new file, being written\n")
+	writeWhileRead(t, s.src, "f", "h")
+	s.sign("2.idx", "--skip-changed")
+	s.backup(s.idx("1.idx"), s.idx("2.idx"))
+	testHookReading = nil
+	change(s)
+	s.sign("3.idx")
+	s.backup(s.idx("2.idx"), s.idx("3.idx"))
+	s.wantSameTree()
+	return s
+}
+
+// TestSkipChangedThenDeleted: a skipped file deleted by the next backup is
+// gone from the restore, whichever version it held.
+func TestSkipChangedThenDeleted(t *testing.T) {
+	skippedThen(t, func(s *skipTree) {
+		s.remove("f")
+		s.remove("h")
+	})
+}
+
+// TestSkipChangedThenTypeChanged: a skipped file that becomes a directory
+// or a symlink is replaced, whichever version the restore held.
+func TestSkipChangedThenTypeChanged(t *testing.T) {
+	skippedThen(t, func(s *skipTree) {
+		s.remove("f")
+		if err := os.Mkdir(filepath.Join(s.src, "f"), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		s.write("f/inside", "a file in the directory f became\n")
+		s.remove("h")
+		if err := os.Symlink("g", filepath.Join(s.src, "h")); err != nil {
+			t.Fatal(err)
+		}
+	})
+}
+
+// TestSkipChangedWrongBase: what a skipped file stands for in the restore
+// is a regular file or nothing; a directory there is refused, and the
+// restore left as it was.
+func TestSkipChangedWrongBase(t *testing.T) {
+	s := newSkipTree(t)
+	s.sign("1.idx")
+	s.backup("--full", s.idx("1.idx"))
+	writeWhileRead(t, s.src, "f")
+	s.sign("2.idx", "--skip-changed")
+	s.backup(s.idx("1.idx"), s.idx("2.idx"))
+	testHookReading = nil
+	s.write("f", "version three of f\n")
+	s.sign("3.idx")
+
+	if err := os.Remove(filepath.Join(s.restore, "f")); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Mkdir(filepath.Join(s.restore, "f"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	_, diff, _ := runToolCode(t, "ibt-diff", nil, s.idx("2.idx"), s.idx("3.idx"))
+	arch := runTool(t, "ibt-pack", runTool(t, "ibt-delta", diff))
+	code, _, stderr := runToolCode(t, "ibt-patch", arch, s.restore)
+	if code != ExitError || !strings.Contains(stderr, "is a directory") || !strings.Contains(stderr, "only a regular file or nothing") {
+		t.Errorf("ibt-patch over a directory where a skipped file was: exit %d: %s", code, stderr)
+	}
+	if fi, err := os.Lstat(filepath.Join(s.restore, "f")); err != nil || !fi.IsDir() {
+		t.Errorf("the refused archive changed f: %v", err)
+	}
+}
+
+// TestSkipChangedTwice: a file skipped by two indexes in a row gets no
+// change from their diff.
+func TestSkipChangedTwice(t *testing.T) {
+	s := newSkipTree(t)
+	s.sign("1.idx")
+	s.backup("--full", s.idx("1.idx"))
+	writeWhileRead(t, s.src, "f")
+	s.sign("2.idx", "--skip-changed")
+	s.backup(s.idx("1.idx"), s.idx("2.idx"))
+	writeWhileRead(t, s.src, "f")
+	s.write("g", "version two of g\n")
+	s.sign("3.idx", "--skip-changed")
+
+	code, diff, stderr := runToolCode(t, "ibt-diff", nil, s.idx("2.idx"), s.idx("3.idx"))
+	if code != ExitOK {
+		t.Fatalf("ibt-diff of two indexes that both have f skipped: exit %d: %s", code, stderr)
+	}
+	wantWarning(t, stderr, `"f" changed while ibt-sign read it`)
+	recs, _ := readAll(t, diff)
+	for _, r := range recs {
+		if c, ok := r.(*format.Change); ok && c.Path() == "f" {
+			t.Errorf("the diff changes f, which both indexes have skipped: %+v", c)
+		}
 	}
 }
 
