@@ -180,5 +180,6 @@
 // cannot set owners, or signed with other block sizes, hashes the same. An
 // index's tree hash so describes what a full backup of it restores; a diff
 // against an old index hashes, in a skipped entry's place, the old entry that
-// it carries over (nothing where the old index has none).
+// it carries over (nothing where the old index has none, or has it skipped
+// too).
 package format

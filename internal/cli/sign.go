@@ -34,7 +34,8 @@ index holds makes the next diff delete it on restore, like rsync's
 A file that changes while it is read fails the command, unless
 --skip-changed: the file then keeps its entry from --prev, so that the
 backup keeps its old version, or without one is marked skipped, which
-ibt-diff leaves as the old index has it. Either way a warning names it.
+ibt-diff leaves as the old index has it (and the next backup, diffed
+against this index, writes whole). Either way a warning names it.
 
 Block signatures are keyed by a secret seed drawn for every index (--prev
 keeps the previous index's), so that nobody who cannot read the index can
