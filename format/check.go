@@ -79,6 +79,8 @@ func checkEntry(e *Entry) error {
 		return fmt.Errorf("entry %q: content hash of %d bytes, want 32", e.Path, len(e.Hash))
 	case len(e.Xattrs) > maxXattrs:
 		return fmt.Errorf("entry %q: %d extended attributes, more than %d", e.Path, len(e.Xattrs), maxXattrs)
+	case e.Skipped && (!isFile || len(e.Hash) > 0 || len(e.Sig) > 0 || e.BlockSize != 0 || e.LinkTo != ""):
+		return fmt.Errorf("entry %q: a skipped entry (content unknown) is a file with no hash, block size, signature or hard link", e.Path)
 	}
 	if len(e.Sig) > 0 {
 		if err := checkSig(e); err != nil {
@@ -138,6 +140,11 @@ func checkChange(c *Change) error {
 		if err := checkEntry(e); err != nil {
 			return fmt.Errorf("%s change: %w", c.Op, err)
 		}
+		if e.Skipped && (e == c.New || c.Op != OpDelete && c.Op != OpReplace) {
+			// ibt-diff resolves them, but for an old index's skipped
+			// entry, whose path it must clear or overwrite
+			return fmt.Errorf("change %q: a skipped entry (content unknown) as the %s entry of a %s change; only a delete's or replace's old entry may be one", c.Path(), oldOrNew(e == c.Old), c.Op)
+		}
 	}
 	if err := CheckFrom(c); err != nil {
 		return err
@@ -157,6 +164,13 @@ func checkChange(c *Change) error {
 		return fmt.Errorf("change %q: metadata change of a %s into a %s", c.New.Path, c.Old.Type, c.New.Type)
 	}
 	return nil
+}
+
+func oldOrNew(isOld bool) string {
+	if isOld {
+		return "old"
+	}
+	return "new"
 }
 
 // CheckFrom checks the source of a change's content (Change.From): only a

@@ -355,6 +355,7 @@ const (
 	fHash
 	fBlockSize
 	fSig
+	fSkipped
 	entryFields
 )
 
@@ -393,6 +394,8 @@ func entryField(k []byte) int {
 		return fBlockSize
 	case "S":
 		return fSig
+	case "sk":
+		return fSkipped
 	}
 	return -1
 }
@@ -400,7 +403,7 @@ func entryField(k []byte) int {
 // entryKeys are the keys of an entry's fields as they appear in a body, a
 // fixstr each, in field order.
 var entryKeys = [entryFields]string{"\xa1p", "\xa1t", "\xa1m", "\xa2mt", "\xa1s", "\xa1l", "\xa1u", "\xa1g",
-	"\xa2dv", "\xa2in", "\xa2ct", "\xa1h", "\xa1x", "\xa1H", "\xa1b", "\xa1S"}
+	"\xa2dv", "\xa2in", "\xa2ct", "\xa1h", "\xa1x", "\xa1H", "\xa1b", "\xa1S", "\xa2sk"}
 
 // entryWithHash holds an entry and room for its content hash, so that both
 // take one allocation; the hash stays valid as long as the caller keeps
@@ -492,6 +495,8 @@ func (d *decoder) entry() (*Entry, error) {
 			e.BlockSize, zero = uint32(u), u == 0
 		case fSig:
 			e.Sig, zero, err = d.signature()
+		case fSkipped:
+			e.Skipped, err = d.boolTrue(vpos - len(key))
 		}
 		if err != nil {
 			return nil, err

@@ -95,6 +95,11 @@ func FuzzDecodeDifferential(f *testing.F) {
 		Dev: 1 << 63, Inode: 300, CTime: -200, LinkTo: "a", Xattrs: []Xattr{{Name: "n"}, {Value: []byte{}}, {Name: "x", Value: make([]byte, 300)}},
 		Hash: make([]byte, 5), BlockSize: 70000, Sig: make([]byte, 1<<16)}
 	f.Add(tagEntry, appendEntry(nil, big)) // 16 keys: a map16
+	skipped := *big
+	skipped.Skipped = true
+	f.Add(tagEntry, appendEntry(nil, &skipped)) // every key
+	f.Add(tagEntry, []byte{0x85, 0xa1, 'p', 0xa1, 'a', 0xa1, 't', 0x00, 0xa1, 'm', 0x00, 0xa2, 'm', 't', 0x00, 0xa2, 's', 'k', 0xc3})
+	f.Add(tagEntry, []byte{0x85, 0xa1, 'p', 0xa1, 'a', 0xa1, 't', 0x00, 0xa1, 'm', 0x00, 0xa2, 'm', 't', 0x00, 0xa2, 's', 'k', 0xc2})
 	f.Add(tagChange, appendChange(nil, &Change{Op: 200, Old: big, New: big}))
 	f.Add(tagChange, []byte{0x83, 0xa1, 'o', 0x02, 0xa3, 'n', 'e', 'w', 0x84, 0xa1, 'p', 0xa1, 'a', 0xa1, 't', 0x00, 0xa1, 'm', 0x00, 0xa2, 'm', 't', 0x00, 0xa3, 'o', 'l', 'd', 0xc0})
 	f.Add(tagChange, appendChange(nil, &Change{Op: OpCreate, New: big, From: "a/b", FromNew: true}))
@@ -131,7 +136,7 @@ func FuzzEncodeDifferential(f *testing.F) {
 	f.Add("z", uint8(0), uint32(0o4755), int64(1<<62), int64(5000), "", "a", uint64(255), int64(-1<<40), sum("x"), uint32(1<<31), sigOf(5000, 2048), "", []byte{}, uint8(5))
 	f.Fuzz(func(t *testing.T, path string, typ uint8, mode uint32, mtime, size int64, target, linkTo string, id uint64, ctime int64, hash []byte, blockSize uint32, sig []byte, xname string, xvalue []byte, op uint8) {
 		e := &Entry{Path: path, Type: Type(typ), Mode: mode, MTime: mtime, Size: size, Target: target, UID: uint32(id), GID: uint32(id >> 32),
-			Dev: id >> 8, Inode: id * 3, CTime: ctime, LinkTo: linkTo, Hash: hash, BlockSize: blockSize, Sig: sig}
+			Dev: id >> 8, Inode: id * 3, CTime: ctime, LinkTo: linkTo, Hash: hash, BlockSize: blockSize, Sig: sig, Skipped: op&2 != 0}
 		if xname != "" || xvalue != nil {
 			e.Xattrs = []Xattr{{Name: xname, Value: xvalue}, {Name: target}}
 		}

@@ -52,7 +52,8 @@
 //	                       [exclude] (array of str), [dir_mode], [dir_mtime],
 //	                       [xattrs] ("user" or "all"; index only)
 //	entry    (E)  Entry:   p, t, m, mt, [s], [l], [u], [g], [dv], [in], [ct],
-//	                       [h], [x], [H], [b], [S]; x is an array of maps {n, v}
+//	                       [h], [x], [H], [b], [S], [sk]; x is an array of maps
+//	                       {n, v}, sk true when present
 //	change   (C)  Change:  o, [old], [new], [f], [fn]; old and new are entry
 //	                       maps (new without H where it repeats old's, below),
 //	                       f a path, fn true when present
@@ -115,6 +116,24 @@
 // sum and a strong sum (the header's seed above) of StrongLen(size, block
 // size) bytes, 5 to 16, which grows with the file so that a false block
 // match stays below 2^-48 (see strong.go). A hard link's LinkTo names an earlier path.
+//
+// sk (Entry.Skipped) marks a file that ibt-sign --skip-changed could not
+// read whole, because it changed while it was read, and had no previous
+// entry for: its content is unknown. Such an entry is a file with no hash,
+// block size, signature or h (its other fields are what the walk saw); a
+// reader refuses one otherwise. In a new index, ibt-diff neither creates,
+// updates nor deletes its path: the old index's entry there, if any, is
+// carried over as if unchanged, and a full backup leaves the path out. In an
+// old index, it stands for whatever the chain restored there before: a
+// regular file of some older content, or nothing. So a skipped entry may be
+// in a change only as the old entry of a delete (op 3) or a replace (op 5),
+// never as a new entry nor in a create, update or meta change, and a reader
+// refuses it anywhere else. Such a change matches any regular file at its
+// path, whatever its content, size or metadata, or no entry at all, as its
+// old version (never a directory, symlink or other type): a delete removes
+// it, a replace puts the new entry in its place; a replacing file has its
+// whole content as data (no signature to delta against), or f. Where the
+// new index has the path skipped too, ibt-diff writes no change for it.
 // In a change holding both entries, where old has a hash and new is a file,
 // new's H is left out when it equals old's: an absent H there stands for
 // old's hash, and a reader refuses one written out. A metadata change of a
@@ -144,7 +163,8 @@
 //
 // Trailer.TreeHash (32 bytes, when present) is the tree hash of an index's
 // entries, or of the new index of a diff or delta. It is SHA-256 over the
-// 17 bytes "ibt tree hash v1\x00" followed, for each entry in stream order, by
+// 17 bytes "ibt tree hash v1\x00" followed, for each entry in stream order
+// but skipped entries (sk), by
 //
 //	u64(len(Path))   Path
 //	u8(Type)
@@ -157,5 +177,9 @@
 //
 // with every integer big-endian. Owners, extended attributes, device, inode,
 // ctime, block size and signature are left out: a tree restored by a user who
-// cannot set owners, or signed with other block sizes, hashes the same.
+// cannot set owners, or signed with other block sizes, hashes the same. An
+// index's tree hash so describes what a full backup of it restores; a diff
+// against an old index hashes, in a skipped entry's place, the old entry that
+// it carries over (nothing where the old index has none, or has it skipped
+// too).
 package format

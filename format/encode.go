@@ -19,7 +19,7 @@ func appendEntry(b []byte, e *Entry) []byte { return appendEntryHash(b, e, e.Has
 func appendEntryHash(b []byte, e *Entry, hash []byte) []byte {
 	n := 4 // p, t, m and mt are always present
 	for _, present := range [...]bool{e.Size != 0, e.Target != "", e.UID != 0, e.GID != 0, e.Dev != 0,
-		e.Inode != 0, e.CTime != 0, e.LinkTo != "", len(e.Xattrs) > 0, len(hash) > 0, e.BlockSize != 0, len(e.Sig) > 0} {
+		e.Inode != 0, e.CTime != 0, e.LinkTo != "", len(e.Xattrs) > 0, len(hash) > 0, e.BlockSize != 0, len(e.Sig) > 0, e.Skipped} {
 		if present {
 			n++
 		}
@@ -73,6 +73,9 @@ func appendEntryHash(b []byte, e *Entry, hash []byte) []byte {
 	}
 	if len(e.Sig) > 0 {
 		b = append(appendBinHeader(append(b, 0xa1, 'S'), len(e.Sig)), e.Sig...)
+	}
+	if e.Skipped {
+		b = append(b, 0xa2, 's', 'k', 0xc3)
 	}
 	return b
 }

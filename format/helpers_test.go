@@ -40,6 +40,7 @@ var (
 	link    = &Entry{Path: "bin/tool-link", Type: TypeSymlink, Mode: 0o777, MTime: -5, Target: "tool"}
 	docs    = &Entry{Path: "docs", Type: TypeDir, Mode: 0o700, MTime: t0}
 	docCopy = &Entry{Path: "docs/copy", Type: TypeFile, Mode: 0o4755, MTime: t0 - 1e9, Size: 5000, Hash: sum("tool"), BlockSize: 2048, LinkTo: "bin/tool", Inode: 42, Dev: 2049}
+	logFile = &Entry{Path: "docs/log", Type: TypeFile, Mode: 0o640, MTime: t0 + 3, Size: 77, Dev: 2049, Inode: 43, CTime: t0 + 3, Skipped: true}
 
 	newTool    = &Entry{Path: "bin/tool", Type: TypeFile, Mode: 0o755, MTime: t0 + 9e9, Size: 5100, Hash: sum("tool v2"), BlockSize: 2048}
 	newFile    = &Entry{Path: "bin/new.txt", Type: TypeFile, Mode: 0o600, MTime: t0 + 5, Size: 10, Hash: sum("new"), BlockSize: 2048}
@@ -64,7 +65,7 @@ type golden struct {
 
 var goldens = []golden{
 	{"index", KindIndex, func(w *Writer) error {
-		for _, e := range []*Entry{readme, binDir, script, tool, link, docs, docCopy} {
+		for _, e := range []*Entry{readme, binDir, script, tool, link, docs, docCopy, logFile} {
 			if err := w.WriteEntry(e); err != nil {
 				return err
 			}

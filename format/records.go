@@ -136,6 +136,15 @@ type Entry struct {
 	// (StrongAlgorithm, keyed by Header.Seed). Empty for
 	// files too small to gain from them.
 	Sig []byte `msgpack:"S,omitempty"`
+	// Skipped marks a file that ibt-sign --skip-changed could not read
+	// whole (it changed while it was read) and for which it had no
+	// previous entry to keep: its content is unknown, so it has no hash,
+	// block size, signature or LinkTo. ibt-diff leaves the path as the old
+	// index has it (neither creating, updating nor deleting it), and the
+	// tree hash leaves the entry out. Besides an index, only a delete's or
+	// replace's Old holds one: the diff from an index that had it skipped,
+	// which matches any regular file or nothing at the path.
+	Skipped bool `msgpack:"sk,omitempty"`
 }
 
 // Op is the kind of a Change.

@@ -27,8 +27,13 @@ func NewTreeHasher() *TreeHasher {
 	return t
 }
 
-// Add adds the next entry, in stream order.
+// Add adds the next entry, in stream order. A skipped entry (Entry.Skipped)
+// is left out: a full backup cannot hold it, and ibt-diff hashes the old
+// index's entry in its place.
 func (t *TreeHasher) Add(e *Entry) {
+	if e.Skipped {
+		return
+	}
 	b := appendField(t.buf[:0], e.Path)
 	b = append(b, byte(e.Type))
 	b = binary.BigEndian.AppendUint32(b, e.Mode)

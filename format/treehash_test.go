@@ -54,3 +54,17 @@ func TestTreeHasher(t *testing.T) {
 		t.Errorf("empty tree hash %s, want %s", got, empty)
 	}
 }
+
+// TestTreeHasherLeavesOutSkipped checks that a skipped entry adds nothing:
+// a full backup of its index does not hold it.
+func TestTreeHasherLeavesOutSkipped(t *testing.T) {
+	a := &Entry{Path: "a", Type: TypeFile, Mode: 0o644, MTime: 1, Size: 3, Hash: sum("abc")}
+	f := &Entry{Path: "f", Type: TypeFile, Mode: 0o644, MTime: 2, Size: 9, Skipped: true}
+	without, with := NewTreeHasher(), NewTreeHasher()
+	without.Add(a)
+	with.Add(a)
+	with.Add(f)
+	if !bytes.Equal(with.Sum(), without.Sum()) {
+		t.Error("a skipped entry changes the tree hash")
+	}
+}

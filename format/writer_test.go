@@ -45,6 +45,15 @@ func TestWriterRefuses(t *testing.T) {
 			return w.WriteEntry(&Entry{Path: "a", LinkTo: "b"})
 		}, "does not come before it"},
 		{"change in index", KindIndex, nil, func(w *Writer) error { return w.WriteChange(create("a", 0)) }, "change record in an index stream"},
+		{"skipped with signature", KindIndex, nil, func(w *Writer) error {
+			return w.WriteEntry(&Entry{Path: "a", Size: 100, BlockSize: 10, Sig: sigOf(100, 10), Skipped: true})
+		}, "a skipped entry (content unknown) is a file with no hash"},
+		{"skipped old of an update", KindDiff, nil, func(w *Writer) error {
+			return w.WriteChange(&Change{Op: OpUpdate, Old: &Entry{Path: "a", Skipped: true}, New: file("a", 1)})
+		}, "a skipped entry (content unknown) as the old entry of a update change"},
+		{"skipped new of a replace", KindDiff, nil, func(w *Writer) error {
+			return w.WriteChange(&Change{Op: OpReplace, Old: &Entry{Path: "a", Skipped: true}, New: &Entry{Path: "a", Skipped: true}})
+		}, "a skipped entry (content unknown) as the new entry of a replace change"},
 		{"entry in diff", KindDiff, nil, func(w *Writer) error { return w.WriteEntry(file("a", 0)) }, "entry record in a diff stream"},
 		{"literal in diff", KindDiff, func(w *Writer) error { return w.WriteChange(create("a", 1)) },
 			func(w *Writer) error { return w.WriteLiteral([]byte("x")) }, "literal record in a diff stream"},

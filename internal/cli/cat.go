@@ -234,6 +234,9 @@ func entryJSON(e *format.Entry) map[string]any {
 	if len(e.Sig) > 0 {
 		m["blocks"] = len(e.Sig) / format.SigEntryLen(e.Size, int(e.BlockSize))
 	}
+	if e.Skipped {
+		m["skipped"] = true // changed while ibt-sign read it: content unknown
+	}
 	if len(e.Xattrs) > 0 {
 		x := map[string]string{}
 		for _, a := range e.Xattrs {

@@ -18,6 +18,12 @@ carries no content for it. An incremental diff writes its changes once the
 join is done, as a rename to an earlier name is only known then; a full
 backup's flow out at once (see --no-renames).
 
+A file that ibt-sign --skip-changed marked skipped (it changed while read,
+and no earlier entry was at hand) is left as OLD has it, with a warning; a
+full backup leaves it out. A file OLD has skipped is written whole (or
+deleted) over whatever the restore holds there, or left alone if NEW has
+it skipped too.
+
 Example:
   ibt-diff v1.idx v2.idx > v2.diff
   ibt-sign ~/data | ibt-diff v1.idx - > v2.diff
@@ -95,20 +101,29 @@ func (d *diffCmd) run(c *runContext) error {
 	if err != nil {
 		return err
 	}
+	j := &join{oldName: oldName, newName: newName, tree: format.NewTreeHasher(), warnf: c.warnf}
 	switch {
 	case d.NoRenames:
-		err = diffIndexes(oldIdx, newR.Reader, w.WriteChange, nil, oldName, newName)
+		err = j.run(oldIdx, newR.Reader, w.WriteChange, nil)
 	case oldIdx == nil:
 		f := newDupFinder(w.WriteChange)
-		err = diffIndexes(nil, newR.Reader, f.change, nil, oldName, newName)
+		err = j.run(nil, newR.Reader, f.change, nil)
 		c.summary = fmt.Sprintf("%d created files are copies (%s not stored)", f.matched, humanBytes(f.saved))
 	default:
-		err = d.withRenames(c, oldIdx, newR.Reader, w, dh, oldName, newName)
+		err = d.withRenames(c, j, oldIdx, newR.Reader, w, dh)
 	}
 	if err != nil {
 		return err
 	}
-	if err := w.Close(format.Trailer{TreeHash: newR.Trailer().TreeHash}); err != nil {
+	// The new index's tree hash is that of what a full backup of it
+	// restores; where it has skipped entries, this diff leaves old
+	// entries in their place, which the hash must describe.
+	treeHash := newR.Trailer().TreeHash
+	if j.skipped > 0 {
+		treeHash = j.tree.Sum()
+		c.summary += fmt.Sprintf("; %d skipped files left as %s has them", j.skipped, displayName(oldName))
+	}
+	if err := w.Close(format.Trailer{TreeHash: treeHash}); err != nil {
 		return fmt.Errorf("failed to write diff: %w", err)
 	}
 	return out.commit()
@@ -116,13 +131,13 @@ func (d *diffCmd) run(c *runContext) error {
 
 // withRenames runs the join through a renamer, which writes the changes
 // to w, whose header is h, with their sources once the join is done.
-func (d *diffCmd) withRenames(c *runContext, old, new *format.Reader, w *format.Writer, h format.Header, oldName, newName string) error {
+func (d *diffCmd) withRenames(c *runContext, j *join, old, new *format.Reader, w *format.Writer, h format.Header) error {
 	r, err := newRenamer(h)
 	if err != nil {
 		return err
 	}
 	defer r.close()
-	if err := diffIndexes(old, new, r.change, r.unchanged, oldName, newName); err != nil {
+	if err := j.run(old, new, r.change, r.unchanged); err != nil {
 		return err
 	}
 	if err := r.finish(w); err != nil {
@@ -198,8 +213,32 @@ func (s *entryStream) next() error {
 // path order, and passing each old entry that did not change at all to
 // keep, if set. old may be nil: everything is then created.
 func diffIndexes(old, new *format.Reader, emit func(*format.Change) error, keep func(*format.Entry) error, oldName, newName string) error {
-	o := &entryStream{r: old, name: oldName}
-	n := &entryStream{r: new, name: newName}
+	j := &join{oldName: oldName, newName: newName}
+	return j.run(old, new, emit, keep)
+}
+
+// join is the merge join of ibt-diff, and what it found besides changes.
+type join struct {
+	oldName, newName string
+	// tree, if set, hashes the tree the changes give: the new index's
+	// entries, and the old entries left in place of its skipped ones
+	tree *format.TreeHasher
+	// warnf, if set, says which skipped files are left alone
+	warnf   func(format string, args ...any)
+	skipped int // skipped entries of the new index
+}
+
+// run merge-joins two sorted index streams, emitting each change in path
+// order, and passing each old entry that did not change at all to keep, if
+// set. old may be nil: everything is then created. A skipped entry of new
+// (format.Entry.Skipped) changes nothing: the old entry at its path, if
+// any, stays as it is. A skipped entry of old stands for whatever the chain
+// restored there (an older version or nothing): it is the old entry of the
+// delete or replace that clears or overwrites it (see compareEntries), and
+// left alone where new has it skipped too.
+func (j *join) run(old, new *format.Reader, emit func(*format.Change) error, keep func(*format.Entry) error) error {
+	o := &entryStream{r: old, name: j.oldName}
+	n := &entryStream{r: new, name: j.newName}
 	if err := o.next(); err != nil {
 		return err
 	}
@@ -209,19 +248,38 @@ func diffIndexes(old, new *format.Reader, emit func(*format.Change) error, keep 
 	for o.cur != nil || n.cur != nil {
 		var ch *format.Change
 		advOld, advNew := false, false
+		var kept *format.Entry // the entry of the tree the changes give
 		switch {
 		case n.cur == nil || (o.cur != nil && o.cur.Path < n.cur.Path):
 			ch, advOld = &format.Change{Op: format.OpDelete, Old: stripSig(o.cur)}, true
+		case n.cur.Skipped:
+			j.skipped++
+			if o.cur != nil && o.cur.Path == n.cur.Path {
+				advOld, kept = true, o.cur
+				if o.cur.Skipped {
+					j.warn("%q changed while ibt-sign read it, and had when %q was made: left as the last backup that read it has it", n.cur.Path, displayName(j.oldName))
+				} else {
+					j.warn("%q changed while ibt-sign read it: left as %q has it", n.cur.Path, displayName(j.oldName))
+				}
+			} else if old == nil {
+				j.warn("%q changed while ibt-sign read it and no version of it was read: this full backup cannot hold it, and leaves it out", n.cur.Path)
+			} else {
+				j.warn("%q changed while ibt-sign read it and %q does not have it: left out, as %q has it", n.cur.Path, displayName(j.oldName), displayName(j.oldName))
+			}
+			advNew = true
 		case o.cur == nil || n.cur.Path < o.cur.Path:
-			ch, advNew = &format.Change{Op: format.OpCreate, New: stripSig(n.cur)}, true
+			ch, advNew, kept = &format.Change{Op: format.OpCreate, New: stripSig(n.cur)}, true, n.cur
 		default:
-			ch, advOld, advNew = compareEntries(o.cur, n.cur), true, true
+			ch, advOld, advNew, kept = compareEntries(o.cur, n.cur), true, true, n.cur
+		}
+		if kept != nil && j.tree != nil {
+			j.tree.Add(kept)
 		}
 		if ch != nil {
 			if err := emit(ch); err != nil {
 				return fmt.Errorf("failed to write diff: %w", err)
 			}
-		} else if keep != nil {
+		} else if keep != nil && advOld {
 			if err := keep(o.cur); err != nil {
 				return err
 			}
@@ -240,12 +298,22 @@ func diffIndexes(old, new *format.Reader, emit func(*format.Change) error, keep 
 	return nil
 }
 
+func (j *join) warn(format string, args ...any) {
+	if j.warnf != nil {
+		j.warnf(format, args...)
+	}
+}
+
 // compareEntries classifies two entries at the same path; nil means unchanged.
 // A further hard link whose content changed is replaced, not updated: the
 // first link's update gives that path a new inode on restore, so the link
-// must be made again.
+// must be made again. A skipped old entry (content unknown, see
+// format.Entry.Skipped) is replaced by whatever new is: the restore holds
+// an older version there, or nothing, and the new content is sent whole.
 func compareEntries(old, new *format.Entry) *format.Change {
 	switch {
+	case old.Skipped:
+		return &format.Change{Op: format.OpReplace, Old: old, New: stripSig(new)}
 	case old.Type != new.Type,
 		old.Type == format.TypeSymlink && old.Target != new.Target,
 		old.LinkTo != new.LinkTo,

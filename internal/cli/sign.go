@@ -31,6 +31,12 @@ excluded path is not in the index at all, so excluding a path that an older
 index holds makes the next diff delete it on restore, like rsync's
 --delete-excluded.
 
+A file that changes while it is read fails the command, unless
+--skip-changed: the file then keeps its entry from --prev, so that the
+backup keeps its old version, or without one is marked skipped, which
+ibt-diff leaves as the old index has it (and the next backup, diffed
+against this index, writes whole). Either way a warning names it.
+
 Block signatures are keyed by a secret seed drawn for every index (--prev
 keeps the previous index's), so that nobody who cannot read the index can
 craft files whose blocks are taken for others. Keep indexes as private as
@@ -50,11 +56,12 @@ type signCmd struct {
 	Prev     string `placeholder:"OLD.idx" help:"Reuse the hashes and signatures of OLD.idx for files whose size, mtime, ctime and inode are unchanged, without reading them; the new index keeps OLD.idx's signature seed, which they were made with (with --checksum, which reads every file, it draws a new one)."`
 	Checksum bool   `short:"c" help:"Read every file, even those --prev would reuse."`
 	excludeFlags
-	SkipChanged bool `name:"skip-changed" help:"Leave out, with a warning, a file that changes or vanishes while it is read, instead of failing."`
+	SkipChanged bool `name:"skip-changed" help:"Do not fail on a file that changes while it is read: warn, and keep its entry from --prev (its old version stays in the backup), or without one mark it skipped, which ibt-diff leaves as the old index has it. A file that vanishes while it is read is left out, as deleted. The index is complete and the exit status 0."`
 }
 
 // errChangedWhileReading is wrapped by signFile's error for a file whose
-// size or mtime moved while it was read; --skip-changed skips such files.
+// size or mtime moved while it was read; --skip-changed keeps such a file's
+// previous entry, or marks it skipped.
 var errChangedWhileReading = errors.New("changed while it was being read")
 
 // signJob is one entry on its way from the walk to the output; files are
@@ -64,6 +71,9 @@ type signJob struct {
 	err   error
 	hash  bool // the file's content must be read
 	first bool // the first link of a file of several hard links
+	// prev is the entry --prev has at the path, kept under --skip-changed
+	// for a file to be read, in case it changes while it is
+	prev *format.Entry
 }
 
 // signBatch is a run of consecutive entries, handed to a worker when any of
@@ -125,17 +135,21 @@ func (s *signCmd) run(c *runContext) error {
 	}
 	var prev *prevIndex
 	var seed []byte
-	if s.Prev != "" && !s.Checksum {
+	// With --checksum nothing is reused, but --skip-changed still keeps
+	// the previous entry of a file that changes while it is read.
+	if s.Prev != "" && (!s.Checksum || s.SkipChanged) {
 		p, closePrev, err := c.openPrev(s.Prev)
 		if err != nil {
 			return err
 		}
 		defer closePrev()
 		prev = p
-		// The signatures it reuses were keyed with the previous seed. An
-		// index without one holds no signatures (a reader refuses them), so
-		// what it offers does not depend on the seed.
-		seed = p.seed
+		if !s.Checksum {
+			// The signatures it reuses were keyed with the previous seed. An
+			// index without one holds no signatures (a reader refuses them), so
+			// what it offers does not depend on the seed.
+			seed = p.seed
+		}
 	}
 	if seed == nil {
 		if seed, err = newSeed(); err != nil {
@@ -215,7 +229,7 @@ func (s *signCmd) run(c *runContext) error {
 			AllowVanished: s.SkipChanged,
 			Xattrs:        true,
 		}
-		if prev != nil {
+		if prev != nil && !s.Checksum {
 			opt.KnownXattrs = prev.known
 		}
 		walkErr = tree.Walk(dir, opt,
@@ -225,13 +239,16 @@ func (s *signCmd) run(c *runContext) error {
 				}
 				j := signJob{entry: index.FromNode(n), first: n.Nlink > 1 && n.LinkTo == ""}
 				reused := false
-				if j.entry.LinkTo != "" {
-					reused = true // it repeats the first link's hash, written by then
-				} else if prev != nil {
-					o, err := prev.take(n)
-					if err != nil {
+				var o *format.Entry
+				if prev != nil && (j.entry.LinkTo == "" || s.SkipChanged) {
+					var err error
+					if o, err = prev.take(n); err != nil {
 						return err
 					}
+				}
+				if j.entry.LinkTo != "" {
+					reused = true // it repeats the first link's hash, written by then
+				} else if prev != nil && !s.Checksum {
 					reused = prev.reuse(&j.entry, o)
 				}
 				if j.entry.Type == format.TypeFile && !reused {
@@ -240,6 +257,9 @@ func (s *signCmd) run(c *runContext) error {
 					if b.done == nil {
 						b.done = make(chan struct{})
 					}
+				}
+				if s.SkipChanged && (j.hash || j.entry.LinkTo != "") {
+					j.prev = keepable(o)
 				}
 				b.jobs = append(b.jobs, j)
 				if len(b.jobs) >= batchEntries || b.bytes >= batchBytes {
@@ -272,35 +292,69 @@ func (s *signCmd) run(c *runContext) error {
 	th := format.NewTreeHasher()
 	links := map[string]*format.Entry{} // first links of files of several, as written
 	c.startBar(-1, "signing")
-	var entries, hashedFiles, hashedBytes, reusedFiles int64
+	var entries, hashedFiles, hashedBytes, reusedFiles, keptFiles, skippedFiles int64
+	// keep records the file of j, which could not be read, as --prev has
+	// it, or else as skipped.
+	keep := func(j *signJob, why string) {
+		if j.prev != nil && !j.prev.Skipped {
+			c.warnf("%q %s: kept its entry from %q, so the backup keeps its old version", j.entry.Path, why, s.Prev)
+			e := *j.prev
+			if s.Checksum {
+				e.Sig = nil // keyed with the previous seed, not this index's
+			}
+			j.entry = e
+			keptFiles++
+			return
+		}
+		switch {
+		case j.prev != nil:
+			c.warnf("%q %s, and %q has it as skipped too: recorded as skipped, so ibt-diff leaves it as the old index has it", j.entry.Path, why, s.Prev)
+		case prev != nil:
+			c.warnf("%q %s, and %q has no entry for it: recorded as skipped, so ibt-diff leaves it as the old index has it", j.entry.Path, why, s.Prev)
+		default:
+			c.warnf("%q %s: recorded as skipped, so ibt-diff leaves it as the old index has it (with --prev it would keep the previous entry)", j.entry.Path, why)
+		}
+		j.entry = format.Entry{Path: j.entry.Path, Type: format.TypeFile, Mode: j.entry.Mode, MTime: j.entry.MTime, Size: j.entry.Size,
+			UID: j.entry.UID, GID: j.entry.GID, Dev: j.entry.Dev, Inode: j.entry.Inode, CTime: j.entry.CTime, Skipped: true}
+		skippedFiles++
+	}
 	for b := range queue {
 		if b.done != nil {
 			<-b.done
 		}
 		for i := range b.jobs {
 			j := &b.jobs[i]
+			kept := false // the file could not be read: kept or marked skipped
 			if j.err != nil {
-				if why := skippable(j.err); s.SkipChanged && why != "" {
-					c.warnf("skipping %q: %s", j.entry.Path, why)
+				why := skippable(j.err)
+				switch {
+				case !s.SkipChanged || why == "":
+					return j.err
+				case errors.Is(j.err, fs.ErrNotExist):
+					c.warnf("skipping %q: %s, so it is left out, as deleted", j.entry.Path, why)
 					continue
 				}
-				return j.err
+				keep(j, why)
+				kept = true
+			} else if j.entry.LinkTo != "" {
+				if first, ok := links[j.entry.LinkTo]; ok {
+					j.entry = linkEntry(first, &j.entry)
+				} else if s.SkipChanged {
+					keep(j, fmt.Sprintf("is a hard link to %q, which was not read", j.entry.LinkTo))
+					kept = true
+				} else {
+					return fmt.Errorf("failed to index %q: hard link to %q, which was not read", j.entry.Path, j.entry.LinkTo)
+				}
 			}
-			if j.entry.LinkTo != "" {
-				first, ok := links[j.entry.LinkTo]
-				if !ok {
-					c.warnf("skipping %q: hard link to %q, which was skipped", j.entry.Path, j.entry.LinkTo)
-					continue
-				}
-				j.entry = linkEntry(first, &j.entry)
-			} else if j.first && j.entry.Type == format.TypeFile {
+			if j.first && j.entry.Type == format.TypeFile && j.entry.LinkTo == "" && !j.entry.Skipped {
+				// further links follow it, kept from --prev or not
 				e := j.entry
 				e.Sig = nil
 				links[e.Path] = &e
 			}
 			th.Add(&j.entry)
 			entries++
-			if j.entry.Type == format.TypeFile && j.entry.LinkTo == "" {
+			if j.entry.Type == format.TypeFile && j.entry.LinkTo == "" && !kept {
 				if j.hash {
 					hashedFiles++
 					hashedBytes += j.entry.Size
@@ -320,8 +374,14 @@ func (s *signCmd) run(c *runContext) error {
 		return fmt.Errorf("failed to index %q: %w", s.Dir, walkErr)
 	}
 	c.summary = fmt.Sprintf("indexed %d entries, hashed %s in %d files", entries, humanBytes(hashedBytes), hashedFiles)
-	if prev != nil {
+	if prev != nil && !s.Checksum {
 		c.summary += fmt.Sprintf(", %d files reused from %q unread", reusedFiles, s.Prev)
+	}
+	if keptFiles > 0 {
+		c.summary += fmt.Sprintf("; %d files changed while read kept as %q has them", keptFiles, s.Prev)
+	}
+	if skippedFiles > 0 {
+		c.summary += fmt.Sprintf("; %d files changed while read recorded as skipped", skippedFiles)
 	}
 	if err := w.Close(format.Trailer{TreeHash: th.Sum()}); err != nil {
 		return fmt.Errorf("failed to write index: %w", err)
@@ -349,6 +409,17 @@ func skippable(err error) string {
 		return "vanished while it was being read"
 	}
 	return ""
+}
+
+// keepable returns o, the previous entry of a file, if --skip-changed may
+// keep it for the file should it change while it is read: a file's entry
+// with a hash, or a skipped one (see format.Entry.Skipped). A hard link's
+// entry repeats another path's, which may no longer be that file.
+func keepable(o *format.Entry) *format.Entry {
+	if o == nil || o.Type != format.TypeFile || o.LinkTo != "" || len(o.Hash) == 0 && !o.Skipped {
+		return nil
+	}
+	return o
 }
 
 // linkEntry is the entry of a further hard link to first: the same inode,

@@ -26,6 +26,9 @@ func signFileWorkers(root *os.Root, e *format.Entry, workers int, key *rsync.Key
 	if fi.Size() != e.Size || fi.ModTime().UnixNano() != e.MTime {
 		return changedWhileReading(e.Path)
 	}
+	if testHookReading != nil {
+		testHookReading(e.Path)
+	}
 	e.BlockSize = uint32(rsync.BlockSize(e.Size))
 	e.Hash, e.Sig, err = rsync.SignFile(withProgress(tree.SparseReader(f), progress), e.Size, workers, key)
 	if errors.Is(err, rsync.ErrSizeChanged) {
@@ -43,6 +46,11 @@ func signFileWorkers(root *os.Root, e *format.Entry, workers int, key *rsync.Key
 	}
 	return nil
 }
+
+// testHookReading, set by tests only, is called with a file's path as its
+// content is about to be read: a test writes to the file there to play a
+// program that writes it while ibt-sign reads it.
+var testHookReading func(path string)
 
 // progressReaderAt reports the bytes read through it; ReadAt may be called
 // from several goroutines, as progress may.

@@ -204,6 +204,9 @@ func (a *applier) unchangedDir(q string) error {
 // classify finds which version of c's path is on disk, refusing anything
 // that is neither the old nor the new one where the change requires it.
 func (a *applier) classify(c *format.Change, fi fs.FileInfo) (state, error) {
+	if c.Old != nil && c.Old.Skipped {
+		return a.classifySkippedOld(c, fi) // any regular file or nothing is old
+	}
 	p := c.Path()
 	is := func(e *format.Entry) (bool, error) {
 		if fi == nil || e == nil {
