@@ -140,10 +140,10 @@ func checkChange(c *Change) error {
 		if err := checkEntry(e); err != nil {
 			return fmt.Errorf("%s change: %w", c.Op, err)
 		}
-		if e.Skipped && (e == c.New || c.Op != OpDelete && c.Op != OpReplace) {
+		if e.Skipped && !skippedAllowed(c, e == c.Old) {
 			// ibt-diff resolves them, but for an old index's skipped
-			// entry, whose path it must clear or overwrite
-			return fmt.Errorf("change %q: a skipped entry (content unknown) as the %s entry of a %s change; only a delete's or replace's old entry may be one", c.Path(), oldOrNew(e == c.Old), c.Op)
+			// entry, whose path it must clear or overwrite or leave
+			return fmt.Errorf("change %q: a skipped entry (content unknown) as the %s entry of a %s change; only a delete's or replace's old entry, or both entries of a meta change, may be one", c.Path(), oldOrNew(e == c.Old), c.Op)
 		}
 	}
 	if err := CheckFrom(c); err != nil {
@@ -200,4 +200,18 @@ func checkTrailer(t *Trailer) error {
 		return fmt.Errorf("tree hash of %d bytes, want 32", len(t.TreeHash))
 	}
 	return nil
+}
+
+// skippedAllowed reports whether c may hold a skipped entry as its old
+// entry (old) or its new one: as the old entry of a delete or a replace, or
+// as both entries of a meta change (a path both indexes skipped, left
+// alone).
+func skippedAllowed(c *Change, old bool) bool {
+	switch c.Op {
+	case OpDelete, OpReplace:
+		return old
+	case OpMeta:
+		return c.Old.Skipped && c.New.Skipped
+	}
+	return false
 }

@@ -127,13 +127,15 @@
 // old index, it stands for whatever the chain restored there before: a
 // regular file of some older content, or nothing. So a skipped entry may be
 // in a change only as the old entry of a delete (op 3) or a replace (op 5),
-// never as a new entry nor in a create, update or meta change, and a reader
-// refuses it anywhere else. Such a change matches any regular file at its
-// path, whatever its content, size or metadata, or no entry at all, as its
-// old version (never a directory, symlink or other type): a delete removes
-// it, a replace puts the new entry in its place; a replacing file has its
-// whole content as data (no signature to delta against), or f. Where the
-// new index has the path skipped too, ibt-diff writes no change for it.
+// or as both entries of a meta change (op 4), and a reader refuses it
+// anywhere else. Such a change matches any regular file at its path,
+// whatever its content, size or metadata, or no entry at all, as its old
+// version (never a directory, symlink or other type): a delete removes it,
+// a replace puts the new entry in its place (a replacing file has its whole
+// content as data, no signature to delta against, or f), and a meta change
+// of two skipped entries, which ibt-diff writes where both indexes have the
+// path skipped, leaves whatever is there alone, out of the tree hash and of
+// an applier's check of the tree.
 // In a change holding both entries, where old has a hash and new is a file,
 // new's H is left out when it equals old's: an absent H there stands for
 // old's hash, and a reader refuses one written out. A metadata change of a

@@ -211,6 +211,7 @@ func TestReaderRefuses(t *testing.T) {
 		{"skipped dir", KindIndex, [][]byte{frameOf(tagEntry, &Entry{Path: "a", Type: TypeDir, Skipped: true})}, "a skipped entry (content unknown) is a file"},
 		{"skipped link", KindIndex, [][]byte{frameOf(tagEntry, &Entry{Path: "b", Skipped: true, LinkTo: "a"})}, "a skipped entry (content unknown) is a file"},
 		{"skipped in change", KindDiff, [][]byte{frameOf(tagChange, &Change{Op: OpCreate, New: &Entry{Path: "a", Skipped: true}})}, "a skipped entry (content unknown) as the new entry of a create change"},
+		{"skipped new of a meta change", KindDiff, [][]byte{frameOf(tagChange, &Change{Op: OpMeta, Old: &Entry{Path: "a"}, New: &Entry{Path: "a", Skipped: true}})}, "a skipped entry (content unknown) as the new entry of a meta change"},
 		{"skipped old of a meta change", KindDiff, [][]byte{frameOf(tagChange, &Change{Op: OpMeta, Old: &Entry{Path: "a", Skipped: true}, New: &Entry{Path: "a", Mode: 1}})}, "a skipped entry (content unknown) as the old entry of a meta change"},
 		{"skipped false written out", KindIndex, [][]byte{{tagEntry, 0x85, 0xa1, 'p', 0xa1, 'a', 0xa1, 't', 0x00, 0xa1, 'm', 0x00, 0xa2, 'm', 't', 0x00, 0xa2, 's', 'k', 0xc2}}, "a false flag is written by omitting it"},
 		{"entry in diff", KindDiff, [][]byte{frameOf(tagEntry, file("a"))}, "entry record in a diff stream"},

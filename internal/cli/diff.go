@@ -235,7 +235,8 @@ type join struct {
 // any, stays as it is. A skipped entry of old stands for whatever the chain
 // restored there (an older version or nothing): it is the old entry of the
 // delete or replace that clears or overwrites it (see compareEntries), and
-// left alone where new has it skipped too.
+// where new has it skipped too, a meta change of two skipped entries says
+// to leave it alone.
 func (j *join) run(old, new *format.Reader, emit func(*format.Change) error, keep func(*format.Entry) error) error {
 	o := &entryStream{r: old, name: j.oldName}
 	n := &entryStream{r: new, name: j.newName}
@@ -257,6 +258,10 @@ func (j *join) run(old, new *format.Reader, emit func(*format.Change) error, kee
 			if o.cur != nil && o.cur.Path == n.cur.Path {
 				advOld, kept = true, o.cur
 				if o.cur.Skipped {
+					// the restore holds what the last backup that
+					// read it left, which neither index knows: the
+					// change says to leave it alone
+					ch, kept = &format.Change{Op: format.OpMeta, Old: o.cur, New: n.cur}, nil
 					j.warn("%q changed while ibt-sign read it, and had when %q was made: left as the last backup that read it has it", n.cur.Path, displayName(j.oldName))
 				} else {
 					j.warn("%q changed while ibt-sign read it: left as %q has it", n.cur.Path, displayName(j.oldName))

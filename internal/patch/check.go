@@ -90,7 +90,7 @@ func (a *applier) check(src *source, c *format.Change, i int) (*step, error) {
 			return nil, err
 		}
 	}
-	s.done = s.state == stNew && (c.New == nil || metaEqual(fi, c.New, a.chown) && a.xattrsEqual(p, c.Old, c.New))
+	s.done = s.state == stNew && (c.New == nil || c.New.Skipped || metaEqual(fi, c.New, a.chown) && a.xattrsEqual(p, c.Old, c.New))
 	if c.Op == format.OpReplace && s.state == stOld && c.Old.Type == format.TypeDir && c.New.Type != format.TypeDir {
 		s.late = true
 	}

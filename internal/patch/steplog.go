@@ -350,7 +350,11 @@ func appendStep(b []byte, s *step) []byte {
 	b = binary.AppendUvarint(b, uint64(s.i))
 	b = appendBytes(b, []byte(c.Path()))
 	if e := c.New; e != nil {
-		b = append(b, byte(e.Type))
+		skipped := byte(0)
+		if e.Skipped {
+			skipped = 1
+		}
+		b = append(b, byte(e.Type), skipped)
 		b = binary.AppendUvarint(b, uint64(e.Mode))
 		b = binary.AppendVarint(b, e.MTime)
 		b = binary.AppendVarint(b, e.Size)
@@ -438,7 +442,7 @@ func decodeStep(b []byte) (*step, error) {
 		s.c.Old = &format.Entry{Path: p, Type: oldType}
 	}
 	if flags&recNew != 0 {
-		e := &format.Entry{Path: p, Type: format.Type(d.byte())}
+		e := &format.Entry{Path: p, Type: format.Type(d.byte()), Skipped: d.byte() == 1}
 		e.Mode = uint32(d.uvarint())
 		e.MTime = d.varint()
 		e.Size = d.varint()
