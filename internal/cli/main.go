@@ -15,6 +15,7 @@ import (
 	"github.com/alecthomas/kong"
 
 	"github.com/ibt-tools/ibt/format"
+	"github.com/ibt-tools/ibt/internal/oserr"
 )
 
 // Version is the version of the ibt tools.
@@ -140,7 +141,7 @@ func Main(name string, args []string, env Env) (code int) {
 // printError prints err in the tools' shape: "NAME: error: what: why", then
 // any hints carried by the error chain.
 func printError(w io.Writer, name string, err error) {
-	fmt.Fprintf(w, "%s: error: %s\n", name, strings.TrimSpace(err.Error()))
+	fmt.Fprintf(w, "%s: error: %s\n", name, strings.TrimSpace(oserr.Text(err)))
 	for _, h := range hints(err) {
 		fmt.Fprintf(w, "%s: hint: %s\n", name, h)
 	}

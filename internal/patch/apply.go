@@ -6,6 +6,7 @@ import (
 	"io"
 	"io/fs"
 	"os"
+	"syscall"
 	"time"
 
 	"github.com/ibt-tools/ibt/format"
@@ -62,6 +63,10 @@ func Apply(dir string, archive io.Reader, opt Options) (Summary, error) {
 		checked: map[string]error{},
 	}
 	err := a.run(archive)
+	if errors.Is(err, syscall.EROFS) {
+		err = &Error{Class: errIO, Detail: fmt.Sprintf("%q is on a read-only filesystem", dir),
+			Fix: "remount it read-write, or restore into a directory on another filesystem"}
+	}
 	return a.sum, err
 }
 
