@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"os"
 
 	"github.com/ibt-tools/ibt/format"
 )
@@ -17,6 +18,10 @@ import (
 // device node without root or a special file where the system has none.
 // It is found before DIR changes.
 var ErrUnsupported = errors.New("cannot create it here")
+
+// mayMakeDevices reports whether this process may make device nodes: only
+// root may (a variable, so that tests running as root can say otherwise).
+var mayMakeDevices = func() bool { return os.Geteuid() == 0 }
 
 // fixDevices is the hint for a device this run cannot make.
 const fixDevices = "only root can create device nodes: run ibt-patch as root (DIR is unchanged)"
@@ -65,7 +70,7 @@ func (a *applier) checkDevice(s *step) error {
 	if e == nil || !e.Type.IsDevice() || s.state == stNew {
 		return nil
 	}
-	if !a.chown { // not root
+	if !mayMakeDevices() {
 		return pathErr(ErrUnsupported, e.Path, fixDevices, "is %s, which only root can create", describeSpecial(e.Type, e.Rdev))
 	}
 	return nil
@@ -83,6 +88,17 @@ func (a *applier) stageSpecial(s *step) error {
 			return &Error{Path: e.Path, Class: ErrUnsupported, Detail: "create its device in staging", Fix: fixDevices, Err: err}
 		}
 		return ioErr(e.Path, "create it in staging", err)
+	}
+	if e.Type.IsDevice() {
+		// a number the system's dev_t cannot hold comes out as another
+		fi, err := a.root.Lstat(s.staged)
+		if err != nil {
+			return ioErr(e.Path, "stat its staged device", err)
+		}
+		if got := rdevOf(fi); got != e.Rdev {
+			return pathErr(ErrUnsupported, e.Path, "", "is %s, which this system cannot make (mknod made %s)",
+				describeSpecial(e.Type, e.Rdev), describeSpecial(e.Type, got))
+		}
 	}
 	if err := setMeta(a.root, s.staged, e, a.chown); err != nil {
 		return ioErr(e.Path, "set the metadata of its staged "+e.Type.String(), err)
