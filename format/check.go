@@ -63,7 +63,7 @@ func checkEntry(e *Entry) error {
 	}
 	isFile := e.Type == TypeFile
 	switch {
-	case e.Type > TypeSymlink:
+	case e.Type > MaxType:
 		return fmt.Errorf("entry %q: unknown type %d", e.Path, e.Type)
 	case e.Mode&^0o7777 != 0:
 		return fmt.Errorf("entry %q: mode %#o has bits beyond 07777", e.Path, e.Mode)
@@ -73,6 +73,10 @@ func checkEntry(e *Entry) error {
 		return fmt.Errorf("entry %q: a %s has no size, hash, block size or signature", e.Path, e.Type)
 	case (e.Type == TypeSymlink) != (e.Target != ""):
 		return fmt.Errorf("entry %q: a %s with a symlink target %q", e.Path, e.Type, e.Target)
+	case e.Rdev != 0 && !e.Type.IsDevice():
+		return fmt.Errorf("entry %q: a %s with a device number", e.Path, e.Type)
+	case e.LinkTo != "" && !isFile:
+		return fmt.Errorf("entry %q: a %s recorded as a hard link: only files are", e.Path, e.Type)
 	case strings.IndexByte(e.Target, 0) >= 0:
 		return fmt.Errorf("entry %q: symlink target holds a NUL byte", e.Path)
 	case len(e.Hash) != 0 && len(e.Hash) != 32:
@@ -162,6 +166,8 @@ func checkChange(c *Change) error {
 		return fmt.Errorf("change %q: update of a %s into a %s: only a file's content is updated", c.New.Path, c.Old.Type, c.New.Type)
 	case c.Op == OpMeta && c.Old.Type != c.New.Type:
 		return fmt.Errorf("change %q: metadata change of a %s into a %s", c.New.Path, c.Old.Type, c.New.Type)
+	case c.Op == OpMeta && c.Old.Rdev != c.New.Rdev:
+		return fmt.Errorf("change %q: metadata change of a device's number: a new device replaces it", c.New.Path)
 	}
 	return nil
 }

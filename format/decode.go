@@ -345,6 +345,7 @@ const (
 	fMTime
 	fSize
 	fTarget
+	fRdev
 	fUID
 	fGID
 	fDev
@@ -374,6 +375,8 @@ func entryField(k []byte) int {
 		return fSize
 	case "l":
 		return fTarget
+	case "rd":
+		return fRdev
 	case "u":
 		return fUID
 	case "g":
@@ -402,7 +405,7 @@ func entryField(k []byte) int {
 
 // entryKeys are the keys of an entry's fields as they appear in a body, a
 // fixstr each, in field order.
-var entryKeys = [entryFields]string{"\xa1p", "\xa1t", "\xa1m", "\xa2mt", "\xa1s", "\xa1l", "\xa1u", "\xa1g",
+var entryKeys = [entryFields]string{"\xa1p", "\xa1t", "\xa1m", "\xa2mt", "\xa1s", "\xa1l", "\xa2rd", "\xa1u", "\xa1g",
 	"\xa2dv", "\xa2in", "\xa2ct", "\xa1h", "\xa1x", "\xa1H", "\xa1b", "\xa1S", "\xa2sk"}
 
 // entryWithHash holds an entry and room for its content hash, so that both
@@ -461,6 +464,9 @@ func (d *decoder) entry() (*Entry, error) {
 		case fTarget:
 			e.Target, err = d.str()
 			zero = e.Target == ""
+		case fRdev:
+			e.Rdev, err = d.uint(math.MaxUint64)
+			zero = e.Rdev == 0
 		case fUID:
 			u, err = d.uint(math.MaxUint32)
 			e.UID, zero = uint32(u), u == 0

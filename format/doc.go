@@ -51,9 +51,9 @@
 //	                       or for a diff or delta of its old index),
 //	                       [exclude] (array of str), [dir_mode], [dir_mtime],
 //	                       [xattrs] ("user" or "all"; index only)
-//	entry    (E)  Entry:   p, t, m, mt, [s], [l], [u], [g], [dv], [in], [ct],
-//	                       [h], [x], [H], [b], [S], [sk]; x is an array of maps
-//	                       {n, v}, sk true when present
+//	entry    (E)  Entry:   p, t, m, mt, [s], [l], [rd], [u], [g], [dv], [in],
+//	                       [ct], [h], [x], [H], [b], [S], [sk]; x is an array
+//	                       of maps {n, v}, sk true when present
 //	change   (C)  Change:  o, [old], [new], [f], [fn]; old and new are entry
 //	                       maps (new without H where it repeats old's, below),
 //	                       f a path, fn true when present
@@ -109,9 +109,15 @@
 // path: each record's path (Entry.Path, Change.Path()) is bytewise greater
 // than the previous one's, so every path appears once and two streams merge
 // in one pass. Every path satisfies ValidPath. An entry's mode has no bits
-// beyond 07777, its type is 0 (file), 1 (dir) or 2 (symlink); only a file has
-// a size, content hash (32 bytes), block size and signature; only a symlink,
-// and every symlink, has a target. A signature holds one entry of
+// beyond 07777, its type is 0 (file), 1 (dir), 2 (symlink), 3 (fifo: a named
+// pipe), 4 (chardev: a character device), 5 (blockdev: a block device) or 6
+// (socket), and a reader refuses any other; only a file has a size, content
+// hash (32 bytes), block size and signature, and only a file is a hard link
+// (h); only a symlink, and every symlink, has a target; only a chardev or a
+// blockdev has rd, its device number: the major number times 2^32 plus the
+// minor (MakeRdev), whatever the system's dev_t layout, and absent for
+// device 0,0. The special types (3 to 6) carry metadata only: mode, mtime,
+// owner, extended attributes and, for a device, rd. A signature holds one entry of
 // SigEntryLen(size, block size) bytes per block of the file: a 4-byte weak
 // sum and a strong sum (the header's seed above) of StrongLen(size, block
 // size) bytes, 5 to 16, which grows with the file so that a false block
@@ -142,8 +148,8 @@
 // file so carries its hash once, and such a new file always has a hash
 // (a writer refuses one without). The change decodes as if H were present.
 // A change's op is 1 (create: new only), 2 (update: old and new, both files),
-// 3 (delete: old only), 4 (meta: old and new of the same type) or 5 (replace:
-// old and new); old and new have the same path.
+// 3 (delete: old only), 4 (meta: old and new of the same type and device
+// number) or 5 (replace: old and new); old and new have the same path.
 //
 // f (Change.From), only on a create or replace of a regular file that is not
 // a hard link, names a file that already holds the new content, so the
@@ -176,8 +182,11 @@
 //	u64(len(Target)) Target
 //	u64(len(Hash))   Hash
 //	u64(len(LinkTo)) LinkTo
+//	u64(Rdev)        for a chardev or blockdev (types 4 and 5) only
 //
-// with every integer big-endian. Owners, extended attributes, device, inode,
+// with every integer big-endian. The device number is there for devices
+// alone, so a tree without devices hashes as it did before special files
+// were recorded. Owners, extended attributes, device, inode,
 // ctime, block size and signature are left out: a tree restored by a user who
 // cannot set owners, or signed with other block sizes, hashes the same. An
 // index's tree hash so describes what a full backup of it restores; a diff

@@ -18,7 +18,7 @@ func appendEntry(b []byte, e *Entry) []byte { return appendEntryHash(b, e, e.Has
 // nil where a change leaves it out (see samehash.go).
 func appendEntryHash(b []byte, e *Entry, hash []byte) []byte {
 	n := 4 // p, t, m and mt are always present
-	for _, present := range [...]bool{e.Size != 0, e.Target != "", e.UID != 0, e.GID != 0, e.Dev != 0,
+	for _, present := range [...]bool{e.Size != 0, e.Target != "", e.Rdev != 0, e.UID != 0, e.GID != 0, e.Dev != 0,
 		e.Inode != 0, e.CTime != 0, e.LinkTo != "", len(e.Xattrs) > 0, len(hash) > 0, e.BlockSize != 0, len(e.Sig) > 0, e.Skipped} {
 		if present {
 			n++
@@ -34,6 +34,9 @@ func appendEntryHash(b []byte, e *Entry, hash []byte) []byte {
 	}
 	if e.Target != "" {
 		b = appendStr(append(b, 0xa1, 'l'), e.Target)
+	}
+	if e.Rdev != 0 {
+		b = appendUint(append(b, 0xa2, 'r', 'd'), e.Rdev)
 	}
 	if e.UID != 0 {
 		b = appendUint(append(b, 0xa1, 'u'), uint64(e.UID))

@@ -50,6 +50,17 @@ var (
 	newDocCopy = &Entry{Path: "docs/copy", Type: TypeFile, Mode: 0o644, MTime: t0 + 8, Size: 3, Hash: sum("abc"), BlockSize: 2048}
 )
 
+// Special files of the golden specials index, in stream order.
+var (
+	devDir   = &Entry{Path: "dev", Type: TypeDir, Mode: 0o755, MTime: t0}
+	devNull  = &Entry{Path: "dev/null", Type: TypeCharDev, Mode: 0o666, MTime: t0 + 1, Rdev: MakeRdev(1, 3)}
+	devSda   = &Entry{Path: "dev/sda", Type: TypeBlockDev, Mode: 0o660, MTime: t0 + 2, GID: 6, Rdev: MakeRdev(8, 0), Inode: 7, Dev: 5, CTime: t0 + 2}
+	devWhite = &Entry{Path: "dev/whiteout", Type: TypeCharDev, Mode: 0o600, MTime: t0 + 3} // device 0,0: no rd
+	runFifo  = &Entry{Path: "run/fifo", Type: TypeFIFO, Mode: 0o4620, MTime: t0 + 4, UID: 1000, GID: 1000}
+	runSock  = &Entry{Path: "run/sock", Type: TypeSocket, Mode: 0o1777, MTime: -1, Xattrs: []Xattr{{Name: "trusted.x", Value: []byte("y")}}}
+	specials = []*Entry{devDir, devNull, devSda, devWhite, runFifo, runSock}
+)
+
 func stripped(e *Entry) *Entry {
 	c := *e
 	c.Sig = nil
@@ -66,6 +77,14 @@ type golden struct {
 var goldens = []golden{
 	{"index", KindIndex, func(w *Writer) error {
 		for _, e := range []*Entry{readme, binDir, script, tool, link, docs, docCopy, logFile} {
+			if err := w.WriteEntry(e); err != nil {
+				return err
+			}
+		}
+		return nil
+	}},
+	{"specials", KindIndex, func(w *Writer) error {
+		for _, e := range specials {
 			if err := w.WriteEntry(e); err != nil {
 				return err
 			}
@@ -144,8 +163,11 @@ func (g golden) encode(lz bool) ([]byte, error) {
 		return nil, err
 	}
 	th := newTreeHash
-	if g.kind == KindIndex {
+	switch g.name {
+	case "index":
 		th = treeHash(readme, binDir, tool, link, docs, docCopy)
+	case "specials":
+		th = treeHash(specials...)
 	}
 	if err := w.Close(Trailer{TreeHash: th}); err != nil {
 		return nil, err

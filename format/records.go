@@ -87,7 +87,24 @@ const (
 	TypeFile    Type = 0
 	TypeDir     Type = 1
 	TypeSymlink Type = 2
+	// Special files: no content, only metadata; a device also has its
+	// device number (Entry.Rdev).
+	TypeFIFO     Type = 3 // named pipe
+	TypeCharDev  Type = 4 // character device
+	TypeBlockDev Type = 5 // block device
+	TypeSocket   Type = 6 // Unix domain socket (only its node: no listener comes back)
 )
+
+// MaxType is the highest entry type this package knows.
+const MaxType = TypeSocket
+
+// IsDevice reports whether t is a character or block device, the types
+// with a device number.
+func (t Type) IsDevice() bool { return t == TypeCharDev || t == TypeBlockDev }
+
+// IsSpecial reports whether t is a named pipe, a device or a socket: an
+// entry of metadata only, never opened for its content.
+func (t Type) IsSpecial() bool { return t >= TypeFIFO && t <= MaxType }
 
 func (t Type) String() string {
 	switch t {
@@ -97,6 +114,14 @@ func (t Type) String() string {
 		return "dir"
 	case TypeSymlink:
 		return "symlink"
+	case TypeFIFO:
+		return "fifo"
+	case TypeCharDev:
+		return "chardev"
+	case TypeBlockDev:
+		return "blockdev"
+	case TypeSocket:
+		return "socket"
 	}
 	return "unknown"
 }
@@ -107,21 +132,25 @@ type Xattr struct {
 	Value []byte `msgpack:"v"`
 }
 
-// Entry is one file, directory or symlink of a tree. Path is the slash-separated
+// Entry is one file, directory, symlink or special file (named pipe, device
+// or socket) of a tree. Path is the slash-separated
 // path relative to the tree's root, as the filesystem spells it (it may hold any
 // byte but NUL and is not necessarily UTF-8).
 type Entry struct {
 	Path   string `msgpack:"p"`
 	Type   Type   `msgpack:"t"`
-	Mode   uint32 `msgpack:"m"`            // permission bits with setuid, setgid and sticky (07777)
-	MTime  int64  `msgpack:"mt"`           // modification time, nanoseconds since the Unix epoch
-	Size   int64  `msgpack:"s,omitempty"`  // files: content length in bytes
-	Target string `msgpack:"l,omitempty"`  // symlinks: the target, verbatim
-	UID    uint32 `msgpack:"u,omitempty"`  // owner, as a number
-	GID    uint32 `msgpack:"g,omitempty"`  // group, as a number
-	Dev    uint64 `msgpack:"dv,omitempty"` // device, inode and ctime serve the quick check of ibt-sign --prev
-	Inode  uint64 `msgpack:"in,omitempty"`
-	CTime  int64  `msgpack:"ct,omitempty"`
+	Mode   uint32 `msgpack:"m"`           // permission bits with setuid, setgid and sticky (07777)
+	MTime  int64  `msgpack:"mt"`          // modification time, nanoseconds since the Unix epoch
+	Size   int64  `msgpack:"s,omitempty"` // files: content length in bytes
+	Target string `msgpack:"l,omitempty"` // symlinks: the target, verbatim
+	// Rdev, for a character or block device only, is its device number
+	// as MakeRdev(major, minor) encodes it, the same on every system.
+	Rdev  uint64 `msgpack:"rd,omitempty"`
+	UID   uint32 `msgpack:"u,omitempty"`  // owner, as a number
+	GID   uint32 `msgpack:"g,omitempty"`  // group, as a number
+	Dev   uint64 `msgpack:"dv,omitempty"` // device, inode and ctime serve the quick check of ibt-sign --prev
+	Inode uint64 `msgpack:"in,omitempty"`
+	CTime int64  `msgpack:"ct,omitempty"`
 	// LinkTo, for a hard link, is the path of the first entry (in stream order)
 	// of the same inode; the entry's content fields then repeat that entry's.
 	LinkTo string  `msgpack:"h,omitempty"`
@@ -146,6 +175,17 @@ type Entry struct {
 	// which matches any regular file or nothing at the path.
 	Skipped bool `msgpack:"sk,omitempty"`
 }
+
+// MakeRdev encodes a device number for Entry.Rdev: the major number in the
+// high 32 bits, the minor in the low 32, whatever the system's own dev_t
+// layout.
+func MakeRdev(major, minor uint32) uint64 { return uint64(major)<<32 | uint64(minor) }
+
+// RdevMajor and RdevMinor take an Entry.Rdev apart.
+func RdevMajor(rdev uint64) uint32 { return uint32(rdev >> 32) }
+
+// RdevMinor returns the minor number of an Entry.Rdev.
+func RdevMinor(rdev uint64) uint32 { return uint32(rdev) }
 
 // Op is the kind of a Change.
 type Op uint8

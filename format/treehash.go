@@ -12,6 +12,7 @@ const treeHashDomain = "ibt tree hash v1\x00"
 
 // TreeHasher computes the tree hash of a sequence of entries: SHA-256 over a
 // canonical encoding of what a restore reproduces of each entry (see doc.go).
+// A device's number (Rdev) follows, for character and block devices only.
 // Owners, extended attributes, device, inode, ctime, block size and
 // signatures are left out, so that a tree restored by another user, or signed
 // with other block sizes, has the same hash.
@@ -42,6 +43,11 @@ func (t *TreeHasher) Add(e *Entry) {
 	b = appendField(b, e.Target)
 	b = appendField(b, string(e.Hash))
 	b = appendField(b, e.LinkTo)
+	if e.Type.IsDevice() {
+		// only devices have it, so the hash of a tree without one is
+		// the same as before there were special files
+		b = binary.BigEndian.AppendUint64(b, e.Rdev)
+	}
 	t.h.Write(b)
 	t.buf = b
 }

@@ -2,6 +2,8 @@ package format
 
 import (
 	"bytes"
+	"crypto/sha256"
+	"encoding/binary"
 	"encoding/hex"
 	"testing"
 )
@@ -48,6 +50,32 @@ func TestTreeHasher(t *testing.T) {
 	if bytes.Equal(treeHash(base(), base()), treeHash(base())) {
 		t.Error("an entry added twice hashes like once")
 	}
+	// A device's number counts; anything else's is not even read.
+	dev := &Entry{Path: "d", Type: TypeCharDev, Mode: 0o666, Rdev: MakeRdev(1, 3)}
+	other := *dev
+	other.Rdev = MakeRdev(1, 5)
+	if bytes.Equal(treeHash(dev), treeHash(&other)) {
+		t.Error("devices differing only in their number hash alike")
+	}
+	other = *dev
+	other.Type = TypeBlockDev
+	if bytes.Equal(treeHash(dev), treeHash(&other)) {
+		t.Error("a character and a block device of one number hash alike")
+	}
+	fifo := &Entry{Path: "p", Type: TypeFIFO, Mode: 0o644}
+	if bytes.Equal(treeHash(fifo), treeHash(&Entry{Path: "p", Type: TypeSocket, Mode: 0o644})) {
+		t.Error("a fifo and a socket hash alike")
+	}
+	// The rule in doc.go, byte for byte: the device number follows the
+	// fields every entry has, and nothing follows them for a fifo.
+	h := sha256.New()
+	h.Write([]byte(treeHashDomain))
+	h.Write(specialBytes("d", TypeCharDev, 0o666))
+	h.Write([]byte{0, 0, 0, 1, 0, 0, 0, 3}) // major 1, minor 3
+	h.Write(specialBytes("p", TypeFIFO, 0o644))
+	if got := treeHash(dev, fifo); !bytes.Equal(got, h.Sum(nil)) {
+		t.Errorf("tree hash of a device and a fifo %x, want %x as doc.go lays it out", got, h.Sum(nil))
+	}
 	// Pin the empty tree's hash: sha256("ibt tree hash v1\x00").
 	const empty = "38bbad7735384ed5a9f4b0defe27701c7591b0d383454f487d34498821a276ab"
 	if got := hex.EncodeToString(NewTreeHasher().Sum()); got != empty {
@@ -67,4 +95,14 @@ func TestTreeHasherLeavesOutSkipped(t *testing.T) {
 	if !bytes.Equal(with.Sum(), without.Sum()) {
 		t.Error("a skipped entry changes the tree hash")
 	}
+}
+
+// specialBytes is the tree hash input of a special file of mtime 0 before
+// any device number: path, type, mode, then mtime, size and the lengths of
+// an empty target, hash and link.
+func specialBytes(path string, t Type, mode uint32) []byte {
+	b := binary.BigEndian.AppendUint64(nil, uint64(len(path)))
+	b = append(append(b, path...), byte(t))
+	b = binary.BigEndian.AppendUint32(b, mode)
+	return append(b, make([]byte, 5*8)...)
 }

@@ -38,6 +38,15 @@ func TestWriterRefuses(t *testing.T) {
 		{"mode bits", KindIndex, nil, func(w *Writer) error { return w.WriteEntry(&Entry{Path: "a", Mode: 0o100644}) }, "bits beyond 07777"},
 		{"dir with size", KindIndex, nil, func(w *Writer) error { return w.WriteEntry(&Entry{Path: "a", Type: TypeDir, Size: 4096}) }, "a dir has no size"},
 		{"symlink without target", KindIndex, nil, func(w *Writer) error { return w.WriteEntry(&Entry{Path: "a", Type: TypeSymlink}) }, "symlink target"},
+		{"unknown type", KindIndex, nil, func(w *Writer) error { return w.WriteEntry(&Entry{Path: "a", Type: MaxType + 1}) }, "unknown type 7"},
+		{"fifo with device number", KindIndex, nil, func(w *Writer) error { return w.WriteEntry(&Entry{Path: "a", Type: TypeFIFO, Rdev: 1}) }, "a fifo with a device number"},
+		{"file with device number", KindIndex, nil, func(w *Writer) error { return w.WriteEntry(&Entry{Path: "a", Rdev: 1}) }, "a file with a device number"},
+		{"device with size", KindIndex, nil, func(w *Writer) error { return w.WriteEntry(&Entry{Path: "a", Type: TypeBlockDev, Size: 1}) }, "a blockdev has no size"},
+		{"socket with target", KindIndex, nil, func(w *Writer) error { return w.WriteEntry(&Entry{Path: "a", Type: TypeSocket, Target: "x"}) }, "a socket with a symlink target"},
+		{"fifo as hard link", KindIndex, nil, func(w *Writer) error { return w.WriteEntry(&Entry{Path: "b", Type: TypeFIFO, LinkTo: "a"}) }, "a fifo recorded as a hard link"},
+		{"meta change of a device number", KindDiff, nil, func(w *Writer) error {
+			return w.WriteChange(&Change{Op: OpMeta, Old: &Entry{Path: "d", Type: TypeCharDev, Rdev: MakeRdev(1, 3)}, New: &Entry{Path: "d", Type: TypeCharDev, Rdev: MakeRdev(1, 5)}})
+		}, "metadata change of a device's number"},
 		{"sig block count", KindIndex, nil, func(w *Writer) error {
 			return w.WriteEntry(&Entry{Path: "a", Size: 100, BlockSize: 10, Sig: sigOf(90, 10)})
 		}, "signature of 9 blocks, but 100 bytes in blocks of 10 make 10"},

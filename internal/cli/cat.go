@@ -219,6 +219,9 @@ func entryJSON(e *format.Entry) map[string]any {
 	if e.Target != "" {
 		addString(m, "target", e.Target)
 	}
+	if e.Type.IsDevice() {
+		m["rdev"] = map[string]uint32{"major": format.RdevMajor(e.Rdev), "minor": format.RdevMinor(e.Rdev)}
+	}
 	if e.LinkTo != "" {
 		addString(m, "link_to", e.LinkTo)
 	}

@@ -321,6 +321,7 @@ func compareEntries(old, new *format.Entry) *format.Change {
 		return &format.Change{Op: format.OpReplace, Old: old, New: stripSig(new)}
 	case old.Type != new.Type,
 		old.Type == format.TypeSymlink && old.Target != new.Target,
+		old.Rdev != new.Rdev, // another device: made anew, as mknod makes it
 		old.LinkTo != new.LinkTo,
 		new.LinkTo != "" && (old.Size != new.Size || !bytes.Equal(old.Hash, new.Hash)):
 		return &format.Change{Op: format.OpReplace, Old: stripSig(old), New: stripSig(new)}

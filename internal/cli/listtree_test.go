@@ -53,7 +53,7 @@ func listTree(ts *testscript.TestScript, neg bool, args []string) {
 			}
 			line += " symlink -> " + strconv.Quote(target)
 		default:
-			line += " special"
+			line += specialLine(fi)
 		}
 		lines = append(lines, line)
 		return nil

@@ -13,6 +13,10 @@ one: every file is staged and verified before anything in DIR changes, and
 the whole tree is verified afterwards. On any failure DIR is left as it was;
 an interrupted run is finished by running the same command again.
 
+Named pipes and sockets are made by anyone; device nodes only by root: run
+by another user, ibt-patch refuses an archive that must create a device,
+before DIR changes, rather than leave DIR unlike the backup.
+
 Example:
   mkdir restore && ibt-patch restore < full.tar.gz
   ibt-patch restore < v2.tar.gz && ibt-patch restore < v3.tar.gz`

@@ -22,6 +22,7 @@ func TestScripts(t *testing.T) {
 	testscript.Run(t, testscript.Params{
 		Dir:                 "../../testdata/scripts",
 		RequireExplicitExec: true,
+		Cmds:                map[string]func(*testscript.TestScript, bool, []string){"listtree": listTree, "cijob": ciJob, "mkspecial": mkSpecial},
 		// [root]: running as root, who can give owners and make devices
 		Condition: func(cond string) (bool, error) {
 			if cond == "root" {
@@ -29,7 +30,6 @@ func TestScripts(t *testing.T) {
 			}
 			return false, fmt.Errorf("unknown condition %q", cond)
 		},
-		Cmds: map[string]func(*testscript.TestScript, bool, []string){"listtree": listTree, "cijob": ciJob},
 		Setup: func(e *testscript.Env) error {
 			e.Setenv("GOCOVERDIR", os.Getenv("GOCOVERDIR"))
 			// ibt-patch keeps its known files in the user's cache directory

@@ -22,6 +22,10 @@ import (
 const signHelp = `Index a directory: every file, directory and symlink with its metadata,
 content hash and rsync block signatures, sorted by path.
 
+Named pipes, devices and sockets are recorded with their metadata only (a
+device with its major and minor numbers), never opened, as rsync -a keeps
+them; ibt-patch makes them again (devices only as root).
+
 Hard links are recorded once: each further link names the first. Extended
 attributes are recorded on Linux (user.*, and every namespace as root).
 

@@ -39,6 +39,12 @@ func FromNode(n *tree.Node) format.Entry {
 		e.Type = format.TypeSymlink
 		e.Mode = symlinkMode
 		e.Target = n.Target
+	case tree.TypeFIFO, tree.TypeCharDev, tree.TypeBlockDev, tree.TypeSocket:
+		// metadata only: never opened, no content
+		e.Type = format.Type(n.Type)
+		if e.Type.IsDevice() {
+			e.Rdev = n.Rdev
+		}
 	default:
 		e.Type = format.TypeFile
 		e.Size = n.Size

@@ -73,6 +73,26 @@ func TestFromNodeFields(t *testing.T) {
 			tree.Node{Path: "l", Type: tree.TypeSymlink, Mode: 0o755, MTime: 5, Target: "d/f", Xattrs: []tree.Xattr{{Name: "user.a", Value: []byte("v")}}},
 			format.Entry{Path: "l", Type: format.TypeSymlink, Mode: 0o777, MTime: 5, Target: "d/f", Xattrs: []format.Xattr{{Name: "user.a", Value: []byte("v")}}},
 		},
+		{
+			"named pipe",
+			tree.Node{Path: "p", Type: tree.TypeFIFO, Mode: 0o4620, MTime: 5, UID: 7, Nlink: 2},
+			format.Entry{Path: "p", Type: format.TypeFIFO, Mode: 0o4620, MTime: 5, UID: 7},
+		},
+		{
+			"socket",
+			tree.Node{Path: "s", Type: tree.TypeSocket, Mode: 0o1777, MTime: 5},
+			format.Entry{Path: "s", Type: format.TypeSocket, Mode: 0o1777, MTime: 5},
+		},
+		{
+			"character device",
+			tree.Node{Path: "c", Type: tree.TypeCharDev, Mode: 0o666, MTime: 5, Rdev: format.MakeRdev(1, 3)},
+			format.Entry{Path: "c", Type: format.TypeCharDev, Mode: 0o666, MTime: 5, Rdev: format.MakeRdev(1, 3)},
+		},
+		{
+			"block device",
+			tree.Node{Path: "b", Type: tree.TypeBlockDev, Mode: 0o660, MTime: 5, Rdev: format.MakeRdev(8, 1)},
+			format.Entry{Path: "b", Type: format.TypeBlockDev, Mode: 0o660, MTime: 5, Rdev: format.MakeRdev(8, 1)},
+		},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

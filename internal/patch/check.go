@@ -99,6 +99,9 @@ func (a *applier) check(src *source, c *format.Change, i int) (*step, error) {
 			return nil, err
 		}
 	}
+	if err := a.checkDevice(s); err != nil {
+		return nil, err
+	}
 	if err := a.stage(src, s); err != nil {
 		return nil, err
 	}
@@ -129,7 +132,7 @@ func (a *applier) checkEntries(c *format.Change) error {
 		if e == nil {
 			continue
 		}
-		if e.Type > format.TypeSymlink {
+		if e.Type > format.MaxType {
 			return pathErr(ErrCorrupt, p, "", "has an entry of unknown type %d", e.Type)
 		}
 		if e.LinkTo != "" {

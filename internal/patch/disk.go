@@ -102,7 +102,7 @@ func (d *disk) lstat(p string) (fs.FileInfo, error) {
 	return fi, nil
 }
 
-// typeOf returns the entry type of fi, or false for a device, fifo or socket.
+// typeOf returns the entry type of fi, or false for a type ibt does not record.
 func typeOf(fi fs.FileInfo) (format.Type, bool) {
 	switch {
 	case fi.Mode().IsRegular():
@@ -112,7 +112,7 @@ func typeOf(fi fs.FileInfo) (format.Type, bool) {
 	case fi.Mode()&fs.ModeSymlink != 0:
 		return format.TypeSymlink, true
 	}
-	return 0, false
+	return specialType(fi)
 }
 
 // fileHash returns the content hash of the regular file at p, of the size
@@ -183,7 +183,7 @@ func (d *disk) matches(p string, fi fs.FileInfo, e *format.Entry) (bool, error) 
 		}
 		return target == e.Target, nil
 	}
-	return true, nil
+	return !t.IsSpecial() || specialMatches(fi, e), nil
 }
 
 // describe says what fi at p is, for an error message.
@@ -204,8 +204,10 @@ func (d *disk) describe(p string, fi fs.FileInfo) string {
 	case format.TypeSymlink:
 		target, _ := d.root.Readlink(p)
 		return fmt.Sprintf("a symlink to %q", target)
+	case format.TypeDir:
+		return "a directory"
 	}
-	return "a directory"
+	return describeSpecial(t, rdevOf(fi))
 }
 
 // want says what e is, for an error message.
@@ -215,8 +217,10 @@ func want(e *format.Entry) string {
 		return fmt.Sprintf("a file of %d bytes with %s %s", e.Size, format.HashAlgorithm, short(e.Hash))
 	case format.TypeSymlink:
 		return fmt.Sprintf("a symlink to %q", e.Target)
+	case format.TypeDir:
+		return "a directory"
 	}
-	return "a directory"
+	return describeSpecial(e.Type, e.Rdev)
 }
 
 func short(h []byte) string {

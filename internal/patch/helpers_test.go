@@ -25,6 +25,7 @@ type node struct {
 	mtime  int64
 	data   string
 	target string
+	rdev   uint64 // devices
 }
 
 // tr is an in-memory tree: path -> node.
@@ -63,7 +64,7 @@ func (t tr) paths() []string {
 
 // entry is the index entry ibt-sign would make of n at p.
 func entry(p string, n node) *format.Entry {
-	e := &format.Entry{Path: p, Type: n.typ, Mode: n.mode, MTime: n.mtime, Target: n.target}
+	e := &format.Entry{Path: p, Type: n.typ, Mode: n.mode, MTime: n.mtime, Target: n.target, Rdev: n.rdev}
 	if n.typ == format.TypeFile {
 		e.Size = int64(len(n.data))
 		e.BlockSize = uint32(rsync.BlockSize(e.Size))
@@ -108,7 +109,7 @@ func changes(old, new tr) []*format.Change {
 			cs = append(cs, &format.Change{Op: format.OpCreate, New: entry(p, n)})
 		case !inNew:
 			cs = append(cs, &format.Change{Op: format.OpDelete, Old: entry(p, o)})
-		case o.typ != n.typ || o.target != n.target:
+		case o.typ != n.typ || o.target != n.target || o.rdev != n.rdev:
 			cs = append(cs, &format.Change{Op: format.OpReplace, Old: entry(p, o), New: entry(p, n)})
 		case o.typ == format.TypeFile && o.data != n.data:
 			cs = append(cs, &format.Change{Op: format.OpUpdate, Old: entry(p, o), New: entry(p, n)})
@@ -237,6 +238,8 @@ func materialize(t testing.TB, d string, tt tr) {
 			err = os.WriteFile(full, []byte(n.data), 0o600)
 		case format.TypeSymlink:
 			err = os.Symlink(n.target, full)
+		default:
+			err = makeSpecial(full, n)
 		}
 		if err != nil {
 			t.Fatal(err)
@@ -296,6 +299,8 @@ func listing(t testing.TB, d string) string {
 		case fi.Mode()&fs.ModeSymlink != 0:
 			target, _ := os.Readlink(p)
 			fmt.Fprintf(&b, " -> %q", target)
+		case fi.Mode()&fs.ModeDevice != 0:
+			fmt.Fprintf(&b, " rdev %#x", rdevOf(fi))
 		}
 		b.WriteByte('\n')
 		return nil

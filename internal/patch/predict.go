@@ -116,7 +116,8 @@ func (a *applier) predict(want []byte) error {
 	}
 	if got := th.Sum(); !bytes.Equal(got, want) {
 		switch {
-		case full && extra != "":
+		case full && a.header.Time == 0 && extra != "":
+			// no old entries, and no old index (ibt-diff --full)
 			return pathErr(ErrConflict, extra, "restore a full backup into a new or empty directory",
 				"is in DIR, but not in the tree of the archive, a full backup: the restored tree would not be the backed-up one")
 		case changed != "":

@@ -13,7 +13,7 @@ import (
 	"github.com/ibt-tools/ibt/internal/tree"
 )
 
-// stage builds the new version of a file or symlink in the staging
+// stage builds the new version of a file, symlink or special file in the staging
 // directory (in a dry run, only hashes it), verified and with its final
 // metadata, so that the commit only renames. It consumes the change's data
 // from the archive in every case, checking content against its hash even
@@ -57,6 +57,8 @@ func (a *applier) stage(src *source, s *step) error {
 		return pathErr(ErrCorrupt, c.Path(), "", "the archive holds no content for this new file")
 	case place && c.New.Type == format.TypeSymlink:
 		return a.stageSymlink(s)
+	case place && c.New.Type.IsSpecial():
+		return a.stageSpecial(s)
 	}
 	return nil
 }

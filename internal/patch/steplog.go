@@ -362,6 +362,7 @@ func appendStep(b []byte, s *step) []byte {
 		b = binary.AppendUvarint(b, uint64(e.GID))
 		b = appendBytes(b, []byte(e.LinkTo))
 		b = appendBytes(b, []byte(e.Target))
+		b = binary.AppendUvarint(b, e.Rdev)
 		b = appendBytes(b, e.Hash)
 		b = binary.AppendUvarint(b, uint64(len(e.Xattrs)))
 		for _, x := range e.Xattrs {
@@ -450,6 +451,7 @@ func decodeStep(b []byte) (*step, error) {
 		e.GID = uint32(d.uvarint())
 		e.LinkTo = string(d.bytes())
 		e.Target = string(d.bytes())
+		e.Rdev = d.uvarint()
 		if h := d.bytes(); len(h) > 0 {
 			e.Hash = h
 		}

@@ -10,9 +10,15 @@ const (
 	TypeFile    Type = 0
 	TypeDir     Type = 1
 	TypeSymlink Type = 2
-	// TypeOther is a device, named pipe or socket: Stat reports one, Walk
-	// skips them with a warning.
-	TypeOther Type = 3
+	// Special files: Walk reports them, never opening them (a named pipe
+	// would block the open).
+	TypeFIFO     Type = 3
+	TypeCharDev  Type = 4
+	TypeBlockDev Type = 5
+	TypeSocket   Type = 6
+	// TypeOther is a file of a type the system has and ibt does not
+	// record: Stat reports one, Walk skips them with a warning.
+	TypeOther Type = 7
 )
 
 func (t Type) String() string {
@@ -23,6 +29,14 @@ func (t Type) String() string {
 		return "directory"
 	case TypeSymlink:
 		return "symlink"
+	case TypeFIFO:
+		return "named pipe"
+	case TypeCharDev:
+		return "character device"
+	case TypeBlockDev:
+		return "block device"
+	case TypeSocket:
+		return "socket"
 	}
 	return "special file"
 }
@@ -35,12 +49,15 @@ type Node struct {
 	MTime  int64  // modification time, nanoseconds since the Unix epoch
 	Size   int64  // files only; 0 for directories and symlinks
 	Target string // symlinks only: the target, verbatim, never followed
-	UID    uint32
-	GID    uint32
-	Dev    uint64
-	Inode  uint64
-	CTime  int64 // inode change time, nanoseconds since the Unix epoch
-	Nlink  uint64
+	// Rdev, for a character or block device only, is its device number
+	// as major<<32 | minor (format.MakeRdev), whatever the system's dev_t.
+	Rdev  uint64
+	UID   uint32
+	GID   uint32
+	Dev   uint64
+	Inode uint64
+	CTime int64 // inode change time, nanoseconds since the Unix epoch
+	Nlink uint64
 	// LinkTo, set by Walk for a file of several hard links, is the path of
 	// the first link the walk emitted, unless that is this one.
 	LinkTo string
@@ -78,6 +95,14 @@ func (k kind) nodeType() Type {
 		return TypeDir
 	case kindSymlink:
 		return TypeSymlink
+	case kindFifo:
+		return TypeFIFO
+	case kindCharDevice:
+		return TypeCharDev
+	case kindBlockDevice:
+		return TypeBlockDev
+	case kindSocket:
+		return TypeSocket
 	}
 	return TypeOther
 }

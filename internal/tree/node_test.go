@@ -33,8 +33,11 @@ func TestNodeFromInfoWithoutStat(t *testing.T) {
 		{fs.ModeDir | fs.ModeSticky | 0o777, TypeDir, 0o1777, 0, ""},
 		{fs.ModeSetuid | fs.ModeSetgid | 0o755, TypeFile, 0o6755, 10, ""},
 		{fs.ModeSymlink | 0o777, TypeSymlink, 0o777, 0, "t"},
-		{fs.ModeNamedPipe | 0o600, TypeOther, 0o600, 0, ""},
-		{fs.ModeDevice | fs.ModeCharDevice | 0o600, TypeOther, 0o600, 0, ""},
+		{fs.ModeNamedPipe | 0o600, TypeFIFO, 0o600, 0, ""},
+		{fs.ModeDevice | fs.ModeCharDevice | 0o600, TypeCharDev, 0o600, 0, ""},
+		{fs.ModeDevice | 0o660, TypeBlockDev, 0o660, 0, ""},
+		{fs.ModeSocket | fs.ModeSetuid | 0o755, TypeSocket, 0o4755, 0, ""},
+		{fs.ModeIrregular | 0o644, TypeOther, 0o644, 0, ""},
 	}
 	for _, tt := range tests {
 		n := NodeFromInfo("p", fileInfo{tt.mode, 10, mt}, "t")

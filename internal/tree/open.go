@@ -60,8 +60,8 @@ func openChecked(root *os.Root, rel string, before fs.FileInfo) (*os.File, fs.Fi
 }
 
 // Stat describes what is at rel in root without following a symlink in the
-// last component: lstat semantics, confined by os.Root. A device, named pipe
-// or socket is reported as TypeOther.
+// last component: lstat semantics, confined by os.Root. A named pipe, device
+// or socket is reported by its type and never opened.
 func Stat(root *os.Root, rel string) (*Node, error) {
 	fi, err := root.Lstat(rel)
 	if err != nil {

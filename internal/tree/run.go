@@ -52,7 +52,7 @@ func (w *walker) readRun(d dirHandle, l *listing, run []item, depth, plen int) e
 		some := false
 		for i := range w.run {
 			p := &w.run[i]
-			if p.r.err != nil || p.r.kind > kindSymlink {
+			if p.r.err != nil || p.r.kind == kindOther {
 				continue
 			}
 			if w.opt.KnownXattrs != nil {

@@ -86,13 +86,19 @@ func TestWalkMetadata(t *testing.T) {
 	}
 }
 
-func TestWalkSkipsSpecials(t *testing.T) {
+// TestWalkReportsSpecials walks named pipes, a socket and, as root, a
+// character and a block device: each is reported with its type, mode and
+// (for a device) number, and none is opened (a named pipe would block).
+func TestWalkReportsSpecials(t *testing.T) {
 	root := t.TempDir()
 	build(t, root, "a", "sub/z")
 	for _, p := range []string{"fifo", "sub/fifo"} {
 		if err := syscall.Mkfifo(filepath.Join(root, p), 0o644); err != nil {
 			t.Fatal(err)
 		}
+	}
+	if err := os.Chmod(filepath.Join(root, "sub/fifo"), 0o600|fs.ModeSticky); err != nil {
+		t.Fatal(err)
 	}
 	// A socket path must be short: bind it relative to the tree.
 	t.Chdir(root)
@@ -101,18 +107,53 @@ func TestWalkSkipsSpecials(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer ln.Close()
+	want := []string{"a", "fifo", "sock", "sub", "sub/fifo", "sub/z"}
+	devices := os.Geteuid() == 0 && mknodWorks
+	if devices {
+		mknod(t, filepath.Join(root, "cdev"), syscall.S_IFCHR|0o640, 1<<32|3)
+		mknod(t, filepath.Join(root, "sub/bdev"), syscall.S_IFBLK|0o600, 259<<32|70000)
+		want = []string{"a", "cdev", "fifo", "sock", "sub", "sub/bdev", "sub/fifo", "sub/z"}
+	}
 
 	var warned []string
-	got := walkPaths(t, root, Options{Warn: func(p, why string) { warned = append(warned, p+": "+why) }})
-	if want := []string{"a", "sub", "sub/z"}; !slices.Equal(got, want) {
+	nodes := map[string]*Node{}
+	var got []string
+	err = Walk(root, Options{Warn: func(p, why string) { warned = append(warned, p+": "+why) }, Xattrs: true}, func(n *Node) error {
+		got = append(got, n.Path)
+		nodes[n.Path] = n
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(got, want) {
 		t.Errorf("visited %q, want %q", got, want)
 	}
-	want := []string{"fifo: named pipe", "sock: socket", "sub/fifo: named pipe"}
-	if !slices.Equal(warned, want) {
-		t.Errorf("warned %q, want %q", warned, want)
+	if len(warned) > 0 {
+		t.Errorf("warned %q, want nothing", warned)
 	}
-	// A nil Warn is silent.
-	walkPaths(t, root, Options{})
+	check := func(p string, typ Type, mode uint32, rdev uint64) {
+		t.Helper()
+		if n := nodes[p]; n == nil || n.Type != typ || n.Mode != mode || n.Rdev != rdev || n.Size != 0 {
+			t.Errorf("%q = %+v, want a %s of mode %04o and rdev %#x", p, n, typ, mode, rdev)
+		}
+	}
+	check("fifo", TypeFIFO, 0o644&^uint32(umask()), 0)
+	check("sub/fifo", TypeFIFO, 0o1600, 0)
+	if nodes["sock"] == nil || nodes["sock"].Type != TypeSocket {
+		t.Errorf("sock = %+v, want a socket", nodes["sock"])
+	}
+	if devices {
+		check("cdev", TypeCharDev, 0o640, 1<<32|3)
+		check("sub/bdev", TypeBlockDev, 0o600, 259<<32|70000)
+	}
+}
+
+// umask returns the process's umask.
+func umask() int {
+	m := syscall.Umask(0)
+	syscall.Umask(m)
+	return m
 }
 
 func TestOpenFileSpecial(t *testing.T) {
@@ -138,8 +179,8 @@ func TestOpenFileSpecial(t *testing.T) {
 		t.Fatal("OpenFile blocked on a named pipe")
 	}
 	n, err := Stat(root, "fifo")
-	if err != nil || n.Type != TypeOther {
-		t.Errorf("Stat(fifo) = %+v, %v; want TypeOther", n, err)
+	if err != nil || n.Type != TypeFIFO {
+		t.Errorf("Stat(fifo) = %+v, %v; want TypeFIFO", n, err)
 	}
 }
 

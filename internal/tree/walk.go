@@ -17,8 +17,8 @@ var ErrChanged = errors.New("changed while it was being read")
 // Options tune Walk. The zero value walks everything and warns nobody.
 type Options struct {
 	// Warn, if set, is told about every entry skipped without an error:
-	// devices, named pipes and sockets, and vanished entries under
-	// AllowVanished. path is relative and slash-separated.
+	// files of a type ibt does not record (named pipes, devices and
+	// sockets it does), and vanished entries under AllowVanished. path is relative and slash-separated.
 	Warn func(path, reason string)
 	// Exclude, if set, is asked about every entry before it is read; an
 	// excluded entry is not visited and an excluded directory not descended
@@ -30,17 +30,18 @@ type Options struct {
 	// Xattrs makes Walk read every entry's extended attributes (Linux only):
 	// user.* always, every namespace when running as root.
 	Xattrs bool
-	// KnownXattrs, if set along with Xattrs, is asked about every file,
-	// directory and symlink once it has been lstat'ed, before its attributes
-	// are read; when it returns ok, they are the entry's attributes and the
-	// walk does not read them. It is called in walk order, but the walk reads
-	// entries in runs, so it may be asked about several entries before fn
+	// KnownXattrs, if set along with Xattrs, is asked about every entry
+	// once it has been lstat'ed, before its attributes are read; when it
+	// returns ok, they are the entry's attributes and the walk does not
+	// read them. It is called in walk order, but the walk reads entries in
+	// runs, so it may be asked about several entries before fn
 	// gets the first of them, and about entries fn never gets.
 	KnownXattrs func(n *Node) (xattrs []Xattr, ok bool)
 }
 
-// Walk calls fn for every file, directory and symlink below root, root
-// itself excluded, in bytewise order of their slash-separated relative paths.
+// Walk calls fn for every file, directory, symlink, named pipe, device and
+// socket below root, root itself excluded, in bytewise order of their
+// slash-separated relative paths. It never opens anything but directories.
 // root must be a directory; a symlink to one is followed, symlinks below it
 // never are. Memory is bounded by the listings of the directories on the
 // current path. fn may keep the Node; an error from fn stops the walk and is
@@ -188,8 +189,7 @@ func (w *walker) finish(l *listing, it item, n *Node, r result) error {
 		l.dirs[it.dir] = dirState{dev: n.Dev, inode: n.Inode}
 	case kindFile:
 		w.link(n)
-	case kindSymlink:
-	default:
+	case kindOther:
 		w.warn(n.Path, r.kind.String())
 		return nil
 	}
