@@ -40,6 +40,14 @@ var disabled = map[string]string{
 	// mtime"), where rsync -a gives DIR/ all of SRC/'s.
 	"root-owner": "the root directory's owner is not restored",
 	"root-xattr": "the root directory's extended attributes and ACL are not restored",
+	// A directory (or file) that ibt-patch creates in place inside a directory
+	// with a default ACL inherits that ACL, and ibt-patch leaves it there
+	// although the source entry has none; the verification does not notice.
+	"acl-default": "entries created under a directory with a default ACL keep the inherited ACL",
+	// A directory with files replaced by a symlink that points out of the
+	// tree: ibt-patch fails flushing the tree ("statat d/f: path escapes
+	// from parent") after the commit, and every later run fails the same way.
+	"dir-to-symlink-out": "a directory replaced by a symlink out of the tree makes ibt-patch fail for good",
 }
 
 // enabledKinds is the set of kinds this run generates.
@@ -103,6 +111,9 @@ func TestChain(t *testing.T) {
 	}
 }
 
+// toolTime is the time spent in each tool, for the log.
+var toolTime = map[string]time.Duration{}
+
 // run is one chain: the source tree, its restores, the indexes and archives.
 type run struct {
 	t       *testing.T
@@ -139,7 +150,10 @@ func (r *run) tool(name string, args ...string) {
 	r.t.Helper()
 	var out bytes.Buffer
 	env := cli.Env{Stdin: strings.NewReader(""), Stdout: &out, Stderr: &out}
-	if code := cli.Main(name, args, env); code != 0 {
+	start := time.Now()
+	code := cli.Main(name, args, env)
+	toolTime[name] += time.Since(start)
+	if code != 0 {
 		r.fail("%s %s: exit %d:\n%s", name, quoteArgs(args), code, out.String())
 	}
 }
@@ -171,6 +185,7 @@ func runChain(t *testing.T, seed int64, steps int, on map[string]bool) {
 		}
 	}()
 	start := time.Now()
+	clear(toolTime)
 	g.seedTree()
 	r.changes = []string{"the first tree"}
 	r.backup(g)
@@ -184,7 +199,8 @@ func runChain(t *testing.T, seed int64, steps int, on map[string]bool) {
 	r.step--
 	r.fromScratch()
 	r.rsyncCheck(r.restore)
-	t.Logf("seed %d: %d steps in %v, kinds %v", seed, steps, time.Since(start).Round(time.Millisecond), onList(on))
+	t.Logf("seed %d: %d steps in %v (tools: %v), %d paths at the end, kinds %v", seed, steps,
+		time.Since(start).Round(time.Millisecond), toolTime, len(r.listSrc()), onList(on))
 	if !t.Failed() && *flagKeep {
 		os.RemoveAll(work)
 	}
@@ -225,7 +241,7 @@ func (r *run) backup(g *gen) {
 	os.Remove(delta)
 
 	patch := []string{r.restore, "-i", arch}
-	if g.r.Intn(2) == 0 {
+	if g.r.Intn(4) != 0 { // flushing is slow, and rarely what fails
 		patch = append(patch, "--no-sync")
 	}
 	r.tool("ibt-patch", patch...)

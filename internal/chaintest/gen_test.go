@@ -123,7 +123,7 @@ type snapshot struct {
 }
 
 func (g *gen) snap() snapshot {
-	l, err := list(g.root, false)
+	l, err := walkTree(g.root, false, false)
 	must(err)
 	var s snapshot
 	var paths []string
@@ -535,15 +535,31 @@ var kinds = []kind{
 		g.logf("symlink %q becomes a file", rel)
 		return true
 	}},
-	{"dir-to-symlink", func(g *gen, s snapshot) bool {
+	{"dir-to-symlink", func(g *gen, s snapshot) bool { // pointing inside the tree
 		d := nonRoot(s.dirs)
 		if len(d) == 0 {
 			return false
 		}
 		rel := g.pick(d)
 		g.removeAll(rel)
-		g.makeSymlink(rel, snapshot{})
-		g.logf("dir %q becomes a symlink", rel)
+		target := "dangling-" + strconv.Itoa(g.seq)
+		if g.r.Intn(2) == 0 {
+			target = "."
+		}
+		must(os.Symlink(target, g.abs(rel)))
+		g.logf("dir %q becomes a symlink to %q", rel, target)
+		return true
+	}},
+	{"dir-to-symlink-out", func(g *gen, s snapshot) bool { // pointing out of the tree
+		d := nonRoot(s.dirs)
+		if len(d) == 0 {
+			return false
+		}
+		rel := g.pick(d)
+		g.removeAll(rel)
+		target := []string{"/", "/nonexistent", "../../../../../.."}[g.r.Intn(3)]
+		must(os.Symlink(target, g.abs(rel)))
+		g.logf("dir %q becomes a symlink to %q", rel, target)
 		return true
 	}},
 	{"symlink-to-dir", func(g *gen, s snapshot) bool {
@@ -574,7 +590,7 @@ var kinds = []kind{
 			return false
 		}
 		b := g.pick(s.multi)
-		l, err := list(g.root, false)
+		l, err := walkTree(g.root, false, false)
 		must(err)
 		var a string
 		for _, p := range s.multi {
@@ -652,7 +668,7 @@ var kinds = []kind{
 		case x == 0:
 			args = []string{"-b"}
 		case x == 1 && fi.IsDir():
-			args = []string{"-d", "-m", fmt.Sprintf("u:%d:rwx,g:%d:r-x", owners[g.r.Intn(len(owners))], owners[g.r.Intn(len(owners))])}
+			args = []string{"-k"} // remove the default ACL
 		default:
 			args = []string{"-m", fmt.Sprintf("u:%d:r-x,g:%d:rw-", owners[g.r.Intn(len(owners))], owners[g.r.Intn(len(owners))])}
 		}
@@ -686,6 +702,20 @@ var kinds = []kind{
 		}
 		g.setXattr(".")
 		g.logf("set an attribute of the root")
+		return true
+	}},
+	{"acl-default", func(g *gen, s snapshot) bool { // a directory's default ACL
+		d := nonRoot(s.dirs)
+		if !g.acl || len(d) == 0 {
+			return false
+		}
+		rel := g.pick(d)
+		args := []string{"-d", "-m", fmt.Sprintf("u:%d:rwx,g:%d:r-x", owners[g.r.Intn(len(owners))], owners[g.r.Intn(len(owners))])}
+		out, err := exec.Command("setfacl", append(args, "--", g.abs(rel))...).CombinedOutput()
+		if err != nil {
+			must(fmt.Errorf("setfacl %v: %v: %s", args, err, out))
+		}
+		g.logf("setfacl %s %q", strings.Join(args, " "), rel)
 		return true
 	}},
 	{"rename-file", func(g *gen, s snapshot) bool {

@@ -54,7 +54,10 @@ type listing map[string]*entry
 const stateDir = ".ibt-patch"
 
 // list walks root. skipState leaves out a top-level .ibt-patch directory.
-func list(root string, skipState bool) (listing, error) {
+func list(root string, skipState bool) (listing, error) { return walkTree(root, skipState, true) }
+
+// walkTree lists root, reading contents and attributes only when full.
+func walkTree(root string, skipState, full bool) (listing, error) {
 	l := listing{}
 	byIno := map[[2]uint64][]string{}
 	var walk func(rel string) error
@@ -75,6 +78,9 @@ func list(root string, skipState bool) (listing, error) {
 		switch st.Mode & syscall.S_IFMT {
 		case syscall.S_IFREG:
 			e.Type = "file"
+			if !full {
+				break
+			}
 			f, err := os.Open(p)
 			if err != nil {
 				return err
@@ -106,11 +112,13 @@ func list(root string, skipState bool) (listing, error) {
 		default:
 			e.Type = fmt.Sprintf("type%o", st.Mode&syscall.S_IFMT)
 		}
-		x, err := xattrs(p)
-		if err != nil {
-			return err
+		if full {
+			x, err := xattrs(p)
+			if err != nil {
+				return err
+			}
+			e.Xattrs = x
 		}
-		e.Xattrs = x
 		l[rel] = e
 		if e.Type != "dir" {
 			k := [2]uint64{st.Dev, st.Ino}
@@ -162,12 +170,15 @@ func pathJoin(dir, name string) string {
 // xattrs returns every extended attribute of p, not followed, as sorted
 // name=value pairs.
 func xattrs(p string) (string, error) {
-	buf := make([]byte, 64<<10)
-	n, err := unix.Llistxattr(p, buf)
-	if errors.Is(err, unix.ENOTSUP) {
+	n, err := unix.Llistxattr(p, nil)
+	if errors.Is(err, unix.ENOTSUP) || err == nil && n == 0 {
 		return "", nil
 	}
 	if err != nil {
+		return "", fmt.Errorf("llistxattr %s: %w", p, err)
+	}
+	buf := make([]byte, n)
+	if n, err = unix.Llistxattr(p, buf); err != nil {
 		return "", fmt.Errorf("llistxattr %s: %w", p, err)
 	}
 	var pairs []string
@@ -175,8 +186,12 @@ func xattrs(p string) (string, error) {
 		if len(name) == 0 {
 			continue
 		}
-		val := make([]byte, 64<<10)
-		m, err := unix.Lgetxattr(p, string(name), val)
+		m, err := unix.Lgetxattr(p, string(name), nil)
+		if err != nil {
+			return "", fmt.Errorf("lgetxattr %s %s: %w", p, name, err)
+		}
+		val := make([]byte, m)
+		m, err = unix.Lgetxattr(p, string(name), val)
 		if err != nil {
 			return "", fmt.Errorf("lgetxattr %s %s: %w", p, name, err)
 		}
