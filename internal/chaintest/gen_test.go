@@ -149,7 +149,14 @@ func (g *gen) snap() snapshot {
 	return s
 }
 
-func (g *gen) pick(paths []string) string { return paths[g.r.Intn(len(paths))] }
+// pick returns one of paths, or "" for none (callers of an empty list
+// return false: nothing to change).
+func (g *gen) pick(paths []string) string {
+	if len(paths) == 0 {
+		return ""
+	}
+	return paths[g.r.Intn(len(paths))]
+}
 
 // nonRoot drops "." from dirs.
 func nonRoot(dirs []string) []string {
@@ -613,6 +620,9 @@ var kinds = []kind{
 		}
 		all := append(append(append([]string{}, s.files...), nonRoot(s.dirs)...), s.links...)
 		rel := g.pick(all)
+		if rel == "" {
+			return false
+		}
 		uid, gid := int(owners[g.r.Intn(len(owners))]), int(owners[g.r.Intn(len(owners))])
 		if g.r.Intn(3) == 0 {
 			gid = -1
@@ -644,6 +654,9 @@ var kinds = []kind{
 			return false
 		}
 		rel := g.pick(append(append([]string{}, s.files...), nonRoot(s.dirs)...))
+		if rel == "" {
+			return false
+		}
 		l, err := list(g.root, false)
 		must(err)
 		if x := l[rel].Xattrs; x != "" && g.r.Intn(2) == 0 {
@@ -662,6 +675,9 @@ var kinds = []kind{
 		}
 		var args []string
 		rel := g.pick(append(append([]string{}, s.files...), nonRoot(s.dirs)...))
+		if rel == "" {
+			return false
+		}
 		fi, err := os.Lstat(g.abs(rel))
 		must(err)
 		switch x := g.r.Intn(4); {
@@ -823,6 +839,18 @@ var kinds = []kind{
 	}},
 }
 
+// maxPaths bounds the tree: past it, a step begins by deleting a subtree.
+const maxPaths = 300
+
+func kindIndex(name string) int {
+	for i, k := range kinds {
+		if k.name == name {
+			return i
+		}
+	}
+	panic("no kind " + name)
+}
+
 // kindNames lists every kind's name.
 func kindNames() []string {
 	var n []string
@@ -844,9 +872,16 @@ func (g *gen) step(enabled map[string]bool) []string {
 	if len(on) == 0 {
 		return nil
 	}
+	big := false
+	if s := g.snap(); len(s.files)+len(s.dirs)+len(s.links)+len(s.specials) > maxPaths {
+		big = true // a long run's tree stays small enough to check every step
+	}
 	for n := 1 + g.r.Intn(4); n > 0; n-- {
 		for try := 0; try < 20; try++ {
 			k := on[g.r.Intn(len(on))]
+			if big && enabled["delete-subtree"] {
+				k, big = kinds[kindIndex("delete-subtree")], false
+			}
 			before := len(g.log)
 			if k.do(g, g.snap()) {
 				g.log[before] = "[" + k.name + "] " + g.log[before]
