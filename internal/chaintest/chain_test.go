@@ -227,11 +227,18 @@ func (r *run) backup(g *gen) {
 	if n > 0 && g.r.Intn(2) == 0 {
 		sign = append(sign, "--prev", r.idx[n-1])
 	}
+	if g.r.Intn(4) == 0 {
+		sign = append(sign, "--no-lz4")
+	}
 	r.tool("ibt-sign", append(sign, r.src)...)
+	diffArgs := []string{"-o", diff}
+	if g.r.Intn(5) == 0 {
+		diffArgs = append(diffArgs, "--no-renames")
+	}
 	if n == 0 {
-		r.tool("ibt-diff", "--full", "-o", diff, idx)
+		r.tool("ibt-diff", append(diffArgs, "--full", idx)...)
 	} else {
-		r.tool("ibt-diff", "-o", diff, r.idx[n-1], idx)
+		r.tool("ibt-diff", append(diffArgs, r.idx[n-1], idx)...)
 	}
 	r.tool("ibt-delta", "-o", delta, diff)
 	codec := []string{"gzip", "lz4", "none"}[g.r.Intn(3)]
@@ -243,6 +250,20 @@ func (r *run) backup(g *gen) {
 	patch := []string{r.restore, "-i", arch}
 	if g.r.Intn(4) != 0 { // flushing is slow, and rarely what fails
 		patch = append(patch, "--no-sync")
+	}
+	if g.r.Intn(6) == 0 {
+		patch = append(patch, "--no-known")
+	}
+	if n > 0 && g.r.Intn(6) == 0 {
+		before, err := list(r.restore, true)
+		if err != nil {
+			r.fail("list the restore: %v", err)
+		}
+		r.tool("ibt-patch", append(patch, "--dry-run")...)
+		after := r.compare(r.restore, before, "after ibt-patch --dry-run")
+		if d := touched(before, after); len(d) > 0 {
+			r.fail("ibt-patch --dry-run changed (inode or ctime) %s", strings.Join(d, ", "))
+		}
 	}
 	r.tool("ibt-patch", patch...)
 	want := r.listSrc()
