@@ -5,6 +5,7 @@ import (
 	"math/rand"
 	"os"
 	"os/exec"
+	"path"
 	"path/filepath"
 	"sort"
 	"strconv"
@@ -775,6 +776,34 @@ var kinds = []kind{
 		must(os.Rename(g.abs(b), g.abs(a)))
 		must(os.Rename(tmp, g.abs(b)))
 		g.logf("swap %q %q", a, b)
+		return true
+	}},
+	{"swap-dirs", func(g *gen, s snapshot) bool { // two directories trade places
+		d := nonRoot(s.dirs)
+		if len(d) < 2 {
+			return false
+		}
+		a, b := g.pick(d), g.pick(d)
+		if below(a, b) || below(b, a) {
+			return false
+		}
+		tmp := g.abs(a) + ".swap"
+		must(os.Rename(g.abs(a), tmp))
+		must(os.Rename(g.abs(b), g.abs(a)))
+		must(os.Rename(tmp, g.abs(b)))
+		g.logf("swap dirs %q %q", a, b)
+		return true
+	}},
+	{"move-leave-symlink", func(g *gen, s snapshot) bool { // mv d e; ln -s e d
+		all := append(append([]string{}, s.files...), nonRoot(s.dirs)...)
+		if len(all) == 0 {
+			return false
+		}
+		from := g.pick(all)
+		to := pathJoin(path.Dir(from), g.newName())
+		must(os.Rename(g.abs(from), g.abs(to)))
+		must(os.Symlink(path.Base(to), g.abs(from)))
+		g.logf("mv %q %q; ln -s %q %q", from, to, path.Base(to), from)
 		return true
 	}},
 	{"delete-file", func(g *gen, s snapshot) bool {
