@@ -40,6 +40,9 @@ var disabled = map[string]string{
 	// mtime"), where rsync -a gives DIR/ all of SRC/'s.
 	"root-owner": "the root directory's owner is not restored",
 	"root-xattr": "the root directory's extended attributes and ACL are not restored",
+	// A root of mode 0000 is restored as 0755, full or incremental, and the
+	// verification passes: a zero DirMode reads as none recorded.
+	"root-mode-0": "the root directory's mode 0000 is not restored",
 	// A directory (or file) that ibt-patch creates in place inside a directory
 	// with a default ACL inherits that ACL, and ibt-patch leaves it there
 	// although the source entry has none; the verification does not notice.

@@ -640,6 +640,9 @@ var kinds = []kind{
 		if fi.IsDir() {
 			m = g.dirMode()
 		}
+		if rel == "." && m == 0 {
+			return false // root-mode-0
+		}
 		chmod(g.abs(rel), m)
 		g.logf("chmod %04o %q", m, rel)
 		return true
@@ -703,6 +706,14 @@ var kinds = []kind{
 		uid, gid := int(owners[g.r.Intn(len(owners))]), int(owners[g.r.Intn(len(owners))])
 		must(os.Lchown(g.root, uid, gid))
 		g.logf("chown %d:%d of the root", uid, gid)
+		return true
+	}},
+	{"root-mode-0", func(g *gen, s snapshot) bool { // chmod 0 of the root
+		if !g.isRoot {
+			return false
+		}
+		chmod(g.root, 0)
+		g.logf("chmod 0000 of the root")
 		return true
 	}},
 	{"root-xattr", func(g *gen, s snapshot) bool {
