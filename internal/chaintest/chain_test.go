@@ -43,6 +43,9 @@ var disabled = map[string]string{
 	// A root of mode 0000 is restored as 0755, full or incremental, and the
 	// verification passes: a zero DirMode reads as none recorded.
 	"root-mode-0": "the root directory's mode 0000 is not restored",
+	// Likewise a root whose mtime is exactly the epoch gets the time of the
+	// restore: a zero DirMTime reads as none recorded.
+	"root-mtime-0": "the root directory's mtime 0 (1970-01-01) is not restored",
 	// A directory (or file) that ibt-patch creates in place inside a directory
 	// with a default ACL inherits that ACL, and ibt-patch leaves it there
 	// although the source entry has none; the verification does not notice.

@@ -716,6 +716,12 @@ var kinds = []kind{
 		g.logf("chmod 0000 of the root")
 		return true
 	}},
+	{"root-mtime-0", func(g *gen, s snapshot) bool { // touch -d @0 of the root
+		ts := []unix.Timespec{{}, {}}
+		must(unix.UtimesNanoAt(unix.AT_FDCWD, g.root, ts, 0))
+		g.logf("touch -d @0 of the root")
+		return true
+	}},
 	{"root-xattr", func(g *gen, s snapshot) bool {
 		if !g.xattr {
 			return false
