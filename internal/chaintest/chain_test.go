@@ -16,7 +16,7 @@ import (
 
 var (
 	flagLong  = flag.Bool("long", false, "run many seeds with many steps each")
-	flagSteps = flag.Int("steps", 0, "steps per seed (default: 100 short, 300 with -long)")
+	flagSteps = flag.Int("steps", 0, "steps per seed (default: 70 short, 300 with -long)")
 	flagSeed  = flag.Int64("seed", 0, "run only this seed")
 	flagSeeds = flag.Int("seeds", 40, "how many seeds -long runs")
 	flagKinds = flag.String("kinds", "", "change kinds: a comma list to run exactly those, or +kind,-kind to adjust the default set; 'all' for every kind")
@@ -93,7 +93,7 @@ func enabledKinds(t *testing.T) map[string]bool {
 
 func TestChain(t *testing.T) {
 	seeds := []int64{1, 2, 3}
-	steps := 100
+	steps := 70
 	if *flagLong {
 		seeds, steps = nil, 300
 		for i := range *flagSeeds {
