@@ -27,13 +27,6 @@ var (
 // of the tools that a fix on another branch is removing. Re-enable a kind
 // (delete its line) once its fix has landed; -kinds=+NAME runs it now.
 var disabled = map[string]string{
-	// A directory that becomes a file leaves the directory in the restore,
-	// and every later archive is refused.
-	"dir-to-file": "a directory turned into a file stays a directory",
-	// chown alone is not in the diff, so the restore keeps the old owner.
-	"chown": "owner-only changes are not restored",
-	// rm b; cp a b, for a and b hard links of one file, corrupts the restore.
-	"link-break": "breaking a hard link corrupts the tree",
 	// The index records only the root's mode and mtime (Header.DirMode,
 	// DirMTime), so the root's owner, extended attributes and ACL are
 	// neither backed up nor restored (README: "DIR itself gets the mode and

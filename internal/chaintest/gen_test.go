@@ -16,9 +16,8 @@ import (
 )
 
 // withSpecials makes the generator create FIFOs, device nodes and sockets
-// (and turn files into them and back). ibt does not back them up yet (they
-// are skipped): turn this on once it does.
-const withSpecials = false
+// (and turn files into them and back).
+const withSpecials = true
 
 // gen makes and changes the source tree. Every choice comes from r, and the
 // tree is read in sorted order, so a seed replays the same run.
