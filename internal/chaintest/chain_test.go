@@ -43,10 +43,6 @@ var disabled = map[string]string{
 	// with a default ACL inherits that ACL, and ibt-patch leaves it there
 	// although the source entry has none; the verification does not notice.
 	"acl-default": "entries created under a directory with a default ACL keep the inherited ACL",
-	// A directory with files replaced by a symlink that points out of the
-	// tree: ibt-patch fails flushing the tree ("statat d/f: path escapes
-	// from parent") after the commit, and every later run fails the same way.
-	"dir-to-symlink-out": "a directory replaced by a symlink out of the tree makes ibt-patch fail for good",
 }
 
 // enabledKinds is the set of kinds this run generates.

@@ -44,8 +44,9 @@ func TestAtMost(t *testing.T) {
 }
 
 // TestFsyncEachSkipsWhatIsNotThere flushes a file, a directory, a symlink,
-// an entry the commit removed, and one that was below a directory a file
-// replaced: only the missing ones could fail, and must not.
+// an entry the commit removed, and ones that were below a directory a file
+// or a symlink out of DIR replaced: only the missing ones could fail, and
+// must not.
 func TestFsyncEachSkipsWhatIsNotThere(t *testing.T) {
 	dir := t.TempDir()
 	if err := os.WriteFile(filepath.Join(dir, "f"), []byte("x"), 0o644); err != nil {
@@ -57,13 +58,16 @@ func TestFsyncEachSkipsWhatIsNotThere(t *testing.T) {
 	if err := os.Symlink("nowhere", filepath.Join(dir, "l")); err != nil {
 		t.Fatal(err)
 	}
+	if err := os.Symlink(t.TempDir(), filepath.Join(dir, "out")); err != nil {
+		t.Fatal(err)
+	}
 	root, err := os.OpenRoot(dir)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer root.Close()
 	list := func(fn func(string) error) error {
-		for _, n := range []string{"f", "d", "l", "gone", "f/below", ""} {
+		for _, n := range []string{"f", "d", "l", "gone", "f/below", "out/below", "out/below/deeper", ""} {
 			if err := fn(n); err != nil {
 				return err
 			}

@@ -57,8 +57,8 @@ func flushStaged(*os.File) error { return nil }
 func fsyncEach(root *os.Root, names names) error {
 	err := names(func(n string) error {
 		fi, err := root.Lstat(name(n))
-		if errors.Is(err, fs.ErrNotExist) || errors.Is(err, syscall.ENOTDIR) {
-			return nil // removed, or below a directory a file replaced
+		if err != nil && gone(root, n, err) {
+			return nil // removed, or below a directory the commit replaced
 		}
 		if err != nil {
 			return err
@@ -81,6 +81,25 @@ func fsyncEach(root *os.Root, names names) error {
 		return err
 	}
 	return syncDir(root, ".")
+}
+
+// gone reports whether err, from the lstat of the tree path n, says that
+// n is no longer in the tree: it is missing, or a directory above it is
+// now something else (a file, or a symlink, which the root refuses to
+// follow, perhaps out of DIR).
+func gone(root *os.Root, n string, err error) bool {
+	if errors.Is(err, fs.ErrNotExist) || errors.Is(err, syscall.ENOTDIR) {
+		return true
+	}
+	p := parent(n)
+	if p == "" {
+		return false
+	}
+	fi, perr := root.Lstat(p)
+	if perr != nil {
+		return gone(root, p, perr)
+	}
+	return !fi.IsDir()
 }
 
 func syncDir(root *os.Root, name string) error {
