@@ -39,10 +39,6 @@ var disabled = map[string]string{
 	// Likewise a root whose mtime is exactly the epoch gets the time of the
 	// restore: a zero DirMTime reads as none recorded.
 	"root-mtime-0": "the root directory's mtime 0 (1970-01-01) is not restored",
-	// A directory (or file) that ibt-patch creates in place inside a directory
-	// with a default ACL inherits that ACL, and ibt-patch leaves it there
-	// although the source entry has none; the verification does not notice.
-	"acl-default": "entries created under a directory with a default ACL keep the inherited ACL",
 }
 
 // enabledKinds is the set of kinds this run generates.

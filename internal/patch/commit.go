@@ -51,7 +51,10 @@ func (a *applier) commit() error {
 		if err := setMeta(a.root, c.New.Path, c.New, a.chown); err != nil {
 			return a.commitErr(c.Path(), err)
 		}
-		if len(c.New.Xattrs) > 0 || s.oldXattrs {
+		// a directory made in place may have taken its parent's default
+		// ACL, which only root, who restores ACLs, can take away again
+		made := c.New.Type == format.TypeDir && s.state != stNew && a.chown
+		if len(c.New.Xattrs) > 0 || s.oldXattrs || made {
 			if err := a.syncXattrs(c.New.Path, c.New); err != nil {
 				return a.commitErr(c.Path(), err)
 			}

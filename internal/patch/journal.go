@@ -99,6 +99,8 @@ func openWorkspace(root *os.Root) (*workspace, error) {
 		ws.abandon()
 		return nil, ioErr(stageDir, "create the staging directory", err)
 	}
+	// staged files take their ACL from the archive, not from DIR's
+	dropDefaultACL(root, stageDir)
 	if ws.pending, err = readJournal(root); err != nil {
 		ws.abandon()
 		return nil, err

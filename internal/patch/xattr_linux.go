@@ -137,3 +137,14 @@ func (a *applier) xattrsEqual(p string, old, e *format.Entry) bool {
 	})
 	return equal
 }
+
+// defaultACL is the attribute holding a directory's default ACL, which
+// the kernel gives as the ACL of every entry created in the directory.
+const defaultACL = "system.posix_acl_default"
+
+// dropDefaultACL removes the default ACL of the directory at root name, so
+// that what is created in it has no ACL but the one the archive gives it.
+// A filesystem without ACLs has none to drop.
+func dropDefaultACL(root *os.Root, name string) {
+	atPath(root, name, func(p string) error { return unix.Removexattr(p, defaultACL) })
+}
