@@ -50,8 +50,16 @@ func checkHeader(h *Header) error {
 	if h.Xattrs != "" && h.Xattrs != "user" && h.Xattrs != "all" {
 		return fmt.Errorf("extended attributes %q, want \"user\" or \"all\"", h.Xattrs)
 	}
-	if h.DirMode&^0o7777 != 0 {
-		return fmt.Errorf("top directory mode %#o has bits beyond 07777", h.DirMode)
+	if h.DirMode&^(0o7777|DirRecorded) != 0 {
+		return fmt.Errorf("top directory mode %#o has bits beyond 07777 and the directory bit %#o", h.DirMode, DirRecorded)
+	}
+	if h.DirMode&DirRecorded == 0 && (h.DirUID != 0 || h.DirGID != 0 || len(h.DirXattrs) > 0) {
+		return errors.New("a top directory's owner or extended attributes without its mode recorded whole")
+	}
+	top, _ := h.TopDir()
+	top.Path = "."
+	if err := checkXattrs(&top); err != nil {
+		return fmt.Errorf("top directory: %w", err)
 	}
 	return nil
 }
@@ -81,8 +89,6 @@ func checkEntry(e *Entry) error {
 		return fmt.Errorf("entry %q: symlink target holds a NUL byte", e.Path)
 	case len(e.Hash) != 0 && len(e.Hash) != 32:
 		return fmt.Errorf("entry %q: content hash of %d bytes, want 32", e.Path, len(e.Hash))
-	case len(e.Xattrs) > maxXattrs:
-		return fmt.Errorf("entry %q: %d extended attributes, more than %d", e.Path, len(e.Xattrs), maxXattrs)
 	case e.Skipped && (!isFile || len(e.Hash) > 0 || len(e.Sig) > 0 || e.BlockSize != 0 || e.LinkTo != ""):
 		return fmt.Errorf("entry %q: a skipped entry (content unknown) is a file with no hash, block size, signature or hard link", e.Path)
 	}
@@ -98,6 +104,15 @@ func checkEntry(e *Entry) error {
 		if e.LinkTo >= e.Path {
 			return fmt.Errorf("entry %q: hard link to %q, which does not come before it", e.Path, e.LinkTo)
 		}
+	}
+	return checkXattrs(e)
+}
+
+// checkXattrs checks the extended attributes of e: a bounded number, each
+// with a name.
+func checkXattrs(e *Entry) error {
+	if len(e.Xattrs) > maxXattrs {
+		return fmt.Errorf("entry %q: %d extended attributes, more than %d", e.Path, len(e.Xattrs), maxXattrs)
 	}
 	for _, x := range e.Xattrs {
 		if x.Name == "" || strings.IndexByte(x.Name, 0) >= 0 {

@@ -50,7 +50,8 @@
 //	                       [time] (ns: when ibt-sign began the walk of the index,
 //	                       or for a diff or delta of its old index),
 //	                       [exclude] (array of str), [dir_mode], [dir_mtime],
-//	                       [xattrs] ("user" or "all"; index only)
+//	                       [xattrs] ("user" or "all"; index only), [dir_u],
+//	                       [dir_g], [dir_x] (array of maps {n, v})
 //	entry    (E)  Entry:   p, t, m, mt, [s], [l], [rd], [u], [g], [dv], [in],
 //	                       [ct], [h], [x], [H], [b], [S], [sk]; x is an array
 //	                       of maps {n, v}, sk true when present
@@ -96,9 +97,15 @@
 // do not give it away. tool names the program that wrote the
 // stream, root the directory it describes. exclude lists the patterns
 // (.gitignore syntax, at most 65536, none empty) the tree was signed
-// without, besides its .ibtignore files; dir_mode and dir_mtime describe the
-// top directory itself. Diff and delta streams copy root, exclude, dir_mode
-// and dir_mtime from the new index, and time from the old one: the old
+// without, besides its .ibtignore files; dir_mode, dir_mtime, dir_u, dir_g
+// and dir_x describe the top directory itself: its permission bits, mtime,
+// owner and extended attributes. A writer sets the bit 0o40000 (the
+// directory type bit of st_mode) in dir_mode, so that every field, a mode
+// of 0 and an mtime of 0 included, is recorded even where it is zero and
+// so omitted; a reader accepts a dir_mode without it from older writers,
+// which recorded a non-zero mode and mtime only, and no owner or
+// attributes. Diff and delta streams copy root, exclude and the top
+// directory's fields from the new index, and time from the old one: the old
 // entries' dv, in and ct are what the old index's walk saw, and ibt-patch
 // takes an old entry's hash for a file that still has them only if its ct
 // is well before that walk (the quick check of ibt-sign --prev).

@@ -49,15 +49,43 @@ type Header struct {
 	// earlier one, and all of them the tree's .ibtignore files, which
 	// apply too). ibt-patch leaves the paths they exclude alone.
 	Exclude []string `msgpack:"exclude,omitempty"`
-	// DirMode and DirMTime are the permission bits and mtime (ns) of the
-	// signed directory itself, which ibt-patch gives DIR.
+	// DirMode, DirMTime, DirUID, DirGID and DirXattrs describe the
+	// signed directory itself, which ibt-patch gives DIR (see TopDir):
+	// its permission bits with DirRecorded set, so that a mode of 0 is
+	// recorded too, its mtime (ns), owner and extended attributes.
 	DirMode  uint32 `msgpack:"dir_mode,omitempty"`
 	DirMTime int64  `msgpack:"dir_mtime,omitempty"`
 	// Xattrs says which extended attributes an index records: "all"
 	// namespaces, "user" (user.* only) or "" (none, or not said).
 	// ibt-sign --prev reuses recorded attributes only where they cover
 	// what its own walk reads.
-	Xattrs string `msgpack:"xattrs,omitempty"`
+	Xattrs    string  `msgpack:"xattrs,omitempty"`
+	DirUID    uint32  `msgpack:"dir_u,omitempty"`
+	DirGID    uint32  `msgpack:"dir_g,omitempty"`
+	DirXattrs []Xattr `msgpack:"dir_x,omitempty"`
+}
+
+// DirRecorded, in Header.DirMode, says that the header describes the top
+// directory whole: mode, mtime, owner and extended attributes, each even
+// where it is zero. A DirMode without it (from a writer before it existed)
+// records the permission bits alone, and 0 records none; a zero DirMTime
+// there records no mtime either. It is the directory type bit of st_mode.
+const DirRecorded = 0o40000
+
+// SetTopDir records e, the entry of the signed directory itself (its mode,
+// mtime, owner and extended attributes), in h.
+func (h *Header) SetTopDir(e *Entry) {
+	h.DirMode, h.DirMTime = DirRecorded|e.Mode, e.MTime
+	h.DirUID, h.DirGID, h.DirXattrs = e.UID, e.GID, e.Xattrs
+}
+
+// TopDir returns what h records of the top directory as an entry of path
+// "" and type directory, and whether it records it whole (DirRecorded).
+// Otherwise only a non-zero Mode and a non-zero MTime are recorded.
+func (h Header) TopDir() (e Entry, whole bool) {
+	e = Entry{Type: TypeDir, Mode: h.DirMode &^ DirRecorded, MTime: h.DirMTime,
+		UID: h.DirUID, GID: h.DirGID, Xattrs: h.DirXattrs}
+	return e, h.DirMode&DirRecorded != 0
 }
 
 // IgnoreFile is the name of the ignore files ibt-sign reads in every
@@ -68,6 +96,7 @@ const IgnoreFile = ".ibtignore"
 // stream h's stream is made from: its root, exclusions and top directory.
 func (h Header) WithTree(src Header) Header {
 	h.Root, h.Exclude, h.DirMode, h.DirMTime = src.Root, src.Exclude, src.DirMode, src.DirMTime
+	h.DirUID, h.DirGID, h.DirXattrs = src.DirUID, src.DirGID, src.DirXattrs
 	return h
 }
 

@@ -27,18 +27,6 @@ var (
 // of the tools that a fix on another branch is removing. Re-enable a kind
 // (delete its line) once its fix has landed; -kinds=+NAME runs it now.
 var disabled = map[string]string{
-	// The index records only the root's mode and mtime (Header.DirMode,
-	// DirMTime), so the root's owner, extended attributes and ACL are
-	// neither backed up nor restored (README: "DIR itself gets the mode and
-	// mtime"), where rsync -a gives DIR/ all of SRC/'s.
-	"root-owner": "the root directory's owner is not restored",
-	"root-xattr": "the root directory's extended attributes and ACL are not restored",
-	// A root of mode 0000 is restored as 0755, full or incremental, and the
-	// verification passes: a zero DirMode reads as none recorded.
-	"root-mode-0": "the root directory's mode 0000 is not restored",
-	// Likewise a root whose mtime is exactly the epoch gets the time of the
-	// restore: a zero DirMTime reads as none recorded.
-	"root-mtime-0": "the root directory's mtime 0 (1970-01-01) is not restored",
 }
 
 // enabledKinds is the set of kinds this run generates.

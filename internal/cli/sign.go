@@ -186,7 +186,12 @@ func (s *signCmd) run(c *runContext) error {
 		return fmt.Errorf("failed to read directory %q: %w", s.Dir, unwrapPathError(err))
 	}
 	hdr := format.Header{Kind: format.KindIndex, Seed: seed, Tool: c.name + " " + Version, Root: dir, Time: start, Exclude: patterns,
-		DirMode: top.Mode, DirMTime: top.MTime, Xattrs: tree.XattrScope()}
+		Xattrs: tree.XattrScope()}
+	if top.Xattrs, err = tree.ReadXattrs(dir); err != nil {
+		return fmt.Errorf("failed to read the extended attributes of %q: %w", s.Dir, err)
+	}
+	topEntry := index.FromNode(top)
+	hdr.SetTopDir(&topEntry)
 	w, err := format.NewWriter(out, hdr,
 		format.WriterOptions{LZ4: s.LZ4})
 	if err != nil {

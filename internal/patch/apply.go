@@ -144,6 +144,9 @@ func (a *applier) run(in io.Reader) (err error) {
 		defer a.disk.known.close()
 	}
 	a.chown = os.Geteuid() == 0
+	if top, whole := a.header.TopDir(); whole {
+		a.noteUnrestorable(&top)
+	}
 	if !a.opt.DryRun {
 		if a.ws, err = openWorkspace(a.root); err != nil {
 			a.removeCreatedDir()
@@ -180,12 +183,16 @@ func (a *applier) run(in io.Reader) (err error) {
 		if err := a.predict(src.treeHash()); err != nil {
 			return err
 		}
-		a.ws.dirMode, a.ws.dirMTime = a.header.DirMode, a.header.DirMTime
+		a.ws.top, a.ws.topWhole = a.header.TopDir()
 		if err := a.ws.claim(src.identity(), a.kept, a.stagedNames); err != nil {
 			return err
 		}
 		committing = true
 		if err := a.commit(); err != nil {
+			a.ws.release()
+			return err
+		}
+		if err := a.topMeta(); err != nil {
 			a.ws.release()
 			return err
 		}
@@ -342,4 +349,23 @@ func (a *applier) changedNames(fn func(string) error) error {
 		return err
 	}
 	return fn("")
+}
+
+// topMeta gives DIR the owner and extended attributes the archive records
+// for the signed directory itself, where it records them (its mode and
+// mtime come last, in the workspace's finish).
+func (a *applier) topMeta() error {
+	top, whole := a.header.TopDir()
+	if !whole {
+		return nil
+	}
+	if a.chown {
+		if err := a.root.Lchown(".", int(top.UID), int(top.GID)); err != nil {
+			return ioErr("", "set the owner of DIR", err)
+		}
+	}
+	if err := a.syncXattrs(".", &top); err != nil {
+		return ioErr("", "set the extended attributes of DIR", err)
+	}
+	return nil
 }

@@ -12,6 +12,8 @@ import (
 	"time"
 
 	"github.com/vmihailenco/msgpack/v5"
+
+	"github.com/ibt-tools/ibt/format"
 )
 
 // The workspace lives in DIR/.ibt-patch, on DIR's filesystem so that the
@@ -55,10 +57,11 @@ type workspace struct {
 	rootMTime time.Time
 	pending   *journal // the journal of an interrupted commit, if any
 	journal   *journal // the journal of this commit
-	// dirMode and dirMTime, if not zero, are what the archive's new tree
-	// says of DIR itself, given to it once the commit is done.
-	dirMode  uint32
-	dirMTime int64
+	// top is what the archive's new tree says of DIR itself, given to it
+	// once the commit is done: its mode and mtime, each if topWhole or
+	// not zero (see format.Header.TopDir).
+	top      format.Entry
+	topWhole bool
 	// noSync skips every flush to disk (Options.NoSync).
 	noSync bool
 	// finalMTime, if set, is the mtime finish gave DIR.
@@ -275,14 +278,14 @@ func (ws *workspace) finish(changed names) (err error) {
 	if err := ws.root.Remove(keptName); err != nil && !errors.Is(err, fs.ErrNotExist) {
 		return ioErr(keptName, "remove the journal's mtimes", err)
 	}
-	if ws.dirMode != 0 {
-		if err := ws.root.Chmod(".", fileMode(ws.dirMode)); err != nil {
+	if ws.topWhole || ws.top.Mode != 0 {
+		if err := ws.root.Chmod(".", fileMode(ws.top.Mode)); err != nil {
 			return ioErr("", "set the mode of DIR", err)
 		}
 	}
 	mt, ok := ws.journal.MTimes[""]
-	if ws.dirMTime != 0 {
-		mt, ok = ws.dirMTime, true
+	if ws.topWhole || ws.top.MTime != 0 {
+		mt, ok = ws.top.MTime, true
 	}
 	if ok {
 		ws.finalMTime = time.Unix(0, mt)
