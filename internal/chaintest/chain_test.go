@@ -26,8 +26,7 @@ var (
 // disabled are the change kinds the default run leaves out, each for a bug
 // of the tools that a fix on another branch is removing. Re-enable a kind
 // (delete its line) once its fix has landed; -kinds=+NAME runs it now.
-var disabled = map[string]string{
-}
+var disabled = map[string]string{}
 
 // enabledKinds is the set of kinds this run generates.
 func enabledKinds(t *testing.T) map[string]bool {
