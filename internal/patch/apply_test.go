@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 )
 
 // v1, v2 and v3 are three versions of a tree; v2 differs from v1 by every
@@ -363,5 +364,47 @@ func TestDirMustBeADirectory(t *testing.T) {
 	}
 	if _, err := os.Stat(d); !os.IsNotExist(err) {
 		t.Errorf("failed restore left DIR behind: %v", err)
+	}
+}
+
+// The verification after the commit names the first path that differs
+// from the archive's new tree: one the archive changes, by what differs,
+// or one it leaves alone that changed while the patch ran.
+func TestVerificationNamesThePath(t *testing.T) {
+	for _, tc := range []struct {
+		path, change, want string
+	}{
+		{"a.txt", "chmod", `"a.txt": has mode 0600, but the archive's new tree has 0644 after the patch`},
+		{"unchanged/u.txt", "rewrite", `"unchanged/u.txt": changed while ibt-patch ran`},
+	} {
+		t.Run(tc.path, func(t *testing.T) {
+			d := restored(t, v1Tree())
+			p := filepath.Join(d, tc.path)
+			done := false
+			faults.commitStep = func() {
+				if done {
+					return
+				}
+				if data, err := os.ReadFile(filepath.Join(d, "a.txt")); err != nil || string(data) != "alpha, changed\n" {
+					return // not placed yet
+				}
+				done = true
+				time.Sleep(20 * time.Millisecond) // past a coarse clock tick
+				var err error
+				if tc.change == "chmod" {
+					err = os.Chmod(p, 0o600)
+				} else {
+					writeWithBaseTime(t, p, []byte("U\n"))
+				}
+				if err != nil {
+					t.Error(err)
+				}
+			}
+			defer func() { faults.commitStep = nil }()
+			_, err := apply(d, makeArchive(t, v1Tree(), v2Tree()))
+			if !errors.Is(err, ErrVerify) || !strings.Contains(err.Error(), tc.want) {
+				t.Errorf("error %v, want a verification failure saying %q", err, tc.want)
+			}
+		})
 	}
 }

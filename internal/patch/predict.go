@@ -39,10 +39,6 @@ func (a *applier) predict(want []byte) error {
 			return nil // a dry run on a half-committed DIR: the same
 		}
 	}
-	log, err := a.log.forward()
-	if err != nil {
-		return err
-	}
 	var known *knownReader
 	if !a.opt.NoKnown {
 		known = openKnown(a.knownAt)
@@ -54,30 +50,17 @@ func (a *applier) predict(want []byte) error {
 		defer record.abort()
 	}
 	th := format.NewTreeHasher()
-	full := true          // every change of the archive creates its path
-	var extra string      // the first path the archive leaves alone
-	var changed string    // the first of those the known file saw otherwise
-	pending := log.next() // the next change not yet added
-	add := func(s *step) {
-		if s.c.Old != nil {
-			full = false
-		}
-		if s.c.New != nil {
-			th.Add(s.c.New)
-		}
-	}
-	ex := tree.NewExcluder(a.root, a.header.Exclude, format.IgnoreFile)
-	err = tree.Walk(a.dir, tree.Options{Exclude: ex.Exclude}, func(n *tree.Node) error {
-		if err := ex.Err(); err != nil {
-			return err
-		}
-		for pending != nil && pending.c.Path() < n.Path {
-			add(pending)
-			pending = log.next()
-		}
-		if pending != nil && pending.c.Path() == n.Path {
-			add(pending)
-			pending = log.next()
+	full := true       // every change of the archive creates its path
+	var extra string   // the first path the archive leaves alone
+	var changed string // the first of those the known file saw otherwise
+	err := a.walkMerged(func(n *tree.Node, s *step) error {
+		if s != nil {
+			if s.c.Old != nil {
+				full = false
+			}
+			if s.c.New != nil {
+				th.Add(s.c.New) // which leaves out a skipped entry
+			}
 			return nil
 		}
 		if extra == "" {
@@ -98,15 +81,6 @@ func (a *applier) predict(want []byte) error {
 		th.Add(&e)
 		return nil
 	})
-	for ; err == nil && pending != nil; pending = log.next() {
-		add(pending)
-	}
-	if err == nil {
-		err = log.err
-	}
-	if err == nil {
-		err = ex.Err()
-	}
 	if err != nil {
 		var pe *Error
 		if errors.As(err, &pe) {

@@ -25,10 +25,6 @@ func (a *applier) verify(want []byte) error {
 		a.warn("the patched tree is not checked against the archive's tree hash: this system does not keep Unix modes, symlink mtimes and hard links as the hash records them; each new file's content was checked")
 		return nil
 	}
-	log, err := a.log.forward()
-	if err != nil {
-		return err
-	}
 	var known *knownReader
 	var record *knownWriter
 	if a.opt.NoKnown {
@@ -47,18 +43,20 @@ func (a *applier) verify(want []byte) error {
 	defer verified.close()
 	placed := a.placed.reader()
 	th := format.NewTreeHasher()
-	// what ibt-sign left out, DIR may hold: it is neither read nor counted
-	ex := tree.NewExcluder(a.root, a.header.Exclude, format.IgnoreFile)
-	err = tree.Walk(a.dir, tree.Options{Exclude: ex.Exclude}, func(n *tree.Node) error {
-		if err := ex.Err(); err != nil {
-			return err
+	var changed string // the first path left alone that changed since predict
+	err := a.walkMerged(func(n *tree.Node, s *step) error {
+		switch {
+		case s != nil && s.c.New != nil && s.c.New.Skipped:
+			return nil // a file the backups could not read, left alone
+		case n == nil && s.c.New != nil:
+			return &Error{Path: s.c.Path(), Class: ErrVerify, Detail: "is missing after the patch, but the archive's new tree has it"}
+		case n == nil:
+			return nil
+		case s != nil && s.c.New == nil:
+			return &Error{Path: n.Path, Class: ErrVerify, Detail: "is still there after the patch, but the archive deletes it"}
 		}
 		e := index.FromNode(n)
-		s := log.seek(n.Path)
-		if s != nil && s.c.New != nil && s.c.New.Skipped {
-			return nil // a file the backups could not read, left alone
-		}
-		if a.chown && s != nil && s.c.New != nil && (e.UID != s.c.New.UID || e.GID != s.c.New.GID) {
+		if a.chown && s != nil && (e.UID != s.c.New.UID || e.GID != s.c.New.GID) {
 			// owners are not in the tree hash (a restore without root
 			// cannot give them), so the ones this run gave are checked here
 			return &Error{Path: n.Path, Class: ErrVerify, Detail: fmt.Sprintf("has owner %d:%d after the patch, but the archive gives it %d:%d", e.UID, e.GID, s.c.New.UID, s.c.New.GID)}
@@ -75,16 +73,19 @@ func (a *applier) verify(want []byte) error {
 			if vouched {
 				record.add(n, h)
 			}
+			if s == nil && changed == "" && verified.stale(n.Path, n) {
+				changed = n.Path
+			}
+		}
+		if s != nil {
+			if d := entryDiff(&e, s.c.New); d != "" {
+				return &Error{Path: n.Path, Class: ErrVerify, Detail: d + " after the patch",
+					Fix: "something changed it while ibt-patch ran: run the same ibt-patch again"}
+			}
 		}
 		th.Add(&e)
 		return nil
 	})
-	if err == nil && log.err != nil {
-		err = log.err
-	}
-	if err == nil {
-		err = ex.Err()
-	}
 	if err != nil {
 		var pe *Error
 		if errors.As(err, &pe) {
@@ -93,6 +94,9 @@ func (a *applier) verify(want []byte) error {
 		return &Error{Class: ErrVerify, Detail: "failed to verify the patched tree", Err: err}
 	}
 	if got := th.Sum(); !bytes.Equal(got, want) {
+		if changed != "" {
+			return &Error{Path: changed, Class: ErrVerify, Detail: "changed while ibt-patch ran, which leaves it alone: the patched tree differs from the archive's new tree"}
+		}
 		return &Error{Class: ErrVerify,
 			Detail: fmt.Sprintf("the patched tree differs from the archive's new tree (tree hash %s, want %s)", short(got), short(want)),
 			Fix:    "something in DIR was changed outside ibt-patch (a mode, an mtime, an extra or missing entry): compare 'ibt-sign DIR' with the index the archive was made from"}
