@@ -63,6 +63,16 @@ func pathErr(class error, path, fix, format string, args ...any) *Error {
 	return &Error{Path: path, Class: class, Detail: fmt.Sprintf(format, args...), Fix: fix}
 }
 
+// asError returns err if it is an *Error, and otherwise err as the cause of
+// an Error of class that says detail.
+func asError(err error, class error, detail string) error {
+	var pe *Error
+	if errors.As(err, &pe) {
+		return err
+	}
+	return &Error{Class: class, Detail: detail, Err: err}
+}
+
 // ioErr reports a filesystem failure at path during what.
 func ioErr(path, what string, err error) *Error {
 	return &Error{Path: path, Class: errIO, Detail: "failed to " + what, Err: err}

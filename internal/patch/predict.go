@@ -2,7 +2,6 @@ package patch
 
 import (
 	"bytes"
-	"errors"
 	"fmt"
 	"time"
 
@@ -82,11 +81,7 @@ func (a *applier) predict(want []byte) error {
 		return nil
 	})
 	if err != nil {
-		var pe *Error
-		if errors.As(err, &pe) {
-			return err
-		}
-		return &Error{Class: ErrWrongBase, Detail: "failed to check the paths the archive leaves alone", Err: err}
+		return asError(err, ErrWrongBase, "failed to check the paths the archive leaves alone")
 	}
 	if got := th.Sum(); !bytes.Equal(got, want) {
 		switch {

@@ -6,7 +6,6 @@ import (
 	"errors"
 	"io/fs"
 	"os"
-	"path"
 	"syscall"
 
 	"golang.org/x/sys/unix"
@@ -44,21 +43,11 @@ func specialMode(t format.Type) uint32 {
 // metadata is set. The directory is opened through root, so the node is
 // made inside DIR whatever a path component is.
 func mknod(root *os.Root, name string, e *format.Entry) error {
-	dir, base := path.Split(name)
-	if dir == "" {
-		dir = "."
-	}
-	d, err := root.OpenFile(dir, os.O_RDONLY|unix.O_DIRECTORY|unix.O_NOFOLLOW, 0)
-	if err != nil {
-		return err
-	}
-	defer d.Close()
 	var rdev uint64
 	if e.Type.IsDevice() {
 		rdev = tree.SystemRdev(e.Rdev)
 	}
-	err = mknodat(d, base, specialMode(e.Type)|0o600, rdev)
-	if err != nil {
+	if err := mknodat(root, name, specialMode(e.Type)|0o600, rdev); err != nil {
 		return &fs.PathError{Op: "mknod", Path: name, Err: err}
 	}
 	return nil

@@ -119,7 +119,7 @@ func inDir(root *os.Root, name string, fn func(dirfd int, base string) error) er
 	if dir == "" {
 		dir = "."
 	}
-	f, err := root.Open(dir)
+	f, err := root.OpenFile(dir, os.O_RDONLY|unix.O_DIRECTORY|unix.O_NOFOLLOW, 0)
 	if err != nil {
 		return err
 	}

@@ -2,7 +2,6 @@ package patch
 
 import (
 	"bytes"
-	"errors"
 	"fmt"
 	"io"
 	"time"
@@ -87,11 +86,7 @@ func (a *applier) verify(want []byte) error {
 		return nil
 	})
 	if err != nil {
-		var pe *Error
-		if errors.As(err, &pe) {
-			return err
-		}
-		return &Error{Class: ErrVerify, Detail: "failed to verify the patched tree", Err: err}
+		return asError(err, ErrVerify, "failed to verify the patched tree")
 	}
 	if got := th.Sum(); !bytes.Equal(got, want) {
 		if changed != "" {

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"path"
 	"strconv"
 	"strings"
 
@@ -54,16 +53,9 @@ func (a *applier) xattrErr(name string, err error) error {
 
 // atPath runs fn with a /proc path naming root name without following it.
 func atPath(root *os.Root, name string, fn func(p string) error) error {
-	dir, base := path.Split(name)
-	if dir == "" {
-		dir = "."
-	}
-	d, err := root.OpenFile(dir, os.O_RDONLY|unix.O_DIRECTORY|unix.O_NOFOLLOW, 0)
-	if err != nil {
-		return err
-	}
-	defer d.Close()
-	return fn("/proc/self/fd/" + strconv.Itoa(int(d.Fd())) + "/" + base)
+	return inDir(root, name, func(dirfd int, base string) error {
+		return fn("/proc/self/fd/" + strconv.Itoa(dirfd) + "/" + base)
+	})
 }
 
 // syncXattrs makes the attributes of the entry at root name those of e,
