@@ -139,14 +139,3 @@ func displayName(name string) string {
 	}
 	return name
 }
-
-// stripSig returns e without its block signatures, which only an update's
-// delta needs.
-func stripSig(e *format.Entry) *format.Entry {
-	if e == nil || e.Sig == nil {
-		return e
-	}
-	c := *e
-	c.Sig = nil
-	return &c
-}
