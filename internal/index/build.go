@@ -64,7 +64,7 @@ type Stats struct {
 	SkippedFiles int64 // files changed while read, marked skipped
 }
 
-// errChangedWhileReading is wrapped by signFile's error for a file whose
+// errChangedWhileReading is wrapped by signFileWorkers's error for a file whose
 // size or mtime moved while it was read; --skip-changed keeps such a file's
 // previous entry, or marks it skipped.
 var errChangedWhileReading = errors.New("changed while it was being read")
