@@ -1,11 +1,10 @@
 package cli
 
 import (
-	"bytes"
 	"fmt"
-	"io"
 
 	"github.com/ibt-tools/ibt/format"
+	"github.com/ibt-tools/ibt/internal/diff"
 )
 
 const diffHelp = `Compare two indexes and write the changes from OLD to NEW: created,
@@ -79,8 +78,6 @@ func (d *diffCmd) run(c *runContext) error {
 		return err
 	}
 	defer newR.close()
-	// Only an update's old signature goes into the diff (see stripSig).
-	newR.SkipSignatures()
 
 	out, err := c.openOutput(d.outputFlag)
 	if err != nil {
@@ -88,63 +85,25 @@ func (d *diffCmd) run(c *runContext) error {
 	}
 	out.private = true // it holds (or hands on) the signatures' secret seed
 	defer out.abort()
-	h := newR.Header()
-	// An update carries the old entry's signature, which ibt-delta
-	// matches the new file against: it needs the old index's seed.
-	dh := format.Header{Kind: format.KindDiff, Tool: c.name + " " + Version}.WithTree(h)
-	if oldIdx != nil {
-		// and the old entries' quick check fields are as good as the
-		// old index's walk time
-		dh.Seed, dh.Time = oldIdx.Header().Seed, oldIdx.Header().Time
-	}
-	w, err := format.NewWriter(out, dh, format.WriterOptions{LZ4: d.LZ4})
+	st, err := diff.Join(oldIdx, newR.Reader, diff.Options{
+		Tool: c.name + " " + Version, LZ4: d.LZ4,
+		OldName: displayName(oldName), NewName: displayName(newName),
+		NoRenames: d.NoRenames, Warn: func(msg string) { c.warnf("%s", msg) },
+	}, out)
 	if err != nil {
 		return err
 	}
-	j := &join{oldName: oldName, newName: newName, tree: format.NewTreeHasher(), warnf: c.warnf}
 	switch {
 	case d.NoRenames:
-		err = j.run(oldIdx, newR.Reader, w.WriteChange, nil)
 	case oldIdx == nil:
-		f := newDupFinder(w.WriteChange)
-		err = j.run(nil, newR.Reader, f.change, nil)
-		c.summary = fmt.Sprintf("%d created files are copies (%s not stored)", f.matched, humanBytes(f.saved))
+		c.summary = fmt.Sprintf("%d created files are copies (%s not stored)", st.Sourced, humanBytes(st.Saved))
 	default:
-		err = d.withRenames(c, j, oldIdx, newR.Reader, w, dh)
+		c.summary = fmt.Sprintf("%d created files are renames or copies (%s not stored)", st.Sourced, humanBytes(st.Saved))
 	}
-	if err != nil {
-		return err
-	}
-	// The new index's tree hash is that of what a full backup of it
-	// restores; where it has skipped entries, this diff leaves old
-	// entries in their place, which the hash must describe.
-	treeHash := newR.Trailer().TreeHash
-	if j.skipped > 0 {
-		treeHash = j.tree.Sum()
-		c.summary += fmt.Sprintf("; %d skipped files left as %s has them", j.skipped, displayName(oldName))
-	}
-	if err := w.Close(format.Trailer{TreeHash: treeHash}); err != nil {
-		return fmt.Errorf("failed to write diff: %w", err)
+	if st.Skipped > 0 {
+		c.summary += fmt.Sprintf("; %d skipped files left as %s has them", st.Skipped, displayName(oldName))
 	}
 	return out.commit()
-}
-
-// withRenames runs the join through a renamer, which writes the changes
-// to w, whose header is h, with their sources once the join is done.
-func (d *diffCmd) withRenames(c *runContext, j *join, old, new *format.Reader, w *format.Writer, h format.Header) error {
-	r, err := newRenamer(h)
-	if err != nil {
-		return err
-	}
-	defer r.close()
-	if err := j.run(old, new, r.change, r.unchanged); err != nil {
-		return err
-	}
-	if err := r.finish(w); err != nil {
-		return err
-	}
-	c.summary = fmt.Sprintf("%d created files are renames or copies (%s not stored)", r.matched, humanBytes(r.saved))
-	return nil
 }
 
 func isStdin(name string) bool { return name == "-" }
@@ -179,181 +138,4 @@ func displayName(name string) string {
 		return "standard input"
 	}
 	return name
-}
-
-// entryStream reads the entries of an index one at a time; a nil stream is
-// the empty index.
-type entryStream struct {
-	r    *format.Reader
-	name string
-	cur  *format.Entry // nil at the end
-}
-
-func (s *entryStream) next() error {
-	s.cur = nil
-	if s.r == nil {
-		return nil
-	}
-	rec, err := s.r.Next()
-	if err == io.EOF {
-		return nil
-	}
-	if err != nil {
-		return fmt.Errorf("failed to read index %q: %w", displayName(s.name), err)
-	}
-	e, ok := rec.(*format.Entry)
-	if !ok {
-		return fmt.Errorf("failed to read index %q: unexpected %T record", displayName(s.name), rec)
-	}
-	s.cur = e
-	return nil
-}
-
-// diffIndexes merge-joins two sorted index streams, emitting each change in
-// path order, and passing each old entry that did not change at all to
-// keep, if set. old may be nil: everything is then created.
-func diffIndexes(old, new *format.Reader, emit func(*format.Change) error, keep func(*format.Entry) error, oldName, newName string) error {
-	j := &join{oldName: oldName, newName: newName}
-	return j.run(old, new, emit, keep)
-}
-
-// join is the merge join of ibt-diff, and what it found besides changes.
-type join struct {
-	oldName, newName string
-	// tree, if set, hashes the tree the changes give: the new index's
-	// entries, and the old entries left in place of its skipped ones
-	tree *format.TreeHasher
-	// warnf, if set, says which skipped files are left alone
-	warnf   func(format string, args ...any)
-	skipped int // skipped entries of the new index
-}
-
-// run merge-joins two sorted index streams, emitting each change in path
-// order, and passing each old entry that did not change at all to keep, if
-// set. old may be nil: everything is then created. A skipped entry of new
-// (format.Entry.Skipped) changes nothing: the old entry at its path, if
-// any, stays as it is. A skipped entry of old stands for whatever the chain
-// restored there (an older version or nothing): it is the old entry of the
-// delete or replace that clears or overwrites it (see compareEntries), and
-// where new has it skipped too, a meta change of two skipped entries says
-// to leave it alone.
-func (j *join) run(old, new *format.Reader, emit func(*format.Change) error, keep func(*format.Entry) error) error {
-	o := &entryStream{r: old, name: j.oldName}
-	n := &entryStream{r: new, name: j.newName}
-	if err := o.next(); err != nil {
-		return err
-	}
-	if err := n.next(); err != nil {
-		return err
-	}
-	for o.cur != nil || n.cur != nil {
-		var ch *format.Change
-		advOld, advNew := false, false
-		var kept *format.Entry // the entry of the tree the changes give
-		switch {
-		case n.cur == nil || (o.cur != nil && o.cur.Path < n.cur.Path):
-			ch, advOld = &format.Change{Op: format.OpDelete, Old: stripSig(o.cur)}, true
-		case n.cur.Skipped:
-			j.skipped++
-			if o.cur != nil && o.cur.Path == n.cur.Path {
-				advOld, kept = true, o.cur
-				if o.cur.Skipped {
-					// the restore holds what the last backup that
-					// read it left, which neither index knows: the
-					// change says to leave it alone
-					ch, kept = &format.Change{Op: format.OpMeta, Old: o.cur, New: n.cur}, nil
-					j.warn("%q changed while ibt-sign read it, and had when %q was made: left as the last backup that read it has it", n.cur.Path, displayName(j.oldName))
-				} else {
-					j.warn("%q changed while ibt-sign read it: left as %q has it", n.cur.Path, displayName(j.oldName))
-				}
-			} else if old == nil {
-				j.warn("%q changed while ibt-sign read it and no version of it was read: this full backup cannot hold it, and leaves it out", n.cur.Path)
-			} else {
-				j.warn("%q changed while ibt-sign read it and %q does not have it: left out, as %q has it", n.cur.Path, displayName(j.oldName), displayName(j.oldName))
-			}
-			advNew = true
-		case o.cur == nil || n.cur.Path < o.cur.Path:
-			ch, advNew, kept = &format.Change{Op: format.OpCreate, New: stripSig(n.cur)}, true, n.cur
-		default:
-			ch, advOld, advNew, kept = compareEntries(o.cur, n.cur), true, true, n.cur
-		}
-		if kept != nil && j.tree != nil {
-			j.tree.Add(kept)
-		}
-		if ch != nil {
-			if err := emit(ch); err != nil {
-				return fmt.Errorf("failed to write diff: %w", err)
-			}
-		} else if keep != nil && advOld {
-			if err := keep(o.cur); err != nil {
-				return err
-			}
-		}
-		if advOld {
-			if err := o.next(); err != nil {
-				return err
-			}
-		}
-		if advNew {
-			if err := n.next(); err != nil {
-				return err
-			}
-		}
-	}
-	return nil
-}
-
-func (j *join) warn(format string, args ...any) {
-	if j.warnf != nil {
-		j.warnf(format, args...)
-	}
-}
-
-// compareEntries classifies two entries at the same path; nil means unchanged.
-// A further hard link whose content changed is replaced, not updated: the
-// first link's update gives that path a new inode on restore, so the link
-// must be made again. A skipped old entry (content unknown, see
-// format.Entry.Skipped) is replaced by whatever new is: the restore holds
-// an older version there, or nothing, and the new content is sent whole.
-func compareEntries(old, new *format.Entry) *format.Change {
-	switch {
-	case old.Skipped:
-		return &format.Change{Op: format.OpReplace, Old: old, New: stripSig(new)}
-	case old.Type != new.Type,
-		old.Type == format.TypeSymlink && old.Target != new.Target,
-		old.Rdev != new.Rdev, // another device: made anew, as mknod makes it
-		old.LinkTo != new.LinkTo,
-		new.LinkTo != "" && (old.Size != new.Size || !bytes.Equal(old.Hash, new.Hash)):
-		return &format.Change{Op: format.OpReplace, Old: stripSig(old), New: stripSig(new)}
-	case old.Type == format.TypeFile && new.LinkTo == "" &&
-		(old.Size != new.Size || !bytes.Equal(old.Hash, new.Hash)):
-		return &format.Change{Op: format.OpUpdate, Old: old, New: stripSig(new)}
-	case !sameMetadata(old, new):
-		return &format.Change{Op: format.OpMeta, Old: stripSig(old), New: stripSig(new)}
-	}
-	return nil
-}
-
-// sameMetadata compares what ibt-patch restores besides content.
-func sameMetadata(a, b *format.Entry) bool {
-	if a.Mode != b.Mode || a.MTime != b.MTime || a.UID != b.UID || a.GID != b.GID || len(a.Xattrs) != len(b.Xattrs) {
-		return false
-	}
-	for i := range a.Xattrs {
-		if a.Xattrs[i].Name != b.Xattrs[i].Name || !bytes.Equal(a.Xattrs[i].Value, b.Xattrs[i].Value) {
-			return false
-		}
-	}
-	return true
-}
-
-// stripSig returns e without its block signatures, which only an update's
-// delta needs.
-func stripSig(e *format.Entry) *format.Entry {
-	if e == nil || e.Sig == nil {
-		return e
-	}
-	c := *e
-	c.Sig = nil
-	return &c
 }

@@ -6,13 +6,8 @@ import (
 	"os"
 	"slices"
 
-	"github.com/ibt-tools/ibt/format"
-	"github.com/ibt-tools/ibt/internal/tree"
+	"github.com/ibt-tools/ibt/internal/index"
 )
-
-// ignoreFileName is the name of the ignore files ibt-sign reads in every
-// directory of the tree, .gitignore's counterpart.
-const ignoreFileName = format.IgnoreFile
 
 // vcsPatterns are the version-control directories --exclude-vcs leaves out.
 var vcsPatterns = []string{".git", ".hg", ".svn"}
@@ -29,20 +24,11 @@ func (f *excludeFlags) excludesStdin() bool {
 	return slices.Contains(f.ExcludeFrom, "-")
 }
 
-// excluder builds the Excluder for the tree at root: --exclude-vcs first,
-// then each --exclude-from file, then each --exclude, so a later pattern
-// overrides an earlier one, and all of them override the tree's .ibtignore
-// files. --exclude-from - reads stdin.
-func (f *excludeFlags) excluder(root *os.Root, stdin io.Reader) (*tree.Excluder, []string, error) {
-	patterns, err := f.patterns(stdin)
-	if err != nil {
-		return nil, nil, err
-	}
-	return tree.NewExcluder(root, patterns, ignoreFileName), patterns, nil
-}
-
-// patterns returns the exclusion patterns in the order excluder applies
-// them, without blank lines and comments: what the index's header records.
+// patterns returns the exclusion patterns in the order they apply:
+// --exclude-vcs first, then each --exclude-from file, then each --exclude,
+// so a later pattern overrides an earlier one, and all of them override the
+// tree's .ibtignore files. --exclude-from - reads stdin. Blank lines and
+// comments are left out: this is what the index's header records.
 func (f *excludeFlags) patterns(stdin io.Reader) ([]string, error) {
 	var patterns []string
 	if f.ExcludeVCS {
@@ -56,11 +42,7 @@ func (f *excludeFlags) patterns(stdin io.Reader) ([]string, error) {
 		if err != nil {
 			return nil, fmt.Errorf("failed to read exclusion patterns from %s: %w", quoteInput(name), err)
 		}
-		for _, l := range lines {
-			if tree.IsPattern(l) {
-				patterns = append(patterns, l)
-			}
-		}
+		patterns = append(patterns, lines...)
 	}
 	for _, p := range f.Exclude {
 		if p == "" {
@@ -71,18 +53,18 @@ func (f *excludeFlags) patterns(stdin io.Reader) ([]string, error) {
 	return patterns, nil
 }
 
-// readPatternFile reads the lines of the pattern file name, "-" being
+// readPatternFile reads the patterns of the pattern file name, "-" being
 // stdin.
 func readPatternFile(name string, stdin io.Reader) ([]string, error) {
 	if name == "-" {
-		return tree.ParsePatternFile(stdin)
+		return index.ReadPatterns(stdin)
 	}
 	file, err := os.Open(name)
 	if err != nil {
 		return nil, unwrapPathError(err)
 	}
 	defer file.Close()
-	return tree.ParsePatternFile(file)
+	return index.ReadPatterns(file)
 }
 
 // quoteInput names an input in a message: quoted, or "standard input".

@@ -55,3 +55,13 @@ func readAll(t testing.TB, stream []byte) ([]format.Record, format.Trailer) {
 		recs = append(recs, rec)
 	}
 }
+
+// runToolCode runs one tool in process and returns its exit code, standard
+// output and standard error.
+func runToolCode(t *testing.T, name string, stdin []byte, args ...string) (int, []byte, string) {
+	t.Helper()
+	var out, errb bytes.Buffer
+	env := Env{Stdin: bytes.NewReader(stdin), Stdout: &out, Stderr: &errb, IsTerminal: func(any) bool { return false }}
+	code := Main(name, args, env)
+	return code, out.Bytes(), errb.String()
+}

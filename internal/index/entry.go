@@ -1,6 +1,8 @@
-// Package index turns what a walk of a tree sees into index entries, the one
-// conversion shared by ibt-sign (which writes them) and ibt-patch (which
-// verifies a patched tree against them), so the two can never drift apart.
+// Package index builds the index of a tree, the work of ibt-sign (see
+// Build): the walk, the hashing workers and the reuse of a previous index's
+// hashes. Its conversion of a walked node into an entry (FromNode) is shared
+// with ibt-patch, which verifies a patched tree against such entries, so the
+// two can never drift apart.
 package index
 
 import (

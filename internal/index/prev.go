@@ -1,4 +1,4 @@
-package cli
+package index
 
 import (
 	"fmt"
@@ -44,18 +44,6 @@ type prevIndex struct {
 type prevMatch struct {
 	n *tree.Node
 	o *format.Entry
-}
-
-func (c *runContext) openPrev(name string) (*prevIndex, func() error, error) {
-	in, err := c.openIndex(name)
-	if err != nil {
-		return nil, nil, err
-	}
-	h := in.Header()
-	next, stop := readAhead(in.Reader)
-	p := newPrevIndex(name, next, h.Time, h.Xattrs)
-	p.seed = h.Seed
-	return p, func() error { stop(); return in.close() }, nil
 }
 
 func newPrevIndex(name string, next func() (*format.Entry, error), walkTime int64, scope string) *prevIndex {
@@ -148,7 +136,7 @@ func (p *prevIndex) lookup(path string) *format.Entry {
 	for !p.end && p.err == nil && (p.cur == nil || p.cur.Path < path) {
 		e, err := p.next()
 		if err != nil {
-			p.err = fmt.Errorf("failed to read previous index %q: %w", displayName(p.name), err)
+			p.err = fmt.Errorf("failed to read previous index %q: %w", inputName(p.name), err)
 			return nil
 		}
 		if e == nil {

@@ -1,7 +1,8 @@
-package cli
+package index_test
 
 import (
 	"bytes"
+	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -10,6 +11,8 @@ import (
 	"testing"
 
 	"github.com/ibt-tools/ibt/format"
+	"github.com/ibt-tools/ibt/internal/cli"
+	"github.com/ibt-tools/ibt/internal/index"
 )
 
 // writeWhileRead makes the next reading of each of paths by ibt-sign find
@@ -21,7 +24,7 @@ func writeWhileRead(t *testing.T, dir string, paths ...string) {
 	for _, p := range paths {
 		left[p] = true
 	}
-	testHookReading = func(p string) {
+	index.SetTestHookReading(func(p string) {
 		mu.Lock()
 		defer mu.Unlock()
 		if !left[p] {
@@ -37,8 +40,38 @@ func writeWhileRead(t *testing.T, dir string, paths ...string) {
 		if _, err := f.WriteString("more, written while ibt-sign read it\n"); err != nil {
 			t.Error(err)
 		}
+	})
+	t.Cleanup(func() { index.SetTestHookReading(nil) })
+}
+
+// runTool runs one tool in process and returns its standard output.
+func runTool(t *testing.T, name string, stdin []byte, args ...string) []byte {
+	t.Helper()
+	code, out, stderr := runToolCode(t, name, stdin, args...)
+	if code != cli.ExitOK {
+		t.Fatalf("%s %v: exit %d: %s", name, args, code, stderr)
 	}
-	t.Cleanup(func() { testHookReading = nil })
+	return out
+}
+
+// readAll reads a whole stream and returns its records.
+func readAll(t testing.TB, stream []byte) []format.Record {
+	t.Helper()
+	r, err := format.NewReader(bytes.NewReader(stream))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var recs []format.Record
+	for {
+		rec, err := r.Next()
+		if err == io.EOF {
+			return recs
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		recs = append(recs, rec)
+	}
 }
 
 // runToolCode runs one tool in process and returns its exit code, standard
@@ -46,8 +79,8 @@ func writeWhileRead(t *testing.T, dir string, paths ...string) {
 func runToolCode(t *testing.T, name string, stdin []byte, args ...string) (int, []byte, string) {
 	t.Helper()
 	var out, errb bytes.Buffer
-	env := Env{Stdin: bytes.NewReader(stdin), Stdout: &out, Stderr: &errb, IsTerminal: func(any) bool { return false }}
-	code := Main(name, args, env)
+	env := cli.Env{Stdin: bytes.NewReader(stdin), Stdout: &out, Stderr: &errb, IsTerminal: func(any) bool { return false }}
+	code := cli.Main(name, args, env)
 	return code, out.Bytes(), errb.String()
 }
 
@@ -81,7 +114,7 @@ func (s *skipTree) write(p, content string) {
 func (s *skipTree) sign(name string, args ...string) string {
 	s.t.Helper()
 	code, idx, stderr := runToolCode(s.t, "ibt-sign", nil, append(args, s.src)...)
-	if code != ExitOK {
+	if code != cli.ExitOK {
 		s.t.Fatalf("ibt-sign %v: exit %d: %s", args, code, stderr)
 	}
 	if err := os.WriteFile(filepath.Join(s.root, name), idx, 0o600); err != nil {
@@ -153,11 +186,11 @@ func (s *skipTree) idx(name string) string { return filepath.Join(s.root, name) 
 func (s *skipTree) backup(args ...string) string {
 	s.t.Helper()
 	code, diff, stderr := runToolCode(s.t, "ibt-diff", nil, args...)
-	if code != ExitOK {
+	if code != cli.ExitOK {
 		s.t.Fatalf("ibt-diff %v: exit %d: %s", args, code, stderr)
 	}
 	arch := runTool(s.t, "ibt-pack", runTool(s.t, "ibt-delta", diff))
-	if code, _, errs := runToolCode(s.t, "ibt-patch", arch, s.restore); code != ExitOK {
+	if code, _, errs := runToolCode(s.t, "ibt-patch", arch, s.restore); code != cli.ExitOK {
 		s.t.Fatalf("ibt-patch of the backup of ibt-diff %v: exit %d: %s", args, code, errs)
 	}
 	return stderr
@@ -220,7 +253,7 @@ func TestSkipChangedKeepsPrevious(t *testing.T) {
 	s.wantRestored("f", "version one of f\n")
 	s.wantRestored("g", "version two of g\n")
 
-	testHookReading = nil
+	index.SetTestHookReading(nil)
 	s.sign("3.idx", "--prev", s.idx("2.idx"))
 	s.backup(s.idx("2.idx"), s.idx("3.idx"))
 	s.wantRestored("f", s.current("f"))
@@ -252,7 +285,7 @@ func TestSkipChangedWithoutPrevious(t *testing.T) {
 		t.Error("h, which no index holds, is restored")
 	}
 
-	testHookReading = nil
+	index.SetTestHookReading(nil)
 	s.write("f", "version three of f\n")
 	s.sign("3.idx")
 	s.backup(s.idx("2.idx"), s.idx("3.idx"))
@@ -273,7 +306,7 @@ func skippedThen(t *testing.T, change func(s *skipTree)) *skipTree {
 	writeWhileRead(t, s.src, "f", "h")
 	s.sign("2.idx", "--skip-changed")
 	s.backup(s.idx("1.idx"), s.idx("2.idx"))
-	testHookReading = nil
+	index.SetTestHookReading(nil)
 	change(s)
 	s.sign("3.idx")
 	s.backup(s.idx("2.idx"), s.idx("3.idx"))
@@ -316,7 +349,7 @@ func TestSkipChangedWrongBase(t *testing.T) {
 	writeWhileRead(t, s.src, "f")
 	s.sign("2.idx", "--skip-changed")
 	s.backup(s.idx("1.idx"), s.idx("2.idx"))
-	testHookReading = nil
+	index.SetTestHookReading(nil)
 	s.write("f", "version three of f\n")
 	s.sign("3.idx")
 
@@ -329,7 +362,7 @@ func TestSkipChangedWrongBase(t *testing.T) {
 	_, diff, _ := runToolCode(t, "ibt-diff", nil, s.idx("2.idx"), s.idx("3.idx"))
 	arch := runTool(t, "ibt-pack", runTool(t, "ibt-delta", diff))
 	code, _, stderr := runToolCode(t, "ibt-patch", arch, s.restore)
-	if code != ExitError || !strings.Contains(stderr, "is a directory") || !strings.Contains(stderr, "only a regular file or nothing") {
+	if code != cli.ExitError || !strings.Contains(stderr, "is a directory") || !strings.Contains(stderr, "only a regular file or nothing") {
 		t.Errorf("ibt-patch over a directory where a skipped file was: exit %d: %s", code, stderr)
 	}
 	if fi, err := os.Lstat(filepath.Join(s.restore, "f")); err != nil || !fi.IsDir() {
@@ -353,11 +386,11 @@ func TestSkipChangedTwice(t *testing.T) {
 	s.sign("3.idx", "--skip-changed")
 
 	code, diff, stderr := runToolCode(t, "ibt-diff", nil, s.idx("2.idx"), s.idx("3.idx"))
-	if code != ExitOK {
+	if code != cli.ExitOK {
 		t.Fatalf("ibt-diff of two indexes that both have f skipped: exit %d: %s", code, stderr)
 	}
 	wantWarning(t, stderr, `"f" changed while ibt-sign read it`)
-	recs, _ := readAll(t, diff)
+	recs := readAll(t, diff)
 	left := false
 	for _, r := range recs {
 		if c, ok := r.(*format.Change); ok && c.Path() == "f" {
@@ -449,7 +482,7 @@ func TestSkipChangedChecksum(t *testing.T) {
 	wantWarning(t, warn, `"f" changed while it was being read`, "kept its entry from")
 	s.backup(s.idx("1.idx"), s.idx("2.idx"))
 	s.wantRestored("f", strings.Repeat("version one of f\n", 2000))
-	testHookReading = nil
+	index.SetTestHookReading(nil)
 	s.sign("3.idx", "--prev", s.idx("2.idx"))
 	s.backup(s.idx("2.idx"), s.idx("3.idx"))
 	s.wantRestored("f", s.current("f"))

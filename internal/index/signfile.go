@@ -1,4 +1,4 @@
-package cli
+package index
 
 import (
 	"errors"
@@ -7,6 +7,7 @@ import (
 	"os"
 
 	"github.com/ibt-tools/ibt/format"
+	"github.com/ibt-tools/ibt/internal/hint"
 	"github.com/ibt-tools/ibt/internal/rsync"
 	"github.com/ibt-tools/ibt/internal/tree"
 )
@@ -79,6 +80,6 @@ func withProgress(r io.ReaderAt, progress func(int64)) io.ReaderAt {
 }
 
 func changedWhileReading(path string) error {
-	return withHint(fmt.Errorf("%q %w", path, errChangedWhileReading),
+	return hint.With(fmt.Errorf("%q %w", path, errChangedWhileReading),
 		"run the command again once the file is no longer being written")
 }

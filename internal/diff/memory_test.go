@@ -1,4 +1,4 @@
-package cli
+package diff
 
 import (
 	"fmt"
@@ -55,13 +55,14 @@ func TestDiffMillionEntriesBoundedMemory(t *testing.T) {
 		t.Fatal(err)
 	}
 	var updates int
-	err = diffIndexes(oldR, newR, func(c *format.Change) error {
+	j := &join{oldName: "old", newName: "new"}
+	err = j.run(oldR, newR, func(c *format.Change) error {
 		if c.Op != format.OpUpdate {
 			return fmt.Errorf("unexpected %s of %q", c.Op, c.Path())
 		}
 		updates++
 		return w.WriteChange(c)
-	}, nil, "old", "new")
+	}, nil)
 	close(stop)
 	wg.Wait()
 	if err != nil {
