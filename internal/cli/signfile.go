@@ -29,7 +29,7 @@ func signFileWorkers(root *os.Root, e *format.Entry, workers int, key *rsync.Key
 	if testHookReading != nil {
 		testHookReading(e.Path)
 	}
-	e.BlockSize = uint32(rsync.BlockSize(e.Size))
+	e.BlockSize = uint32(format.BlockSize(e.Size))
 	e.Hash, e.Sig, err = rsync.SignFile(withProgress(tree.SparseReader(f), progress), e.Size, workers, key)
 	if errors.Is(err, rsync.ErrSizeChanged) {
 		return changedWhileReading(e.Path)

@@ -67,7 +67,7 @@ func entry(p string, n node) *format.Entry {
 	e := &format.Entry{Path: p, Type: n.typ, Mode: n.mode, MTime: n.mtime, Target: n.target, Rdev: n.rdev}
 	if n.typ == format.TypeFile {
 		e.Size = int64(len(n.data))
-		e.BlockSize = uint32(rsync.BlockSize(e.Size))
+		e.BlockSize = uint32(format.BlockSize(e.Size))
 		h, sig, err := rsync.Sign(strings.NewReader(n.data), e.Size, testKey)
 		if err != nil {
 			panic(err)

@@ -5,8 +5,8 @@
 //
 // # File hash ("sha256-blocks")
 //
-// A file of size bytes is cut into blocks of BlockSize(size) bytes; the last
-// block may be short and an empty file has no blocks. With
+// A file of size bytes is cut into blocks of format.BlockSize(size) bytes;
+// the last block may be short and an empty file has no blocks. With
 //
 //	leaf_i = SHA-256(block_i)
 //

@@ -6,6 +6,8 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"testing"
+
+	"github.com/ibt-tools/ibt/format"
 )
 
 // strongByDefinition computes the strong sum of a block whose SHA-256 is
@@ -75,8 +77,8 @@ func TestSeedChangesSignaturesOnly(t *testing.T) {
 	if !bytes.Equal(h1, h2) {
 		t.Fatalf("file hashes differ: %x and %x", h1, h2)
 	}
-	bs := BlockSize(size)
-	entry := len(sig1) / int(BlockCount(size, bs))
+	bs := format.BlockSize(size)
+	entry := len(sig1) / int(format.BlockCount(size, bs))
 	for i := 0; i < len(sig1); i += entry {
 		if !bytes.Equal(sig1[i:i+4], sig2[i:i+4]) || bytes.Equal(sig1[i+4:i+entry], sig2[i+4:i+entry]) {
 			t.Fatalf("block %d: entries %x and %x, want equal weak and different strong sums", i/entry, sig1[i:i+entry], sig2[i:i+entry])
@@ -126,7 +128,7 @@ func TestSignWithoutKey(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := ParseSignature(sig, BlockSize(5000), 5000, nil); err == nil {
+	if _, err := ParseSignature(sig, format.BlockSize(5000), 5000, nil); err == nil {
 		t.Error("ParseSignature without a key succeeded")
 	}
 }

@@ -48,13 +48,13 @@ type Signature struct {
 // is the key sig's strong sums were made with, the seed of the index it
 // comes from; Delta keys the sums of the new file's windows with it.
 func ParseSignature(sig []byte, blockSize int, size int64, key *Key) (*Signature, error) {
-	if blockSize <= 0 || blockSize > maxBlockSize {
-		return nil, fmt.Errorf("parse signature: block size %d out of range 1..%d", blockSize, maxBlockSize)
+	if blockSize <= 0 || blockSize > format.MaxBlockSize {
+		return nil, fmt.Errorf("parse signature: block size %d out of range 1..%d", blockSize, format.MaxBlockSize)
 	}
 	if size < 0 {
 		return nil, fmt.Errorf("parse signature: negative size %d", size)
 	}
-	n := BlockCount(size, blockSize)
+	n := format.BlockCount(size, blockSize)
 	entryLen := int64(format.SigEntryLen(size, blockSize))
 	if n > int64(len(sig)) || int64(len(sig)) != n*entryLen {
 		return nil, fmt.Errorf("parse signature: %d bytes for %d blocks of %d bytes, want %d", len(sig), n, blockSize, n*entryLen)

@@ -30,7 +30,7 @@ func SignFile(r io.ReaderAt, size int64, workers int, key *Key) (hash, sig []byt
 	if size < 0 {
 		return nil, nil, fmt.Errorf("sign: negative size %d", size)
 	}
-	if Signed(size) && key == nil {
+	if format.Signed(size) && key == nil {
 		return nil, nil, errNoKey
 	}
 	nseg := int((size + signSegment - 1) / signSegment)
@@ -50,9 +50,9 @@ type signSeg struct {
 }
 
 func signParallel(r io.ReaderAt, size int64, nseg, workers int, key *Key) (hash, sig []byte, err error) {
-	bs := BlockSize(size)
-	if Signed(size) {
-		sig = make([]byte, SigLen(size, bs))
+	bs := format.BlockSize(size)
+	if format.Signed(size) {
+		sig = make([]byte, format.SigLen(size, bs))
 	}
 	fh := newFileHash(size, bs)
 	segs := make([]signSeg, nseg)

@@ -1,4 +1,4 @@
-package rsync
+package format
 
 import "testing"
 
@@ -40,8 +40,8 @@ func TestBlockSize(t *testing.T) {
 
 // TestBlockSizeBounds checks the promises of BlockSize over sizes around
 // every power of two: smallBlockSize below smallFileLimit and a power of two
-// from there, non-decreasing, bounded, at most maxBlocks blocks below 4 TiB,
-// and a divisor of signSegment wherever SignFile cuts a file into segments.
+// from there, non-decreasing, bounded, and at most maxBlocks blocks below
+// 4 TiB.
 func TestBlockSizeBounds(t *testing.T) {
 	prev := 0
 	for e := 0; e < 63; e++ {
@@ -52,11 +52,8 @@ func TestBlockSizeBounds(t *testing.T) {
 				if bs != smallBlockSize {
 					t.Fatalf("BlockSize(%d) = %d, want %d", size, bs, smallBlockSize)
 				}
-			case bs&(bs-1) != 0 || bs < minBlockSize || bs > maxBlockSize:
-				t.Fatalf("BlockSize(%d) = %d, want a power of two in [%d, %d]", size, bs, minBlockSize, maxBlockSize)
-			}
-			if size > signSegment && signSegment%bs != 0 {
-				t.Fatalf("BlockSize(%d) = %d does not divide the %d-byte segments of SignFile", size, bs, signSegment)
+			case bs&(bs-1) != 0 || bs < minBlockSize || bs > MaxBlockSize:
+				t.Fatalf("BlockSize(%d) = %d, want a power of two in [%d, %d]", size, bs, minBlockSize, MaxBlockSize)
 			}
 			if bs < prev {
 				t.Fatalf("BlockSize(%d) = %d, smaller than %d for a smaller size", size, bs, prev)
