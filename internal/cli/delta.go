@@ -48,9 +48,9 @@ func (d *deltaCmd) run(c *runContext) error {
 	}
 	// The old signatures' strong sums are keyed with the old index's seed,
 	// which the diff carries (a reader refuses signatures without one).
-	var key *rsync.Key
+	var key *format.StrongKey
 	if len(h.Seed) > 0 {
-		if key, err = rsync.NewKey(h.Seed); err != nil {
+		if key, err = format.NewStrongKey(h.Seed); err != nil {
 			return fmt.Errorf("failed to read diff %q: %w", displayName(d.Input), err)
 		}
 	}
@@ -117,8 +117,8 @@ type deltaWriter struct {
 	w    *format.Writer
 	root *os.Root
 	jobs int
-	key  *rsync.Key // of the old signatures
-	werr error      // the error of the last failed write
+	key  *format.StrongKey // of the old signatures
+	werr error             // the error of the last failed write
 	// for the -v summary: files read and their bytes, bytes sent as
 	// literals and as copies
 	files, read, literal, copied int64

@@ -15,7 +15,6 @@ import (
 
 	"github.com/ibt-tools/ibt/format"
 	"github.com/ibt-tools/ibt/internal/index"
-	"github.com/ibt-tools/ibt/internal/rsync"
 	"github.com/ibt-tools/ibt/internal/tree"
 )
 
@@ -160,7 +159,7 @@ func (s *signCmd) run(c *runContext) error {
 			return err
 		}
 	}
-	key, err := rsync.NewKey(seed)
+	key, err := format.NewStrongKey(seed)
 	if err != nil {
 		return err
 	}

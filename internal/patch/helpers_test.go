@@ -371,8 +371,8 @@ func level(c archive.Codec) int {
 }
 
 // testKey keys the strong sums of the signatures the tests make.
-var testKey = func() *rsync.Key {
-	k, err := rsync.NewKey([]byte("ibt patch tests!"))
+var testKey = func() *format.StrongKey {
+	k, err := format.NewStrongKey([]byte("ibt patch tests!"))
 	if err != nil {
 		panic(err)
 	}

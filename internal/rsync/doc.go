@@ -34,7 +34,7 @@
 //
 //	S_i = E_K( E_K(leaf_i[0:16]) XOR leaf_i[16:32] )
 //
-// with E_K AES-128 under the index's secret seed K (see Key). Files that
+// with E_K AES-128 under the index's secret seed K (see format.StrongKey). Files that
 // Signed reports false for have none. Delta keys the SHA-256 of a candidate
 // window the same way before comparing it, so it needs the seed of the
 // index the signature comes from; two AES block encryptions cost about 40
