@@ -1,5 +1,7 @@
 package format
 
+import "fmt"
+
 // A file below smallFileLimit (256 KiB) is cut into blocks of smallBlockSize
 // (576) bytes, near rsync's 700; a bigger one into blocks of a power of two
 // between minBlockSize and maxBlockSize.
@@ -79,4 +81,22 @@ func BlockCount(size int64, blockSize int) int64 {
 // blocks of blockSize bytes.
 func SigLen(size int64, blockSize int) int64 {
 	return BlockCount(size, blockSize) * int64(SigEntryLen(size, blockSize))
+}
+
+// CheckBlockSize checks that every file in c whose content hash a program
+// may check against a file records BlockSize(Size) as its block size, the
+// one the hash is computed with (see doc.go). A Reader does not check it:
+// it computes no hash, and reads such a stream as data. A program that
+// checks content hashes must, or it would take every such file for a
+// damaged one.
+func CheckBlockSize(c *Change) error {
+	for _, e := range []*Entry{c.Old, c.New} {
+		if e == nil || e.Type != TypeFile || len(e.Hash) == 0 {
+			continue
+		}
+		if want := BlockSize(e.Size); int(e.BlockSize) != want {
+			return fmt.Errorf("entry %q: block size %d, but the file hash of %d bytes is computed in blocks of %d: the stream was written by another program or format", e.Path, e.BlockSize, e.Size, want)
+		}
+	}
+	return nil
 }

@@ -65,3 +65,30 @@ func TestBlockSizeBounds(t *testing.T) {
 		}
 	}
 }
+
+func TestCheckBlockSize(t *testing.T) {
+	h := make([]byte, 32)
+	file := func(size int64, bs uint32) *Entry {
+		return &Entry{Path: "f", Type: TypeFile, Size: size, Hash: h, BlockSize: bs}
+	}
+	tests := []struct {
+		name string
+		c    *Change
+		ok   bool
+	}{
+		{"created, the rule's", &Change{Op: OpCreate, New: file(1500, 576)}, true},
+		{"created, big, the rule's", &Change{Op: OpCreate, New: file(256<<20, 4096)}, true},
+		{"created, another", &Change{Op: OpCreate, New: file(1500, 2048)}, false},
+		{"created, none", &Change{Op: OpCreate, New: file(1500, 0)}, false},
+		{"empty file, the rule's", &Change{Op: OpCreate, New: file(0, 576)}, true},
+		{"deleted, another", &Change{Op: OpDelete, Old: file(10, 640)}, false},
+		{"updated, old another", &Change{Op: OpUpdate, Old: file(10, 640), New: file(20, 576)}, false},
+		{"skipped, no hash", &Change{Op: OpDelete, Old: &Entry{Path: "f", Type: TypeFile, Size: 5, Skipped: true}}, true},
+		{"directory", &Change{Op: OpCreate, New: &Entry{Path: "d", Type: TypeDir}}, true},
+	}
+	for _, tt := range tests {
+		if err := CheckBlockSize(tt.c); (err == nil) != tt.ok {
+			t.Errorf("%s: CheckBlockSize = %v, want ok %v", tt.name, err, tt.ok)
+		}
+	}
+}
