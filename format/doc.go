@@ -81,16 +81,10 @@
 //
 // seed is the secret key K of the strong sums: 16 random bytes, drawn by
 // ibt-sign for every index (but kept from the previous index by ibt-sign
-// --prev, whose signatures it reuses). With leaf = SHA-256(block) and E_K
-// AES-128 encryption under K, the strong sum of a block is the first
-// StrongLen(size, block size) bytes of
-//
-//	S = E_K( E_K(leaf[0:16]) XOR leaf[16:32] )
-//
-// the CBC-MAC of the 32-byte leaf (equally, the last block of its
-// AES-128-CBC encryption with a zero IV). Without K nobody can compute a
-// strong sum, so nobody who cannot read the index can craft a block whose
-// sums collide with another's (see strong.go). A stream that holds a
+// --prev, whose signatures it reuses): the AES-128 key of the strong sums
+// (see Algorithms). Without K nobody can compute a strong sum, so nobody
+// who cannot read the index can craft a block whose sums collide with
+// another's (see strong.go). A stream that holds a
 // signature must have a seed, and a reader refuses one without; a diff
 // carries the seed of its old index, whose signatures its updates carry; a
 // delta stream holds no signatures and never has a seed, so that archives
@@ -174,12 +168,86 @@
 // (off >= 0, off+len <= Old.Size). The data ends when New.Size bytes are
 // produced; there is no end marker. No other stream holds data records.
 //
+// # Algorithms
+//
+// Everything below is exact: a program that follows it computes the same
+// bytes as ibt. Integers are unsigned unless said otherwise; u32le(x) and
+// u64le(x) are x in 4 and 8 bytes little-endian, u32be(x) and u64be(x)
+// big-endian; ceil(a/b) rounds up; "bit length" of x > 0 is the position
+// of its highest set bit counting from 1 (Go's bits.Len64); a byte is a
+// value 0..255. Test vectors are in testdata/vectors (see vectors_test.go),
+// and testdata/vectors/spec.py recomputes them from this text alone.
+//
+// Block size (BlockSize). The block size b of a file of size bytes is a
+// function of size, and Entry.BlockSize records it for every file with a
+// content hash:
+//
+//	if size < 262144:  b = 576
+//	else:              b = 2048
+//	                   while b < 4194304 and
+//	                         (floor(size/16) >= 4*b*b or ceil(size/b) > 1048576):
+//	                       b = 2*b
+//
+// so b is 576, or a power of two from 2 KiB to 4 MiB (MaxBlockSize): 2 KiB
+// from 256 KiB, 4 KiB from 256 MiB, 8 KiB from 1 GiB, 128 KiB at 100 GiB.
+// A file of n = ceil(size/b) blocks (BlockCount; 0 for an empty file) is
+// cut into blocks of b bytes in order, the last one short when b does not
+// divide size. Only a file of more than one block (size > b: Signed) gets
+// a signature. The file hash depends on b, so a program that checks a file
+// hash against content (ibt-patch) refuses an entry with a hash whose
+// BlockSize is not this b (CheckBlockSize), rather than take the file for a
+// damaged one; a Reader, which computes no hash, reads it as data.
+//
+// File hash ("sha256-blocks", Entry.Hash). With leaf_i = SHA-256(block_i),
+//
+//	Hash = SHA-256( u64le(size) || u32le(b) || leaf_0 || leaf_1 || ... || leaf_(n-1) )
+//
+// 32 bytes; an empty file hashes the 12 header bytes alone. The leaves are
+// independent, so a writer may hash blocks in parallel, and the leaves are
+// what the strong sums are keyed from.
+//
+// Weak sum ("rabinkarp32"). The weak sum of the bytes x_0 .. x_(m-1) is
+//
+//	h = 1; for each byte x in order: h = (h*M + x) mod 2^32,   M = 0x08104225
+//
+// that is M^m + x_0*M^(m-1) + ... + x_(m-1) mod 2^32 (the RabinKarp sum of
+// librsync 2.2 and later). A window of m bytes moved one byte on, x_out
+// leaving and x_in entering, rolls as
+//
+//	h' = (h*M + x_in - M^m*(x_out + M - 1)) mod 2^32
+//
+// Strong sum ("sha256-aes-sized"). With K = Header.Seed (16 bytes) and E_K
+// AES-128 encryption of one 16-byte block under K, the strong sum of a
+// block whose SHA-256 is leaf is
+//
+//	S = E_K( E_K(leaf[0:16]) XOR leaf[16:32] )
+//
+// the CBC-MAC of the 32-byte leaf (equally, the last 16 bytes of the
+// AES-128-CBC encryption of leaf with a zero IV). A signature keeps its
+// first k bytes, k = StrongLen(size, b):
+//
+//	if b = 0 or size = 0: p = 1
+//	else:                 p = the bit length of size * ceil(size/b), a product of up to 128 bits
+//	k = min(max(ceil((p + 32)/8), 4), 16)
+//
+// so that matching a file of P bytes against its n blocks passes a false
+// match with a chance of at most 2^-48 (see strong.go): 6 bytes for 1.5
+// KB, 8 for 100 KB, 9 for 4 MiB, 10 for 256 MiB, 12 for 100 GiB.
+//
+// Signature (Entry.Sig). For every block i in order, u32be(weak sum of
+// block_i) followed by S_i[0:k]: n*(4+k) bytes (SigLen). Sig is optional
+// (a diff's new entries and a delta's carry none); when present it is
+// complete, and its b is Entry.BlockSize. A delta writer may match a new
+// file of newSize bytes against it only while
+// p' + 40 <= 16 + 8*k, p' the bit length of newSize * n (StrongCovers),
+// and sends a bigger file whole; a reader need not know this.
+//
 // # Tree hash
 //
 // Trailer.TreeHash (32 bytes, when present) is the tree hash of an index's
 // entries, or of the new index of a diff or delta. It is SHA-256 over the
-// 17 bytes "ibt tree hash v1\x00" followed, for each entry in stream order
-// but skipped entries (sk), by
+// 17 bytes "ibt tree hash v1\x00" (the last one a zero byte) followed, for
+// each entry in stream order (bytewise by path) but skipped entries (sk), by
 //
 //	u64(len(Path))   Path
 //	u8(Type)
@@ -191,7 +259,9 @@
 //	u64(len(LinkTo)) LinkTo
 //	u64(Rdev)        for a chardev or blockdev (types 4 and 5) only
 //
-// with every integer big-endian. The device number is there for devices
+// with every integer big-endian, an absent field zero or empty (Target of
+// a non-symlink, Hash of a non-file, LinkTo of a file that is not a hard
+// link), and Hash the 32-byte file hash above. The device number is there for devices
 // alone, so a tree without devices hashes as it did before special files
 // were recorded. Owners, extended attributes, device, inode,
 // ctime, block size and signature are left out: a tree restored by a user who

@@ -44,10 +44,10 @@ func Write(diff *format.Reader, root *os.Root, opt Options, w io.Writer) (Stats,
 	h := diff.Header()
 	// The old signatures' strong sums are keyed with the old index's seed,
 	// which the diff carries (a reader refuses signatures without one).
-	var key *rsync.Key
+	var key *format.StrongKey
 	if len(h.Seed) > 0 {
 		var err error
-		if key, err = rsync.NewKey(h.Seed); err != nil {
+		if key, err = format.NewStrongKey(h.Seed); err != nil {
 			return Stats{}, fmt.Errorf("failed to read diff %q: %w", opt.Name, err)
 		}
 	}
@@ -90,8 +90,8 @@ type deltaWriter struct {
 	w     *format.Writer
 	root  *os.Root
 	jobs  int
-	key   *rsync.Key // of the old signatures
-	werr  error      // the error of the last failed write
+	key   *format.StrongKey // of the old signatures
+	werr  error             // the error of the last failed write
 	stats Stats
 }
 

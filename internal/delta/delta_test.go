@@ -29,7 +29,7 @@ func entryOf(t *testing.T, dir, p string, data []byte) *format.Entry {
 	if err := os.Chtimes(name, mtime, mtime); err != nil {
 		t.Fatal(err)
 	}
-	key, err := rsync.NewKey(seed)
+	key, err := format.NewStrongKey(seed)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -39,7 +39,7 @@ func entryOf(t *testing.T, dir, p string, data []byte) *format.Entry {
 		t.Fatal(err)
 	}
 	return &format.Entry{Path: p, Type: format.TypeFile, Mode: 0o644, MTime: mtime.UnixNano(), Size: size,
-		Hash: hash, BlockSize: uint32(rsync.BlockSize(size)), Sig: sig}
+		Hash: hash, BlockSize: uint32(format.BlockSize(size)), Sig: sig}
 }
 
 // diffOf returns a reader of a diff stream of changes.

@@ -10,7 +10,6 @@ import (
 	"time"
 
 	"github.com/ibt-tools/ibt/format"
-	"github.com/ibt-tools/ibt/internal/rsync"
 )
 
 // TestDiffMillionEntriesBoundedMemory streams two synthetic indexes of a
@@ -91,7 +90,7 @@ func indexStream(t *testing.T, n, variant int) io.Reader {
 			pw.CloseWithError(err)
 			return
 		}
-		e := format.Entry{Type: format.TypeFile, Mode: 0o644, MTime: 1e18, Size: 100, BlockSize: uint32(rsync.BlockSize(100)), Hash: make([]byte, 32)}
+		e := format.Entry{Type: format.TypeFile, Mode: 0o644, MTime: 1e18, Size: 100, BlockSize: uint32(format.BlockSize(100)), Hash: make([]byte, 32)}
 		for i := range n {
 			e.Path = fmt.Sprintf("d%04d/f%07d", i/1000, i)
 			e.Hash[0], e.Hash[1] = byte(i), byte(i>>8)

@@ -18,7 +18,6 @@ import (
 	"time"
 
 	"github.com/ibt-tools/ibt/format"
-	"github.com/ibt-tools/ibt/internal/rsync"
 	"github.com/ibt-tools/ibt/internal/tree"
 )
 
@@ -133,7 +132,7 @@ func Build(root *os.Root, opt Options, w io.Writer) (Stats, error) {
 			return st, err
 		}
 	}
-	key, err := rsync.NewKey(seed)
+	key, err := format.NewStrongKey(seed)
 	if err != nil {
 		return st, err
 	}

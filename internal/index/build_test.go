@@ -88,7 +88,7 @@ func TestBuild(t *testing.T) {
 	}
 	var paths []string
 	th := format.NewTreeHasher()
-	key, err := rsync.NewKey(h.Seed)
+	key, err := format.NewStrongKey(h.Seed)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -106,7 +106,7 @@ func TestBuild(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if !bytes.Equal(e.Hash, hash) || !bytes.Equal(e.Sig, sig) || int(e.BlockSize) != rsync.BlockSize(e.Size) {
+		if !bytes.Equal(e.Hash, hash) || !bytes.Equal(e.Sig, sig) || int(e.BlockSize) != format.BlockSize(e.Size) {
 			t.Errorf("%q: hash or signatures are not those of its content", e.Path)
 		}
 	}

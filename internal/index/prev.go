@@ -7,7 +7,6 @@ import (
 	"time"
 
 	"github.com/ibt-tools/ibt/format"
-	"github.com/ibt-tools/ibt/internal/rsync"
 	"github.com/ibt-tools/ibt/internal/tree"
 )
 
@@ -193,7 +192,7 @@ func (p *prevIndex) reuse(e, o *format.Entry) bool {
 	if o == nil || o.Path != e.Path || o.Type != format.TypeFile || e.Type != format.TypeFile ||
 		o.Size != e.Size || o.MTime != e.MTime || o.CTime != e.CTime || o.Inode != e.Inode || o.Dev != e.Dev ||
 		e.Inode == 0 || e.CTime >= p.cutoff || len(o.Hash) == 0 ||
-		int(o.BlockSize) != rsync.BlockSize(e.Size) || (len(o.Sig) > 0) != rsync.Signed(e.Size) {
+		int(o.BlockSize) != format.BlockSize(e.Size) || (len(o.Sig) > 0) != format.Signed(e.Size) {
 		return false
 	}
 	e.Hash, e.BlockSize, e.Sig = o.Hash, o.BlockSize, o.Sig

@@ -8,7 +8,6 @@ import (
 	"time"
 
 	"github.com/ibt-tools/ibt/format"
-	"github.com/ibt-tools/ibt/internal/rsync"
 	"github.com/ibt-tools/ibt/internal/tree"
 )
 
@@ -19,7 +18,7 @@ func TestPrevReuse(t *testing.T) {
 	walk := time.Now().UnixNano()
 	old := time.Unix(0, walk).Add(-time.Hour).UnixNano()
 	base := format.Entry{Path: "f", Type: format.TypeFile, Mode: 0o644, Size: 10, MTime: old, CTime: old,
-		Inode: 7, Dev: 1, Hash: bytes.Repeat([]byte{1}, 32), BlockSize: uint32(rsync.BlockSize(10))}
+		Inode: 7, Dev: 1, Hash: bytes.Repeat([]byte{1}, 32), BlockSize: uint32(format.BlockSize(10))}
 	tests := []struct {
 		name   string
 		change func(e *format.Entry)
@@ -154,9 +153,9 @@ func TestPrevTakeRunsAhead(t *testing.T) {
 			Inode: uint64(i + 1), Hash: make([]byte, 32)}
 		if i%300 == 0 {
 			e.Size = 64 << 20
-			e.Sig = make([]byte, rsync.SigLen(e.Size, rsync.BlockSize(e.Size)))
+			e.Sig = make([]byte, format.SigLen(e.Size, format.BlockSize(e.Size)))
 		}
-		e.BlockSize = uint32(rsync.BlockSize(e.Size))
+		e.BlockSize = uint32(format.BlockSize(e.Size))
 		es = append(es, e)
 	}
 	p := prevOf(t, walk, es)

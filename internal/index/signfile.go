@@ -18,7 +18,7 @@ import (
 // at once, while a single large file would otherwise leave cores idle.
 // progress is told of the bytes as they are read, so that a bar moves
 // during a large file too.
-func signFileWorkers(root *os.Root, e *format.Entry, workers int, key *rsync.Key, progress func(int64)) error {
+func signFileWorkers(root *os.Root, e *format.Entry, workers int, key *format.StrongKey, progress func(int64)) error {
 	f, fi, err := tree.OpenFile(root, e.Path)
 	if err != nil {
 		return err
@@ -30,7 +30,7 @@ func signFileWorkers(root *os.Root, e *format.Entry, workers int, key *rsync.Key
 	if testHookReading != nil {
 		testHookReading(e.Path)
 	}
-	e.BlockSize = uint32(rsync.BlockSize(e.Size))
+	e.BlockSize = uint32(format.BlockSize(e.Size))
 	e.Hash, e.Sig, err = rsync.SignFile(withProgress(tree.SparseReader(f), progress), e.Size, workers, key)
 	if errors.Is(err, rsync.ErrSizeChanged) {
 		return changedWhileReading(e.Path)

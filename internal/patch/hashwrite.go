@@ -8,7 +8,7 @@ import (
 	"runtime"
 	"sync"
 
-	"github.com/ibt-tools/ibt/internal/rsync"
+	"github.com/ibt-tools/ibt/format"
 )
 
 // A new version is written to its staging file in chunks of chunkSize
@@ -53,7 +53,7 @@ type leafJob struct {
 }
 
 func newHashWriter(out io.Writer, size int64) *hashWriter {
-	bs := rsync.BlockSize(size)
+	bs := format.BlockSize(size)
 	h := &hashWriter{out: out, bs: bs, outer: sha256.New()}
 	var head [12]byte
 	binary.LittleEndian.PutUint64(head[:8], uint64(size))

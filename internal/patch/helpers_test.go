@@ -67,7 +67,7 @@ func entry(p string, n node) *format.Entry {
 	e := &format.Entry{Path: p, Type: n.typ, Mode: n.mode, MTime: n.mtime, Target: n.target, Rdev: n.rdev}
 	if n.typ == format.TypeFile {
 		e.Size = int64(len(n.data))
-		e.BlockSize = uint32(rsync.BlockSize(e.Size))
+		e.BlockSize = uint32(format.BlockSize(e.Size))
 		h, sig, err := rsync.Sign(strings.NewReader(n.data), e.Size, testKey)
 		if err != nil {
 			panic(err)
@@ -371,8 +371,8 @@ func level(c archive.Codec) int {
 }
 
 // testKey keys the strong sums of the signatures the tests make.
-var testKey = func() *rsync.Key {
-	k, err := rsync.NewKey([]byte("ibt patch tests!"))
+var testKey = func() *format.StrongKey {
+	k, err := format.NewStrongKey([]byte("ibt patch tests!"))
 	if err != nil {
 		panic(err)
 	}

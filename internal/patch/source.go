@@ -41,6 +41,9 @@ func (s *source) next() (*format.Change, error) {
 	if err != nil {
 		return nil, corrupt(err)
 	}
+	if err := format.CheckBlockSize(c); err != nil {
+		return nil, corrupt(err)
+	}
 	return c, nil
 }
 

@@ -6,6 +6,8 @@ import (
 	"io"
 	"sync"
 	"testing"
+
+	"github.com/ibt-tools/ibt/format"
 )
 
 const benchSize = 64 << 20
@@ -33,7 +35,7 @@ func benchSignature(b *testing.B, old []byte) *Signature {
 	if err != nil {
 		b.Fatal(err)
 	}
-	s, err := ParseSignature(sig, BlockSize(int64(len(old))), int64(len(old)), testKey)
+	s, err := ParseSignature(sig, format.BlockSize(int64(len(old))), int64(len(old)), testKey)
 	if err != nil {
 		b.Fatal(err)
 	}

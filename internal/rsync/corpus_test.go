@@ -6,6 +6,8 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+
+	"github.com/ibt-tools/ibt/format"
 )
 
 // The corpora of bench/corpus.sh, when built into the module's bench-data.
@@ -19,7 +21,7 @@ func BenchmarkCorpusDB(b *testing.B) {
 	if err1 != nil || err2 != nil {
 		b.Skip("no db corpus: run bench/corpus.sh bench-data db")
 	}
-	bs := BlockSize(int64(len(old)))
+	bs := format.BlockSize(int64(len(old)))
 	b.SetBytes(int64(len(new)))
 	var r result
 	for b.Loop() {
@@ -52,8 +54,8 @@ func BenchmarkCorpusSrc(b *testing.B) {
 			}
 			files++
 			data += int64(len(new))
-			if Signed(int64(len(new))) {
-				sig += SigLen(int64(len(new)), BlockSize(int64(len(new))))
+			if format.Signed(int64(len(new))) {
+				sig += format.SigLen(int64(len(new)), format.BlockSize(int64(len(new))))
 			}
 			rel, _ := filepath.Rel(newDir, path)
 			old, err := os.ReadFile(filepath.Join(oldDir, rel))
@@ -62,11 +64,11 @@ func BenchmarkCorpusSrc(b *testing.B) {
 			}
 			changed++
 			changedBytes += int64(len(new))
-			if !Signed(int64(len(old))) {
+			if !format.Signed(int64(len(old))) {
 				literal += int64(len(new))
 				return nil
 			}
-			literal += roundTrip(b, old, new, BlockSize(int64(len(old)))).literal
+			literal += roundTrip(b, old, new, format.BlockSize(int64(len(old)))).literal
 			return nil
 		})
 		if err != nil {

@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"io"
 	"sync"
+
+	"github.com/ibt-tools/ibt/format"
 )
 
 // OpKind says what an Op does.
@@ -58,7 +60,7 @@ func Delta(sig *Signature, r io.Reader, emit func(Op) error) error {
 	bs := sig.blockSize
 	buf := getBuf(MaxLiteral + 2*bs + 1)
 	defer putBuf(buf)
-	d := delta{sig: sig, ss: sig.key.summer(), emit: emit, last: -1}
+	d := delta{sig: sig, ss: sig.key.Summer(), emit: emit, last: -1}
 	return d.run(r, buf)
 }
 
@@ -84,7 +86,7 @@ func literalOnly(r io.Reader, emit func(Op) error) error {
 
 type delta struct {
 	sig  *Signature
-	ss   *strongSummer // keys the windows' sums as sig's are
+	ss   *format.StrongSummer // keys the windows' sums as sig's are
 	emit func(Op) error
 	// last is the block matched last, -1 before any: its successor is tried
 	// first, which keeps runs of copies adjacent when blocks repeat.
@@ -179,7 +181,7 @@ func (d *delta) finish(tail []byte) error {
 		i := len(s.weak) - 1
 		if WeakSum(end) == s.weak[i] {
 			sum := sha256.Sum256(end)
-			if bytes.Equal(d.ss.sum(&sum)[:s.strongLen], s.strong(i)) {
+			if bytes.Equal(d.ss.Sum(&sum)[:s.strongLen], s.strong(i)) {
 				if err := d.literal(tail[:len(tail)-l]); err != nil {
 					return err
 				}
@@ -205,7 +207,7 @@ func (d *delta) matchNext(win []byte) int {
 		return -1
 	}
 	sum := sha256.Sum256(win)
-	if !bytes.Equal(d.ss.sum(&sum)[:s.strongLen], s.strong(j)) {
+	if !bytes.Equal(d.ss.Sum(&sum)[:s.strongLen], s.strong(j)) {
 		return -1
 	}
 	return j
@@ -219,7 +221,7 @@ func (d *delta) match(win []byte, h uint32, tryNext bool) int {
 	var strong []byte // the window's strong sum, once computed
 	if j := d.last + 1; tryNext && j < s.full && s.weak[j] == h {
 		sum := sha256.Sum256(win)
-		strong = d.ss.sum(&sum)[:s.strongLen]
+		strong = d.ss.Sum(&sum)[:s.strongLen]
 		if bytes.Equal(strong, s.strong(j)) {
 			return j
 		}
@@ -230,7 +232,7 @@ func (d *delta) match(win []byte, h uint32, tryNext bool) int {
 	}
 	if strong == nil {
 		sum := sha256.Sum256(win)
-		strong = d.ss.sum(&sum)[:s.strongLen]
+		strong = d.ss.Sum(&sum)[:s.strongLen]
 	}
 	return s.pick(run, strong)
 }

@@ -8,6 +8,8 @@ import (
 	"math"
 	"sync"
 	"sync/atomic"
+
+	"github.com/ibt-tools/ibt/format"
 )
 
 // deltaSegment is the length of the part of a new file one DeltaFile worker
@@ -152,7 +154,7 @@ func newParallelDelta(sig *Signature, r io.ReaderAt, size int64, workers int) *p
 	nseg := int((size + deltaSegment - 1) / deltaSegment)
 	workers = min(workers, nseg)
 	p := &parallelDelta{
-		sig: sig, r: r, size: size, workers: workers, bs: BlockSize(size),
+		sig: sig, r: r, size: size, workers: workers, bs: format.BlockSize(size),
 		segs:   make([]deltaSeg, nseg),
 		tokens: make(chan struct{}, 2*workers),
 		quit:   make(chan struct{}),

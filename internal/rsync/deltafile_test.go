@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"sync"
 	"testing"
+
+	"github.com/ibt-tools/ibt/format"
 )
 
 // deltaCase is an old file of a little under three delta segments and new
@@ -55,7 +57,7 @@ func deltaFileOps(t *testing.T, s *Signature, old, new []byte, workers int) (ops
 	if !bytes.Equal(out.Bytes(), new) {
 		t.Fatalf("DeltaFile with %d workers rebuilt %d bytes that differ from the new %d", workers, out.Len(), len(new))
 	}
-	if want := hashByDefinition(new, BlockSize(int64(len(new)))); !bytes.Equal(hash, want) {
+	if want := hashByDefinition(new, format.BlockSize(int64(len(new)))); !bytes.Equal(hash, want) {
 		t.Errorf("DeltaFile with %d workers hash = %x, want %x", workers, hash, want)
 	}
 	for i := 1; i < len(ops); i++ {
@@ -131,7 +133,7 @@ func sigOf(t testing.TB, old []byte) *Signature {
 	if err != nil {
 		t.Fatal(err)
 	}
-	s, err := ParseSignature(sig, BlockSize(int64(len(old))), int64(len(old)), testKey)
+	s, err := ParseSignature(sig, format.BlockSize(int64(len(old))), int64(len(old)), testKey)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -215,7 +217,7 @@ func TestDeltaFileUncovered(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	s, err := ParseSignature(sigBytes, BlockSize(641), 641, testKey)
+	s, err := ParseSignature(sigBytes, format.BlockSize(641), 641, testKey)
 	if err != nil {
 		t.Fatal(err)
 	}

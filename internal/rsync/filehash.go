@@ -5,6 +5,8 @@ import (
 	"encoding"
 	"encoding/binary"
 	"hash"
+
+	"github.com/ibt-tools/ibt/format"
 )
 
 // FileHash computes the "sha256-blocks" hash of a file (see the package doc)
@@ -19,7 +21,7 @@ type FileHash struct {
 // NewFileHash returns a FileHash for a file of size bytes; size decides the
 // block size and starts the hash.
 func NewFileHash(size int64) *FileHash {
-	return newFileHash(size, BlockSize(size))
+	return newFileHash(size, format.BlockSize(size))
 }
 
 func newFileHash(size int64, blockSize int) *FileHash {

@@ -6,6 +6,8 @@ import (
 	"encoding/binary"
 	"encoding/hex"
 	"testing"
+
+	"github.com/ibt-tools/ibt/format"
 )
 
 // hashByDefinition is the "sha256-blocks" definition of the package doc.
@@ -45,7 +47,7 @@ func TestFileHashVectors(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			if def := hashByDefinition(tt.data, BlockSize(int64(len(tt.data)))); hex.EncodeToString(def) != tt.want {
+			if def := hashByDefinition(tt.data, format.BlockSize(int64(len(tt.data)))); hex.EncodeToString(def) != tt.want {
 				t.Errorf("definition gives %x, want %s", def, tt.want)
 			}
 			h := NewFileHash(int64(len(tt.data)))

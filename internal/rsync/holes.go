@@ -3,6 +3,8 @@ package rsync
 import (
 	"crypto/sha256"
 	"encoding/binary"
+
+	"github.com/ibt-tools/ibt/format"
 )
 
 // DataFinder is implemented by a file that can tell where its data is, such
@@ -20,12 +22,12 @@ type DataFinder interface {
 // zeroBlock returns the leaf and, when ss is not nil (a signed file), the
 // signature entry, with strong sums of strongLen bytes from ss, of a block
 // of n zero bytes.
-func zeroBlock(n, strongLen int, ss *strongSummer) (leaf [sha256.Size]byte, entry []byte) {
+func zeroBlock(n, strongLen int, ss *format.StrongSummer) (leaf [sha256.Size]byte, entry []byte) {
 	z := make([]byte, n)
 	leaf = sha256.Sum256(z)
 	if ss == nil {
 		return leaf, nil
 	}
 	entry = binary.BigEndian.AppendUint32(make([]byte, 0, 4+strongLen), WeakSum(z))
-	return leaf, append(entry, ss.sum(&leaf)[:strongLen]...)
+	return leaf, append(entry, ss.Sum(&leaf)[:strongLen]...)
 }

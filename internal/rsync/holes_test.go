@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"sort"
 	"testing"
+
+	"github.com/ibt-tools/ibt/format"
 )
 
 // holeFile is content with a map of its data: data holds the start and end
@@ -32,7 +34,7 @@ func (h *holeFile) NextData(off int64) (int64, error) {
 // and reads less.
 func TestSignFileSkipsHoles(t *testing.T) {
 	const size = 3*signSegment + 12345
-	bs := BlockSize(size)
+	bs := format.BlockSize(size)
 	tests := []struct {
 		name string
 		data [][2]int64

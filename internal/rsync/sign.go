@@ -21,18 +21,18 @@ var errNoKey = errors.New("sign: a signature needs a key (the index's seed)")
 const signChunk = 1 << 20
 
 // Sign reads exactly size bytes of content from r and returns the file hash
-// and, if Signed(size), the signature: per block a 4-byte big-endian weak sum
-// then format.StrongLen(size, BlockSize(size)) bytes of the block's strong
-// sum under key (see Key). Each byte is hashed once: the block's SHA-256 is
-// both the leaf of the file hash and what the strong sum is keyed from. key
-// may be nil for a file that is not Signed. It returns an error wrapping
+// and, if format.Signed(size), the signature: per block a 4-byte big-endian
+// weak sum then format.StrongLen(size, format.BlockSize(size)) bytes of the
+// block's strong sum under key (see format.StrongKey). Each byte is hashed
+// once: the block's SHA-256 is both the leaf of the file hash and what the
+// strong sum is keyed from. key may be nil for a file that is not Signed. It returns an error wrapping
 // ErrSizeChanged if r yields fewer or more than size bytes.
-func Sign(r io.Reader, size int64, key *Key) (hash, sig []byte, err error) {
-	return sign(r, size, BlockSize(size), Signed(size), key)
+func Sign(r io.Reader, size int64, key *format.StrongKey) (hash, sig []byte, err error) {
+	return sign(r, size, format.BlockSize(size), format.Signed(size), key)
 }
 
 // sign is Sign with a chosen block size, for tests.
-func sign(r io.Reader, size int64, blockSize int, signed bool, key *Key) (hash, sig []byte, err error) {
+func sign(r io.Reader, size int64, blockSize int, signed bool, key *format.StrongKey) (hash, sig []byte, err error) {
 	if size < 0 {
 		return nil, nil, fmt.Errorf("sign: negative size %d", size)
 	}
@@ -41,14 +41,14 @@ func sign(r io.Reader, size int64, blockSize int, signed bool, key *Key) (hash, 
 	}
 	fh := newFileHash(size, blockSize)
 	strongLen := format.StrongLen(size, blockSize)
-	var ss *strongSummer
+	var ss *format.StrongSummer
 	if signed {
-		ss = key.summer()
+		ss = key.Summer()
 		// Capped: size is only a claim until the content is read.
-		sig = make([]byte, 0, min(SigLen(size, blockSize), signChunk))
+		sig = make([]byte, 0, min(format.SigLen(size, blockSize), signChunk))
 	}
 	chunk := int64(blockSize) * max(1, signChunk/int64(blockSize))
-	buf := make([]byte, min(chunk, BlockCount(size, blockSize)*int64(blockSize)))
+	buf := make([]byte, min(chunk, format.BlockCount(size, blockSize)*int64(blockSize)))
 	for done := int64(0); done < size; {
 		want := min(int64(len(buf)), size-done)
 		n, err := io.ReadFull(r, buf[:want])
@@ -66,7 +66,7 @@ func sign(r io.Reader, size int64, blockSize int, signed bool, key *Key) (hash, 
 			fh.addLeaf(leaf)
 			if signed {
 				sig = binary.BigEndian.AppendUint32(sig, WeakSum(block))
-				sig = append(sig, ss.sum(&leaf)[:strongLen]...)
+				sig = append(sig, ss.Sum(&leaf)[:strongLen]...)
 			}
 		}
 	}

@@ -19,18 +19,18 @@ func TestSignLayout(t *testing.T) {
 		if err != nil {
 			t.Fatalf("Sign(%d bytes): %v", size, err)
 		}
-		bs := BlockSize(int64(size))
+		bs := format.BlockSize(int64(size))
 		if want := hashByDefinition(data, bs); !bytes.Equal(hash, want) {
 			t.Errorf("Sign(%d bytes) hash = %x, want %x", size, hash, want)
 		}
-		if !Signed(int64(size)) {
+		if !format.Signed(int64(size)) {
 			if sig != nil {
 				t.Errorf("Sign(%d bytes) gave a %d-byte signature to an unsigned size", size, len(sig))
 			}
 			continue
 		}
-		if int64(len(sig)) != SigLen(int64(size), bs) {
-			t.Fatalf("Sign(%d bytes) signature is %d bytes, want %d", size, len(sig), SigLen(int64(size), bs))
+		if int64(len(sig)) != format.SigLen(int64(size), bs) {
+			t.Fatalf("Sign(%d bytes) signature is %d bytes, want %d", size, len(sig), format.SigLen(int64(size), bs))
 		}
 		for i := 0; i*bs < size; i++ {
 			block := data[i*bs : min(size, (i+1)*bs)]

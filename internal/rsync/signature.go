@@ -20,12 +20,12 @@ import (
 type Signature struct {
 	blockSize int
 	size      int64
-	strongLen int      // format.StrongLen(size, blockSize)
-	key       *Key     // of the strong sums
-	sig       []byte   // the signature as given: weak sums and strong sums
-	weak      []uint32 // weak sum of every block
-	full      int      // blocks of exactly blockSize bytes; the rest is the short last one
-	lastLen   int      // length of the short last block, or 0
+	strongLen int               // format.StrongLen(size, blockSize)
+	key       *format.StrongKey // of the strong sums
+	sig       []byte            // the signature as given: weak sums and strong sums
+	weak      []uint32          // weak sum of every block
+	full      int               // blocks of exactly blockSize bytes; the rest is the short last one
+	lastLen   int               // length of the short last block, or 0
 	roll      *[256]uint32
 
 	// filter turns away, before the table, almost every weak sum no full
@@ -47,14 +47,14 @@ type Signature struct {
 // size bytes in blocks of blockSize bytes, and builds the lookup table. key
 // is the key sig's strong sums were made with, the seed of the index it
 // comes from; Delta keys the sums of the new file's windows with it.
-func ParseSignature(sig []byte, blockSize int, size int64, key *Key) (*Signature, error) {
-	if blockSize <= 0 || blockSize > maxBlockSize {
-		return nil, fmt.Errorf("parse signature: block size %d out of range 1..%d", blockSize, maxBlockSize)
+func ParseSignature(sig []byte, blockSize int, size int64, key *format.StrongKey) (*Signature, error) {
+	if blockSize <= 0 || blockSize > format.MaxBlockSize {
+		return nil, fmt.Errorf("parse signature: block size %d out of range 1..%d", blockSize, format.MaxBlockSize)
 	}
 	if size < 0 {
 		return nil, fmt.Errorf("parse signature: negative size %d", size)
 	}
-	n := BlockCount(size, blockSize)
+	n := format.BlockCount(size, blockSize)
 	entryLen := int64(format.SigEntryLen(size, blockSize))
 	if n > int64(len(sig)) || int64(len(sig)) != n*entryLen {
 		return nil, fmt.Errorf("parse signature: %d bytes for %d blocks of %d bytes, want %d", len(sig), n, blockSize, n*entryLen)

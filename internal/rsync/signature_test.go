@@ -95,7 +95,7 @@ func TestFilterHasEveryBlock(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		s, err := ParseSignature(sig, BlockSize(size), size, testKey)
+		s, err := ParseSignature(sig, format.BlockSize(size), size, testKey)
 		if err != nil {
 			t.Fatal(err)
 		}

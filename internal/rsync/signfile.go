@@ -26,11 +26,11 @@ const signSegment = 8 << 20
 // byte for byte that of Sign. It holds at most 2*workers segments' leaves and
 // one read buffer per worker besides the signature. It returns an error
 // wrapping ErrSizeChanged if r holds fewer or more than size bytes.
-func SignFile(r io.ReaderAt, size int64, workers int, key *Key) (hash, sig []byte, err error) {
+func SignFile(r io.ReaderAt, size int64, workers int, key *format.StrongKey) (hash, sig []byte, err error) {
 	if size < 0 {
 		return nil, nil, fmt.Errorf("sign: negative size %d", size)
 	}
-	if Signed(size) && key == nil {
+	if format.Signed(size) && key == nil {
 		return nil, nil, errNoKey
 	}
 	nseg := int((size + signSegment - 1) / signSegment)
@@ -49,10 +49,10 @@ type signSeg struct {
 	done   chan struct{}
 }
 
-func signParallel(r io.ReaderAt, size int64, nseg, workers int, key *Key) (hash, sig []byte, err error) {
-	bs := BlockSize(size)
-	if Signed(size) {
-		sig = make([]byte, SigLen(size, bs))
+func signParallel(r io.ReaderAt, size int64, nseg, workers int, key *format.StrongKey) (hash, sig []byte, err error) {
+	bs := format.BlockSize(size)
+	if format.Signed(size) {
+		sig = make([]byte, format.SigLen(size, bs))
 	}
 	fh := newFileHash(size, bs)
 	segs := make([]signSeg, nseg)
@@ -75,9 +75,9 @@ func signParallel(r io.ReaderAt, size int64, nseg, workers int, key *Key) (hash,
 		go func() {
 			defer wg.Done()
 			buf := make([]byte, bs*max(1, signChunk/bs))
-			var ss *strongSummer
+			var ss *format.StrongSummer
 			if sig != nil {
-				ss = key.summer()
+				ss = key.Summer()
 			}
 			for {
 				select {
@@ -124,7 +124,7 @@ func signParallel(r io.ReaderAt, size int64, nseg, workers int, key *Key) (hash,
 // signSegmentAt hashes the blocks of the segment at off and returns their
 // leaves; their signature entries, with strong sums from ss, go in place
 // into sig (nil when the file is not signed, and ss then too).
-func signSegmentAt(r io.ReaderAt, size, off int64, bs int, buf, sig []byte, ss *strongSummer) ([]byte, error) {
+func signSegmentAt(r io.ReaderAt, size, off int64, bs int, buf, sig []byte, ss *format.StrongSummer) ([]byte, error) {
 	leaves := make([]byte, 0, (signSegment/bs+1)*sha256.Size)
 	end := min(size, off+signSegment)
 	df, sparse := r.(DataFinder)
@@ -174,7 +174,7 @@ func signSegmentAt(r io.ReaderAt, size, off int64, bs int, buf, sig []byte, ss *
 			if sig != nil {
 				e := sig[blk*entryLen : (blk+1)*entryLen]
 				binary.BigEndian.PutUint32(e, WeakSum(block))
-				copy(e[4:], ss.sum(&leaf)[:strongLen])
+				copy(e[4:], ss.Sum(&leaf)[:strongLen])
 			}
 		}
 		pos += int64(n)

@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"io"
 	"testing"
+
+	"github.com/ibt-tools/ibt/format"
 )
 
 // bigData is shared by the segment tests: random content a little over
@@ -106,3 +108,16 @@ func BenchmarkSignFile(b *testing.B) {
 }
 
 var _ io.ReaderAt = (*errReaderAt)(nil)
+
+// TestBlockSizeDividesSegment checks that wherever SignFile cuts a file into
+// segments, the block size divides them, so that a segment holds whole
+// blocks.
+func TestBlockSizeDividesSegment(t *testing.T) {
+	for e := 0; e < 63; e++ {
+		for _, size := range []int64{1<<e - 1, 1 << e, 1<<e + 1} {
+			if bs := format.BlockSize(size); size > signSegment && signSegment%bs != 0 {
+				t.Fatalf("BlockSize(%d) = %d does not divide the %d-byte segments of SignFile", size, bs, signSegment)
+			}
+		}
+	}
+}

@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"math/rand/v2"
 	"testing"
+
+	"github.com/ibt-tools/ibt/format"
 )
 
 // result is what a sign → delta → patch round trip produced.
@@ -82,8 +84,8 @@ var (
 	testKey  = mustKey(testSeed)
 )
 
-func mustKey(seed []byte) *Key {
-	k, err := NewKey(seed)
+func mustKey(seed []byte) *format.StrongKey {
+	k, err := format.NewStrongKey(seed)
 	if err != nil {
 		panic(err)
 	}

@@ -1,4 +1,4 @@
-package rsync
+package format
 
 import "testing"
 
@@ -40,8 +40,8 @@ func TestBlockSize(t *testing.T) {
 
 // TestBlockSizeBounds checks the promises of BlockSize over sizes around
 // every power of two: smallBlockSize below smallFileLimit and a power of two
-// from there, non-decreasing, bounded, at most maxBlocks blocks below 4 TiB,
-// and a divisor of signSegment wherever SignFile cuts a file into segments.
+// from there, non-decreasing, bounded, and at most maxBlocks blocks below
+// 4 TiB.
 func TestBlockSizeBounds(t *testing.T) {
 	prev := 0
 	for e := 0; e < 63; e++ {
@@ -52,11 +52,8 @@ func TestBlockSizeBounds(t *testing.T) {
 				if bs != smallBlockSize {
 					t.Fatalf("BlockSize(%d) = %d, want %d", size, bs, smallBlockSize)
 				}
-			case bs&(bs-1) != 0 || bs < minBlockSize || bs > maxBlockSize:
-				t.Fatalf("BlockSize(%d) = %d, want a power of two in [%d, %d]", size, bs, minBlockSize, maxBlockSize)
-			}
-			if size > signSegment && signSegment%bs != 0 {
-				t.Fatalf("BlockSize(%d) = %d does not divide the %d-byte segments of SignFile", size, bs, signSegment)
+			case bs&(bs-1) != 0 || bs < minBlockSize || bs > MaxBlockSize:
+				t.Fatalf("BlockSize(%d) = %d, want a power of two in [%d, %d]", size, bs, minBlockSize, MaxBlockSize)
 			}
 			if bs < prev {
 				t.Fatalf("BlockSize(%d) = %d, smaller than %d for a smaller size", size, bs, prev)
@@ -65,6 +62,33 @@ func TestBlockSizeBounds(t *testing.T) {
 			if n := BlockCount(size, bs); size <= 4<<40 && n > maxBlocks {
 				t.Fatalf("BlockSize(%d) = %d gives %d blocks, more than %d", size, bs, n, maxBlocks)
 			}
+		}
+	}
+}
+
+func TestCheckBlockSize(t *testing.T) {
+	h := make([]byte, 32)
+	file := func(size int64, bs uint32) *Entry {
+		return &Entry{Path: "f", Type: TypeFile, Size: size, Hash: h, BlockSize: bs}
+	}
+	tests := []struct {
+		name string
+		c    *Change
+		ok   bool
+	}{
+		{"created, the rule's", &Change{Op: OpCreate, New: file(1500, 576)}, true},
+		{"created, big, the rule's", &Change{Op: OpCreate, New: file(256<<20, 4096)}, true},
+		{"created, another", &Change{Op: OpCreate, New: file(1500, 2048)}, false},
+		{"created, none", &Change{Op: OpCreate, New: file(1500, 0)}, false},
+		{"empty file, the rule's", &Change{Op: OpCreate, New: file(0, 576)}, true},
+		{"deleted, another", &Change{Op: OpDelete, Old: file(10, 640)}, false},
+		{"updated, old another", &Change{Op: OpUpdate, Old: file(10, 640), New: file(20, 576)}, false},
+		{"skipped, no hash", &Change{Op: OpDelete, Old: &Entry{Path: "f", Type: TypeFile, Size: 5, Skipped: true}}, true},
+		{"directory", &Change{Op: OpCreate, New: &Entry{Path: "d", Type: TypeDir}}, true},
+	}
+	for _, tt := range tests {
+		if err := CheckBlockSize(tt.c); (err == nil) != tt.ok {
+			t.Errorf("%s: CheckBlockSize = %v, want ok %v", tt.name, err, tt.ok)
 		}
 	}
 }

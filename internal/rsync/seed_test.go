@@ -4,12 +4,13 @@ import (
 	"bytes"
 	"crypto/aes"
 	"crypto/sha256"
-	"encoding/hex"
 	"testing"
+
+	"github.com/ibt-tools/ibt/format"
 )
 
 // strongByDefinition computes the strong sum of a block whose SHA-256 is
-// leaf as the spec states it, with a fresh cipher and no shared code.
+// leaf as format's doc.go states it, with a fresh cipher and no shared code.
 func strongByDefinition(seed []byte, leaf [sha256.Size]byte) []byte {
 	c, err := aes.NewCipher(seed)
 	if err != nil {
@@ -22,38 +23,6 @@ func strongByDefinition(seed []byte, leaf [sha256.Size]byte) []byte {
 	}
 	c.Encrypt(x, x)
 	return x
-}
-
-// TestStrongSumVector pins the keyed sum: the last block of the AES-128-CBC
-// encryption, zero IV, of the leaf, as computed by
-//
-//	printf hello | sha256sum | cut -c1-64 | xxd -r -p |
-//	openssl enc -aes-128-cbc -K "$(printf 'ibt rsync tests!' | xxd -p)" -iv 0 -nopad | tail -c 16
-func TestStrongSumVector(t *testing.T) {
-	leaf := sha256.Sum256([]byte("hello"))
-	want, _ := hex.DecodeString("f1ea0ce6f8f30c0f319c8ba49cbce029")
-	if got := testKey.summer().sum(&leaf); !bytes.Equal(got, want) {
-		t.Errorf("strong sum %x, want %x", got, want)
-	}
-	if got := strongByDefinition(testSeed, leaf); !bytes.Equal(got, want) {
-		t.Errorf("strong sum by definition %x, want %x", got, want)
-	}
-}
-
-func TestNewKeyRefusesBadSeeds(t *testing.T) {
-	for _, n := range []int{0, 8, 15, 17, 24, 32} {
-		if _, err := NewKey(make([]byte, n)); err == nil {
-			t.Errorf("NewKey accepted a seed of %d bytes", n)
-		}
-	}
-}
-
-func TestStrongSumAllocatesNothing(t *testing.T) {
-	ss := testKey.summer()
-	leaf := sha256.Sum256([]byte("block"))
-	if n := testing.AllocsPerRun(100, func() { ss.sum(&leaf) }); n != 0 {
-		t.Errorf("%v allocations a strong sum, want 0", n)
-	}
 }
 
 // TestSeedChangesSignaturesOnly signs the same content with two seeds: the
@@ -75,8 +44,8 @@ func TestSeedChangesSignaturesOnly(t *testing.T) {
 	if !bytes.Equal(h1, h2) {
 		t.Fatalf("file hashes differ: %x and %x", h1, h2)
 	}
-	bs := BlockSize(size)
-	entry := len(sig1) / int(BlockCount(size, bs))
+	bs := format.BlockSize(size)
+	entry := len(sig1) / int(format.BlockCount(size, bs))
 	for i := 0; i < len(sig1); i += entry {
 		if !bytes.Equal(sig1[i:i+4], sig2[i:i+4]) || bytes.Equal(sig1[i+4:i+entry], sig2[i+4:i+entry]) {
 			t.Fatalf("block %d: entries %x and %x, want equal weak and different strong sums", i/entry, sig1[i:i+entry], sig2[i:i+entry])
@@ -84,7 +53,7 @@ func TestSeedChangesSignaturesOnly(t *testing.T) {
 	}
 	for _, tt := range []struct {
 		name    string
-		key     *Key
+		key     *format.StrongKey
 		literal int64
 	}{
 		{"same seed", testKey, 0},
@@ -126,16 +95,7 @@ func TestSignWithoutKey(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := ParseSignature(sig, BlockSize(5000), 5000, nil); err == nil {
+	if _, err := ParseSignature(sig, format.BlockSize(5000), 5000, nil); err == nil {
 		t.Error("ParseSignature without a key succeeded")
-	}
-}
-
-func BenchmarkStrongSum(b *testing.B) {
-	ss := testKey.summer()
-	leaf := sha256.Sum256([]byte("block"))
-	b.SetBytes(sha256.Size)
-	for b.Loop() {
-		ss.sum(&leaf)
 	}
 }
