@@ -1,30 +1,5 @@
-// Package powerloss is a filesystem for tests that loses power: a FUSE
-// passthrough to a backing directory that records what each write, create,
-// rename, unlink, mkdir, chmod and truncate left volatile, and on a cut
-// keeps only what an fsync or a syncfs made durable. Only tests import it.
-//
-// The model is the one POSIX promises and ext4 (data=ordered) keeps, with
-// nothing ext4 gives beyond it (an fsync of one file committing every
-// other change):
-//
-//   - A file's content and metadata (mode, owner, mtime) are durable once
-//     it is fsynced, or the filesystem is synced; until then a cut leaves
-//     what the last such flush saw, and a file created since is empty.
-//   - Names (create, mkdir, symlink, mknod, link, unlink, rmdir, rename)
-//     are durable once their directory is fsynced, or the filesystem
-//     synced. A rename is atomic: an fsync of either directory makes it
-//     durable in both, with the earlier changes of both, so that each
-//     directory's changes stay in order. A symlink's or special file's
-//     own state is made durable with its directory's fsync.
-//   - syncfs never reaches a FUSE filesystem, so the process under test
-//     announces it by setting the extended attribute SyncfsAttr on any
-//     path of the mount (see the syncfs hooks of the programs tested).
-//
-// A cut may also keep some name changes past the durable ones, in order,
-// as a journal that committed more than it had to would (Cut's survive):
-// the content of the files they name is still only what was flushed.
-// Extended attributes are passed through and not modelled: a cut keeps
-// them as they are.
+//go:build linux
+
 package powerloss
 
 import (
@@ -66,6 +41,7 @@ type FS struct {
 	mu         sync.Mutex
 	ops        int   // operations that change the filesystem, flushes included
 	flushes    []int // the op numbers of the flushes
+	syncfs     int   // how many of them were syncfs
 	crashAfter int   // the power goes when op crashAfter+1 starts; <0: never
 	crashed    bool
 	onCrash    func()
@@ -108,11 +84,12 @@ const (
 
 // Options of Mount.
 type Options struct {
-	// CrashAfter, if positive, cuts the power when operation CrashAfter+1
-	// (counted as Ops counts them) starts: it and every later operation
-	// fail with EIO, and OnCrash runs (to kill the process under test).
+	// Crash cuts the power when operation CrashAfter+1 (counted as Ops
+	// counts them) starts: it and every later operation fail with EIO,
+	// and the function given to OnCrash runs (to kill the process under
+	// test).
+	Crash      bool
 	CrashAfter int
-	OnCrash    func()
 }
 
 // Mount mounts a power-loss filesystem over backing at mountpoint; all of
@@ -122,9 +99,9 @@ func Mount(backing, mountpoint string, opt Options) (*FS, error) {
 	if err != nil {
 		return nil, err
 	}
-	p := &FS{Mountpoint: mountpoint, backing: backing, crashAfter: -1, onCrash: opt.OnCrash,
+	p := &FS{Mountpoint: mountpoint, backing: backing, crashAfter: -1,
 		ids: map[uint64]int{}, inodes: map[int]*inodeState{}, names: map[int]map[string]int{}}
-	if opt.CrashAfter > 0 {
+	if opt.Crash {
 		p.crashAfter = opt.CrashAfter
 	}
 	if p.root, err = p.scan(backing); err != nil {
@@ -162,6 +139,20 @@ func (p *FS) Ops() (int, []int) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	return p.ops, append([]int(nil), p.flushes...)
+}
+
+// Syncfs returns how many flushes were syncfs.
+func (p *FS) Syncfs() int {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.syncfs
+}
+
+// OnCrash sets the function run when the power is cut.
+func (p *FS) OnCrash(fn func()) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.onCrash = fn
 }
 
 // Crashed reports whether the power was cut.
@@ -444,6 +435,7 @@ func (p *FS) flushFile(path string) error {
 
 // flushAll is syncfs: everything is durable.
 func (p *FS) flushAll() error {
+	p.syncfs++
 	for _, op := range p.pending {
 		p.apply(op)
 	}
