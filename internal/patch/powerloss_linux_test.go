@@ -60,9 +60,9 @@ func TestPowerLossPatch(t *testing.T) {
 	}
 	manyNew["d3/renamed-dir"] = dir()
 	for _, sc := range []powerLossScenario{
-		{name: "full", new: fullNew, sample: 30},
-		{name: "incremental-fsyncs", old: incOld, new: incNew, sample: 30},
-		{name: "incremental-syncfs", old: manyOld, new: manyNew, sample: 30},
+		{name: "full", new: fullNew, sample: 20},
+		{name: "incremental-fsyncs", old: incOld, new: incNew, sample: 25},
+		{name: "incremental-syncfs", old: manyOld, new: manyNew, sample: 20},
 	} {
 		t.Run(sc.name, func(t *testing.T) {
 			t.Parallel()

@@ -117,8 +117,9 @@ func Mount(backing, mountpoint string, opt Options) (*FS, error) {
 		return &node{LoopbackNode: fs.LoopbackNode{RootData: r}, p: p}
 	}
 	lr.RootNode = lr.NewNode(lr, nil, "", &st)
-	zero := time.Duration(0)
-	raw := fs.NewNodeFS(lr.RootNode, &fs.Options{EntryTimeout: &zero, AttrTimeout: &zero, NegativeTimeout: &zero})
+	// the kernel may cache: only the process under test changes the files
+	ttl := time.Second
+	raw := fs.NewNodeFS(lr.RootNode, &fs.Options{EntryTimeout: &ttl, AttrTimeout: &ttl, NegativeTimeout: &ttl})
 	p.server, err = fuse.NewServer(&gate{RawFileSystem: raw, p: p}, mountpoint, &fuse.MountOptions{
 		DirectMount: true, FsName: "powerloss", Name: "powerloss", AllowOther: true,
 	})
