@@ -11,7 +11,9 @@ import (
 // interrupted (Ctrl-C, or the SIGTERM of a CI timeout), so that no
 // .NAME.tmp-* file outlives the run; the process then exits as a shell
 // reports a death by that signal, 128 + its number (130, 143).
-var temps struct {
+var temps tempFiles
+
+type tempFiles struct {
 	sync.Mutex
 	names map[string]bool
 	sigs  chan os.Signal
@@ -25,19 +27,21 @@ var interruptSignals = []os.Signal{os.Interrupt, syscall.SIGTERM, syscall.SIGHUP
 func createTemp(dir, pattern string) (*os.File, error) {
 	temps.Lock()
 	defer temps.Unlock()
+	// the signals are caught before the file exists
+	if temps.sigs == nil {
+		temps.sigs = make(chan os.Signal, 1)
+		signal.Notify(temps.sigs, interruptSignals...)
+		go removeTempsOnSignal(temps.sigs)
+	}
 	f, err := os.CreateTemp(dir, pattern)
 	if err != nil {
+		temps.stopIfIdle()
 		return nil, err
 	}
 	if temps.names == nil {
 		temps.names = map[string]bool{}
 	}
 	temps.names[f.Name()] = true
-	if temps.sigs == nil {
-		temps.sigs = make(chan os.Signal, 1)
-		signal.Notify(temps.sigs, interruptSignals...)
-		go removeTempsOnSignal(temps.sigs)
-	}
 	return f, nil
 }
 
@@ -47,10 +51,16 @@ func forgetTemp(name string) {
 	temps.Lock()
 	defer temps.Unlock()
 	delete(temps.names, name)
-	if len(temps.names) == 0 && temps.sigs != nil {
-		signal.Stop(temps.sigs)
-		close(temps.sigs)
-		temps.sigs = nil
+	temps.stopIfIdle()
+}
+
+// stopIfIdle gives the signals back their default action when no file is
+// left to remove; temps is locked.
+func (t *tempFiles) stopIfIdle() {
+	if len(t.names) == 0 && t.sigs != nil {
+		signal.Stop(t.sigs)
+		close(t.sigs)
+		t.sigs = nil
 	}
 }
 
