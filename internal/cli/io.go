@@ -62,14 +62,16 @@ func (c *runContext) openOutput(o outputFlag) (*output, error) {
 	if dir == "" {
 		dir = "."
 	}
-	tmp, err := os.CreateTemp(dir, "."+base+".tmp-*")
+	tmp, err := createTemp(dir, "."+base+".tmp-*")
 	if err != nil {
 		return nil, fmt.Errorf("failed to create output file %q: %w", o.Output, unwrapPathError(err))
 	}
 	return &output{Writer: bufio.NewWriterSize(&meteredWriter{w: tmp, c: c}, 256<<10), name: o.Output, tmp: tmp}, nil
 }
 
-// commit flushes the output and, for a file, moves it into place.
+// commit flushes the output and, for a file, moves it into place: the file
+// is flushed to disk before the rename and its directory after it, so that
+// after a power failure FILE is absent, the previous FILE, or complete.
 func (o *output) commit() error {
 	if err := o.Flush(); err != nil {
 		o.abort()
@@ -86,13 +88,23 @@ func (o *output) commit() error {
 		o.abort()
 		return fmt.Errorf("failed to write output file %q: %w", o.name, err)
 	}
-	if err := o.tmp.Close(); err != nil {
-		os.Remove(o.tmp.Name())
+	if err := o.tmp.Sync(); err != nil {
+		o.abort()
+		return fmt.Errorf("failed to flush output file %q to disk: %w", o.name, unwrapPathError(err))
+	}
+	tmp := o.tmp
+	o.tmp = nil
+	defer forgetTemp(tmp.Name())
+	if err := tmp.Close(); err != nil {
+		os.Remove(tmp.Name())
 		return fmt.Errorf("failed to write output file %q: %w", o.name, err)
 	}
-	if err := os.Rename(o.tmp.Name(), o.name); err != nil {
-		os.Remove(o.tmp.Name())
+	if err := os.Rename(tmp.Name(), o.name); err != nil {
+		os.Remove(tmp.Name())
 		return fmt.Errorf("failed to write output file %q: %w", o.name, unwrapPathError(err))
+	}
+	if err := syncDir(filepath.Dir(o.name)); err != nil {
+		return fmt.Errorf("failed to flush the directory of output file %q to disk: %w", o.name, unwrapPathError(err))
 	}
 	return nil
 }
@@ -102,6 +114,8 @@ func (o *output) abort() {
 	if o.tmp != nil {
 		o.tmp.Close()
 		os.Remove(o.tmp.Name())
+		forgetTemp(o.tmp.Name())
+		o.tmp = nil
 	}
 }
 

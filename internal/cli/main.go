@@ -16,6 +16,7 @@ import (
 
 	"github.com/ibt-tools/ibt/format"
 	"github.com/ibt-tools/ibt/internal/oserr"
+	"github.com/ibt-tools/ibt/internal/patch"
 )
 
 // Version is the version of the ibt tools.
@@ -26,6 +27,7 @@ const (
 	ExitOK    = 0
 	ExitError = 1 // the work failed: bad input, I/O error, verification failure
 	ExitUsage = 2 // the command line was wrong
+	ExitBusy  = 3 // ibt-patch: another ibt-patch holds DIR's lock; try again later
 )
 
 // Env is what a command may touch of the process: its standard streams, the
@@ -132,6 +134,9 @@ func Main(name string, args []string, env Env) (code int) {
 		var u usageError
 		if errors.As(err, &u) {
 			return ExitUsage
+		}
+		if errors.Is(err, patch.ErrLocked) {
+			return ExitBusy
 		}
 		return ExitError
 	}

@@ -17,6 +17,9 @@ Named pipes and sockets are made by anyone; device nodes only by root: run
 by another user, ibt-patch refuses an archive that must create a device,
 before DIR changes, rather than leave DIR unlike the backup.
 
+Exit codes: 0 success, 1 failure, 2 usage error, 3 DIR is busy: another
+ibt-patch holds its lock (nothing was changed; try again once it is done).
+
 Example:
   mkdir restore && ibt-patch restore < full.tar.gz
   ibt-patch restore < v2.tar.gz && ibt-patch restore < v3.tar.gz`

@@ -25,6 +25,9 @@ var (
 	// ErrBusy: another ibt-patch holds DIR, or an interrupted run of another
 	// archive must be finished first.
 	ErrBusy = errors.New("directory busy")
+	// ErrLocked: another ibt-patch holds DIR's lock right now; trying
+	// again once it is done may succeed. It is also an ErrBusy.
+	ErrLocked = fmt.Errorf("%w: locked", ErrBusy)
 )
 
 // Error is a failure about one path of the tree.

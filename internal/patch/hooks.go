@@ -18,6 +18,9 @@ var faults struct {
 	// (a killed process loses nothing in the page cache) and which cost
 	// seconds on a busy shared disk.
 	noSync bool
+	// syncfs, if set, stands for the syncfs system call: a FUSE
+	// filesystem never hears of syncfs (see internal/powerloss).
+	syncfs func() error
 	// later, added to the clock, lets a test's archive say its old index
 	// was made after the files it wrote (see recordedCutoff).
 	later time.Duration

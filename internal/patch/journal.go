@@ -122,7 +122,8 @@ func (ws *workspace) lockDir() error {
 		if held, err := tryLock(f); held || err != nil {
 			f.Close()
 			if held {
-				return &Error{Class: ErrBusy, Detail: "another ibt-patch is working on this directory", Fix: "wait for it to finish"}
+				return &Error{Class: ErrLocked, Detail: fmt.Sprintf("%q is busy: another ibt-patch holds its lock", ws.root.Name()),
+					Fix: "wait for it to finish, and run this one again"}
 			}
 			return ioErr(lockName, "lock", err)
 		}
@@ -136,7 +137,8 @@ func (ws *workspace) lockDir() error {
 		}
 		f.Close()
 	}
-	return &Error{Class: ErrBusy, Detail: "another ibt-patch keeps re-creating the staging directory", Fix: "wait for it to finish"}
+	return &Error{Class: ErrLocked, Detail: fmt.Sprintf("%q is busy: another ibt-patch keeps re-creating its staging directory", ws.root.Name()),
+		Fix: "wait for it to finish, and run this one again"}
 }
 
 // readJournal returns the journal of an interrupted commit, or nil.

@@ -5,8 +5,14 @@ import (
 	"testing"
 )
 
+// powerLossEnv, set in the environment of a crash test's ibt-patch, makes
+// it flush to disk, announcing each syncfs with the xattr the power-loss
+// filesystem watches (powerloss_linux_test.go).
+const powerLossEnv = "IBT_PATCH_POWERLOSS"
+
 func TestMain(m *testing.M) {
-	faults.noSync = true
+	// only the power-loss tests' subprocesses flush to disk
+	faults.noSync = os.Getenv(powerLossEnv) == ""
 	if os.Getenv(helperEnv) != "" {
 		os.Exit(helperMain())
 	}
