@@ -303,3 +303,14 @@ const MaxChunk = 1 << 20
 // A file's data records end when they have produced exactly New.Size bytes:
 // the stream needs no end marker, and a reader refuses a record that would
 // produce more.
+
+// WithoutSig returns e without its block signatures (e itself if it has
+// none), as a diff's created entries and a delta's entries carry them.
+func (e *Entry) WithoutSig() *Entry {
+	if e == nil || e.Sig == nil {
+		return e
+	}
+	c := *e
+	c.Sig = nil
+	return &c
+}

@@ -6,6 +6,7 @@ import (
 
 	"github.com/ibt-tools/ibt/format"
 	"github.com/ibt-tools/ibt/internal/delta"
+	"github.com/ibt-tools/ibt/internal/oserr"
 )
 
 const deltaHelp = `Read a diff and write the data a backup needs: the rsync delta of every
@@ -50,7 +51,7 @@ func (d *deltaCmd) run(c *runContext) error {
 	}
 	root, err := os.OpenRoot(dir)
 	if err != nil {
-		return withHint(fmt.Errorf("failed to open directory %q: %w", dir, unwrapPathError(err)),
+		return withHint(fmt.Errorf("failed to open directory %q: %w", dir, oserr.Cause(err)),
 			"name the directory that was signed with -C DIR")
 	}
 	defer root.Close()

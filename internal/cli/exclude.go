@@ -7,6 +7,7 @@ import (
 	"slices"
 
 	"github.com/ibt-tools/ibt/internal/index"
+	"github.com/ibt-tools/ibt/internal/oserr"
 )
 
 // vcsPatterns are the version-control directories --exclude-vcs leaves out.
@@ -61,7 +62,7 @@ func readPatternFile(name string, stdin io.Reader) ([]string, error) {
 	}
 	file, err := os.Open(name)
 	if err != nil {
-		return nil, unwrapPathError(err)
+		return nil, oserr.Cause(err)
 	}
 	defer file.Close()
 	return index.ReadPatterns(file)

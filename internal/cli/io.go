@@ -9,6 +9,8 @@ import (
 	"path/filepath"
 
 	"golang.org/x/term"
+
+	"github.com/ibt-tools/ibt/internal/oserr"
 )
 
 // outputFlag is the -o flag every tool shares.
@@ -25,7 +27,7 @@ func (c *runContext) openInput(name string) (io.ReadCloser, error) {
 	} else {
 		f, err := os.Open(name)
 		if err != nil {
-			return nil, fmt.Errorf("failed to open input file %q: %w", name, unwrapPathError(err))
+			return nil, fmt.Errorf("failed to open input file %q: %w", name, oserr.Cause(err))
 		}
 		in = f
 		c.startBar(inputSize(f), "reading")
@@ -64,7 +66,7 @@ func (c *runContext) openOutput(o outputFlag) (*output, error) {
 	}
 	tmp, err := createTemp(dir, "."+base+".tmp-*")
 	if err != nil {
-		return nil, fmt.Errorf("failed to create output file %q: %w", o.Output, unwrapPathError(err))
+		return nil, fmt.Errorf("failed to create output file %q: %w", o.Output, oserr.Cause(err))
 	}
 	return &output{Writer: bufio.NewWriterSize(&meteredWriter{w: tmp, c: c}, 256<<10), name: o.Output, tmp: tmp}, nil
 }
@@ -90,7 +92,7 @@ func (o *output) commit() error {
 	}
 	if err := o.tmp.Sync(); err != nil {
 		o.abort()
-		return fmt.Errorf("failed to flush output file %q to disk: %w", o.name, unwrapPathError(err))
+		return fmt.Errorf("failed to flush output file %q to disk: %w", o.name, oserr.Cause(err))
 	}
 	tmp := o.tmp
 	o.tmp = nil
@@ -101,10 +103,10 @@ func (o *output) commit() error {
 	}
 	if err := os.Rename(tmp.Name(), o.name); err != nil {
 		os.Remove(tmp.Name())
-		return fmt.Errorf("failed to write output file %q: %w", o.name, unwrapPathError(err))
+		return fmt.Errorf("failed to write output file %q: %w", o.name, oserr.Cause(err))
 	}
 	if err := syncDir(filepath.Dir(o.name)); err != nil {
-		return fmt.Errorf("failed to flush the directory of output file %q to disk: %w", o.name, unwrapPathError(err))
+		return fmt.Errorf("failed to flush the directory of output file %q to disk: %w", o.name, oserr.Cause(err))
 	}
 	return nil
 }
@@ -117,16 +119,6 @@ func (o *output) abort() {
 		forgetTemp(o.tmp.Name())
 		o.tmp = nil
 	}
-}
-
-// unwrapPathError drops the *os.PathError layer whose path the message
-// already names.
-func unwrapPathError(err error) error {
-	var pe *os.PathError
-	if errors.As(err, &pe) {
-		return pe.Err
-	}
-	return err
 }
 
 func isTerminal(w any) bool {

@@ -15,6 +15,7 @@ import (
 	"github.com/alecthomas/kong"
 
 	"github.com/ibt-tools/ibt/format"
+	"github.com/ibt-tools/ibt/internal/hint"
 	"github.com/ibt-tools/ibt/internal/oserr"
 	"github.com/ibt-tools/ibt/internal/patch"
 )
@@ -152,24 +153,8 @@ func printError(w io.Writer, name string, err error) {
 	}
 }
 
-// hintError attaches a known fix to an error.
-type hintError struct {
-	err  error
-	hint string
-}
-
-func (e *hintError) Error() string { return e.err.Error() }
-func (e *hintError) Unwrap() error { return e.err }
-
-func (e *hintError) Hint() string { return e.hint }
-
 // withHint returns err carrying hint, printed after the error.
-func withHint(err error, hint string) error {
-	if err == nil {
-		return nil
-	}
-	return &hintError{err: err, hint: hint}
-}
+func withHint(err error, h string) error { return hint.With(err, h) }
 
 // hints collects the fixes known along err's chain: any error in it with a
 // Hint method, ours or another package's.

@@ -7,6 +7,7 @@ import (
 	"runtime/debug"
 
 	"github.com/ibt-tools/ibt/internal/index"
+	"github.com/ibt-tools/ibt/internal/oserr"
 )
 
 const signHelp = `Index a directory: every file, directory and symlink with its metadata,
@@ -86,7 +87,7 @@ func (s *signCmd) run(c *runContext) error {
 		return fmt.Errorf("failed to resolve directory %q: %w", s.Dir, err)
 	}
 	if fi, err := os.Stat(dir); err != nil {
-		return fmt.Errorf("failed to open directory %q: %w", s.Dir, unwrapPathError(err))
+		return fmt.Errorf("failed to open directory %q: %w", s.Dir, oserr.Cause(err))
 	} else if !fi.IsDir() {
 		return withHint(fmt.Errorf("%q is not a directory", s.Dir), "ibt-sign indexes a directory tree; put a single file in a directory of its own")
 	}
@@ -108,7 +109,7 @@ func (s *signCmd) run(c *runContext) error {
 	}
 	root, err := os.OpenRoot(dir)
 	if err != nil {
-		return fmt.Errorf("failed to open directory %q: %w", s.Dir, unwrapPathError(err))
+		return fmt.Errorf("failed to open directory %q: %w", s.Dir, oserr.Cause(err))
 	}
 	defer root.Close()
 	if opt.Exclude, err = s.patterns(c.env.Stdin); err != nil {

@@ -99,7 +99,7 @@ func (d *deltaWriter) change(ch *format.Change) error {
 	var old *format.Entry
 	if ch.Op == format.OpUpdate {
 		old = ch.Old
-		ch = &format.Change{Op: ch.Op, Old: stripSig(ch.Old), New: ch.New}
+		ch = &format.Change{Op: ch.Op, Old: ch.Old.WithoutSig(), New: ch.New}
 	}
 	if err := d.w.WriteChange(ch); err != nil {
 		return fmt.Errorf("failed to write delta: %w", err)
@@ -168,15 +168,4 @@ func (d *deltaWriter) emit(op rsync.Op) error {
 func changedSinceSigned(path string) error {
 	return hint.With(fmt.Errorf("%q changed since it was signed", path),
 		"run ibt-sign and ibt-diff again, then ibt-delta")
-}
-
-// stripSig returns e without its block signatures, which the delta stream
-// does not carry: the delta that follows an update was made from them.
-func stripSig(e *format.Entry) *format.Entry {
-	if e == nil || e.Sig == nil {
-		return e
-	}
-	c := *e
-	c.Sig = nil
-	return &c
 }

@@ -39,7 +39,7 @@ type Stats struct {
 // then written once the join is done, a full backup's as they are found.
 func Join(old, new *format.Reader, opt Options, w io.Writer) (Stats, error) {
 	var st Stats
-	// Only an update's old signature goes into the diff (see stripSig).
+	// Only an update's old signature goes into the diff (see format.Entry.WithoutSig).
 	new.SkipSignatures()
 	// An update carries the old entry's signature, which ibt-delta
 	// matches the new file against: it needs the old index's seed.
@@ -161,7 +161,7 @@ func (j *join) run(old, new *format.Reader, emit func(*format.Change) error, kee
 		var kept *format.Entry // the entry of the tree the changes give
 		switch {
 		case n.cur == nil || (o.cur != nil && o.cur.Path < n.cur.Path):
-			ch, advOld = &format.Change{Op: format.OpDelete, Old: stripSig(o.cur)}, true
+			ch, advOld = &format.Change{Op: format.OpDelete, Old: o.cur.WithoutSig()}, true
 		case n.cur.Skipped:
 			j.skipped++
 			if o.cur != nil && o.cur.Path == n.cur.Path {
@@ -182,7 +182,7 @@ func (j *join) run(old, new *format.Reader, emit func(*format.Change) error, kee
 			}
 			advNew = true
 		case o.cur == nil || n.cur.Path < o.cur.Path:
-			ch, advNew, kept = &format.Change{Op: format.OpCreate, New: stripSig(n.cur)}, true, n.cur
+			ch, advNew, kept = &format.Change{Op: format.OpCreate, New: n.cur.WithoutSig()}, true, n.cur
 		default:
 			ch, advOld, advNew, kept = compareEntries(o.cur, n.cur), true, true, n.cur
 		}
@@ -227,18 +227,18 @@ func (j *join) warn(format string, args ...any) {
 func compareEntries(old, new *format.Entry) *format.Change {
 	switch {
 	case old.Skipped:
-		return &format.Change{Op: format.OpReplace, Old: old, New: stripSig(new)}
+		return &format.Change{Op: format.OpReplace, Old: old, New: new.WithoutSig()}
 	case old.Type != new.Type,
 		old.Type == format.TypeSymlink && old.Target != new.Target,
 		old.Rdev != new.Rdev, // another device: made anew, as mknod makes it
 		old.LinkTo != new.LinkTo,
 		new.LinkTo != "" && (old.Size != new.Size || !bytes.Equal(old.Hash, new.Hash)):
-		return &format.Change{Op: format.OpReplace, Old: stripSig(old), New: stripSig(new)}
+		return &format.Change{Op: format.OpReplace, Old: old.WithoutSig(), New: new.WithoutSig()}
 	case old.Type == format.TypeFile && new.LinkTo == "" &&
 		(old.Size != new.Size || !bytes.Equal(old.Hash, new.Hash)):
-		return &format.Change{Op: format.OpUpdate, Old: old, New: stripSig(new)}
+		return &format.Change{Op: format.OpUpdate, Old: old, New: new.WithoutSig()}
 	case !sameMetadata(old, new):
-		return &format.Change{Op: format.OpMeta, Old: stripSig(old), New: stripSig(new)}
+		return &format.Change{Op: format.OpMeta, Old: old.WithoutSig(), New: new.WithoutSig()}
 	}
 	return nil
 }
@@ -254,15 +254,4 @@ func sameMetadata(a, b *format.Entry) bool {
 		}
 	}
 	return true
-}
-
-// stripSig returns e without its block signatures, which only an update's
-// delta needs.
-func stripSig(e *format.Entry) *format.Entry {
-	if e == nil || e.Sig == nil {
-		return e
-	}
-	c := *e
-	c.Sig = nil
-	return &c
 }

@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/ibt-tools/ibt/format"
+	"github.com/ibt-tools/ibt/internal/oserr"
 	"github.com/ibt-tools/ibt/internal/tree"
 )
 
@@ -141,7 +142,7 @@ func Build(root *os.Root, opt Options, w io.Writer) (Stats, error) {
 	ex := tree.NewExcluder(root, opt.Exclude, IgnoreFile)
 	top, err := tree.Stat(root, ".")
 	if err != nil {
-		return st, fmt.Errorf("failed to read directory %q: %w", opt.Name, unwrapPathError(err))
+		return st, fmt.Errorf("failed to read directory %q: %w", opt.Name, oserr.Cause(err))
 	}
 	hdr := format.Header{Kind: format.KindIndex, Seed: seed, Tool: opt.Tool, Root: dir, Time: start, Exclude: opt.Exclude,
 		Xattrs: tree.XattrScope()}
@@ -386,16 +387,6 @@ func linkEntry(first, link *format.Entry) format.Entry {
 	e.LinkTo = first.Path
 	e.Dev, e.Inode, e.CTime = link.Dev, link.Inode, link.CTime
 	return e
-}
-
-// unwrapPathError drops the *os.PathError layer whose path the message
-// already names.
-func unwrapPathError(err error) error {
-	var pe *os.PathError
-	if errors.As(err, &pe) {
-		return pe.Err
-	}
-	return err
 }
 
 // inputName names an input in a message: "-" is standard input.

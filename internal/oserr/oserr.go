@@ -112,3 +112,13 @@ func Why(err error) string {
 	}
 	return err.Error()
 }
+
+// Cause drops the path error layer of err (an *fs.PathError), for a message
+// that already names the path.
+func Cause(err error) error {
+	var pe *fs.PathError
+	if errors.As(err, &pe) {
+		return pe.Err
+	}
+	return err
+}
