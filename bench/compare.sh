@@ -14,7 +14,7 @@
 #   CASES [db src many]   which cases to run
 #   SRC_RDIFF [1]         also run rdiff file by file on the src case (0 to skip)
 #   BENCH_DATA [<repo>/bench-data]        corpora and scratch space (git-ignored)
-#   CORPUS_SH [<repo>/../shared/bench/corpus.sh]   the script that builds the db and src corpora
+#   CORPUS_SH [<repo>/bench/corpus.sh]   the script that builds the db and src corpora
 #   BIN [<repo>/bin]      where ibt is built
 #
 # Times are medians of hyperfine runs with a warm page cache; peak RSS is /usr/bin/time's %M
@@ -42,7 +42,7 @@ MANY_FILES=${MANY_FILES:-200000}
 CASES=${CASES:-db src many}
 SRC_RDIFF=${SRC_RDIFF:-1}
 DATA=${BENCH_DATA:-$REPO/bench-data}
-CORPUS_SH=${CORPUS_SH:-$REPO/../shared/bench/corpus.sh}
+CORPUS_SH=${CORPUS_SH:-$REPO/bench/corpus.sh}
 BIN=${BIN:-$REPO/bin}
 WORK=$DATA/work
 # ibt-patch keeps its known files in the cache directory: one of the bench's own
