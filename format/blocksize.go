@@ -12,28 +12,18 @@ import "fmt"
 // a rewrite: a 4 KiB page rewrite costs 4 KiB at any b <= 4 KiB. rdiff's
 // b = sqrt(S) turns every page rewrite of a 256 MiB database into 16 KiB of
 // literal; ibt takes the largest power of two at most sqrt(S)/4, which gives
-// 4 KiB blocks from 256 MiB up to 1 GiB. BenchmarkBlockSizeTradeoff (32 MiB
-// of 4 KiB pages, 128 rewritten) measures signature + delta bytes: 1 KiB
-// 794 KB, 2 KiB 469 KB, 4 KiB 309 KB, 8 KiB 366 KB, 16 KiB 571 KB (with
-// 20-byte entries). On bench/corpus.sh's db file 4 KiB blocks send 1.54% of
-// the new file as literal (rdiff's default 5.98%).
+// 4 KiB blocks from 256 MiB up to 1 GiB, the least signature + delta in
+// BenchmarkBlockSizeTradeoff.
 //
-// Source files change by a few lines, so their blocks are small. On the src
-// corpus (x/tools, 1,475 files, 8,448,813 bytes, median 1.5 KB; rsync's
-// gzipped batch 177,045 bytes) the small block size gives the index (its
-// share of the tree) and the incremental archive, in bytes:
+// Source files change by a few lines, so their blocks are small: on the src
+// corpus 576 keeps both the index within 3% of the tree and the incremental
+// archive within rsync's gzipped batch, and the limit of 256 KiB does better
+// than 64 KiB or 1 MiB. Measurements: BENCHMARKS.md,
+// "Measurements behind design choices".
 //
-//	512: 261,213 (3.09%)  165,087      608: 237,754 (2.81%)  176,522
-//	544: 252,213 (2.99%)  168,986      640: 230,967 (2.73%)  180,275
-//	576: 244,257 (2.89%)  173,125     2048: 148,646 (1.76%)  300,468
-//
-// 576 keeps both within their targets (3% of the tree, and rsync's batch),
-// the index by 3.6% and the archive by 2.2%. Small blocks below 64 KiB only
-// made a 197 KB archive (at 640 bytes); below 1 MiB, an index of 2.82% and a
-// 179 KB archive against 2.73% and 180 KB below 256 KiB. A file of 256 KiB
-// takes 2 KiB blocks, a fifth of the signature of one just below, and no
-// file from there gets a bigger signature than format 1's 2 KiB blocks with
-// 16-byte strong sums gave it. Files of at most one block get no signature:
+// A file of 256 KiB takes 2 KiB blocks, a fifth of the signature of one
+// just below, and no file from there gets a bigger signature than format
+// 1's 2 KiB blocks with 16-byte strong sums gave it. Files of at most one block get no signature:
 // a delta against one block saves little, and the signature costs as much as
 // that block's metadata. Every block size from smallFileLimit up is a power
 // of two, so it divides the segments an implementation may hash in parallel.

@@ -9,7 +9,9 @@ import (
 // or a Copy by hand, byte for byte what msgpack/v5 writes for them with
 // compact ints and omitempty (see doc.go): the index and diff of a tree of a
 // million files encode a million records, and msgpack's reflection costs
-// some 3 µs a record where appending costs a tenth of that. FuzzEncodeDifferential holds them to the msgpack encoding.
+// ten times what appending does (measured in BENCHMARKS.md, "Measurements
+// behind design choices").
+// FuzzEncodeDifferential holds them to the msgpack encoding.
 
 // appendEntry appends the body of an entry record.
 func appendEntry(b []byte, e *Entry) []byte { return appendEntryHash(b, e, e.Hash) }

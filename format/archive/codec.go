@@ -21,11 +21,10 @@ const (
 	None Codec = "none" // the plain tar stream
 )
 
-// Gzip is written by pgzip in parallel 1 MiB blocks at klauspost's level 5.
-// On the 256 MiB db corpus (two cores) levels 1, 3, 5 and 6 took 0.95, 1.16,
-// 1.93 and 2.15 s for 1.059, 1.049, 1.026 and 1.016 times the size of
-// 'tar czf' (gzip -6, 12.8 s): level 5 keeps a full backup several times
-// faster than tar czf while staying within a few percent of its size.
+// Gzip is written by pgzip in parallel 1 MiB blocks at klauspost's level 5,
+// which keeps a full backup several times faster than tar czf while staying
+// within a few percent of its size.
+// Measurements: BENCHMARKS.md, "Measurements behind design choices".
 const (
 	gzipDefaultLevel = 5
 	gzipBlockSize    = 1 << 20 // pgzip's block: small enough to keep both cores busy

@@ -45,8 +45,8 @@ type diffCmd struct {
 // the signature or the delta of one large file, which passes through them
 // as records of up to 16 MB decoded, encoded again and parsed; the limit
 // makes the collector take back each such record's garbage before the
-// next, so that the process stays within the 64 MiB a command may use (on
-// a 20 GiB file ibt-patch went from 62 to 41 MiB).
+// next, so that the process stays within the 64 MiB a command may use.
+// Measurements: BENCHMARKS.md, "Measurements behind design choices".
 const streamHeapLimit = 32 << 20
 
 func (d *diffCmd) run(c *runContext) error {

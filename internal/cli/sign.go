@@ -57,10 +57,10 @@ type signCmd struct {
 // GC settings for ibt-sign, unless GOGC or GOMEMLIMIT say otherwise. A
 // walk of many small files allocates a little for every entry and holds
 // almost nothing, so collecting at five times the live heap instead of
-// twice cut the time of sign --prev on 200,000 files by a sixth. The
-// limit makes the collector work harder as the heap nears it, keeping the
-// process under the 64 MiB a command may use when large files' signatures
-// make the live heap grow (13 MB for a 20 GiB file, held twice meanwhile).
+// twice saves time. The limit makes the collector work harder as the heap
+// nears it, keeping the process under the 64 MiB a command may use when
+// large files' signatures make the live heap grow.
+// Measurements: BENCHMARKS.md, "Measurements behind design choices".
 const (
 	signGCPercent = 400
 	signHeapLimit = 48 << 20

@@ -15,10 +15,10 @@ const sparseBlock = 4096
 var zeroBlock [sparseBlock]byte
 
 // writePiece bounds one write to a staged file. On Linux 6.18 (ext4, in a
-// VM) writes of 1 MiB and more into new pages of the page cache ran 5-8
-// times slower than writes of 64 KiB, which go through small pages: dd of
-// 256 MiB into a new file took 0.64-1.11 s with bs=1M or 4M, 0.10 s with
-// bs=64K. The syscalls saved by larger writes are worth far less.
+// VM) writes of 1 MiB and more into new pages of the page cache ran several
+// times slower than writes of 64 KiB, which go through small pages; the
+// syscalls saved by larger writes are worth far less.
+// Measurements: BENCHMARKS.md, "Measurements behind design choices".
 const writePiece = 64 << 10
 
 // writebackChunk is how much of a staged file gets written before the
@@ -26,7 +26,7 @@ const writePiece = 64 << 10
 // flush before the commit finds little left. Without the flush
 // (--no-sync) it is started all the same: ext4 starts the writeback of a
 // file renamed over another, all of it inside the rename, which made the
-// commit of the 256 MiB db update take 0.17-0.2 s instead of 0.07.
+// commit of a large update twice as slow or more (see BENCHMARKS.md).
 const writebackChunk = 16 << 20
 
 // sparseWriter writes to f from offset 0, leaving holes for zero blocks.

@@ -28,11 +28,9 @@ const maxFsyncs = 16
 
 // syncFS makes the entries names lists durable. Up to maxFsyncs of them
 // are fsync'ed one by one (fsyncEach): syncfs would also wait for whatever
-// other programs have written to the filesystem: beside a dd writing
-// 1.5 GB, a one-file patch of the 256 MiB db file took 1.24-1.71 s with
-// it and 0.70-0.78 s with fsyncs (0.35 s either way alone). More are
-// flushed with one syncfs, where an fsync each would cost a disk round
-// trip each.
+// other programs have written to the filesystem (measured in BENCHMARKS.md,
+// "Measurements behind design choices"). More are flushed with one
+// syncfs, where an fsync each would cost a disk round trip each.
 func syncFS(root *os.Root, names names) error {
 	if faults.noSync {
 		return nil

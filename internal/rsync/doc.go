@@ -11,7 +11,7 @@
 // of them. Signing reads and hashes every byte once: a block's SHA-256 is
 // both the leaf of the file hash and what its strong sum is keyed from.
 // Delta keys the SHA-256 of a candidate window the same way before comparing
-// it, so it needs the seed of the index the signature comes from; two AES
-// block encryptions cost about 40 ns, against some 4 us for the SHA-256 of a
-// 4 KiB block.
+// it, so it needs the seed of the index the signature comes from; the two
+// AES block encryptions cost a hundredth of the SHA-256 of a 4 KiB block
+// (BENCHMARKS.md, "Measurements behind design choices").
 package rsync

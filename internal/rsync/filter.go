@@ -8,11 +8,10 @@ package rsync
 // keyed by other bits of the sum, turns most of those away.
 //
 // The layout before, two bits a block in one word of one bitset, tested in
-// turn, measured 20% slower on non-matching data: its first test passed
-// twice as often, and each pass is a mispredicted branch. The sizes were
-// measured too: a first bitset of 32 bits a block (half the cache) was 5-15%
-// slower from the extra passes, one of 128 bits 10-15% slower from cache
-// misses; the second costs as little at 16 bits a block as at 64.
+// turn, was slower on non-matching data: its first test passed twice as
+// often, and each pass is a mispredicted branch. The sizes were measured
+// too: a smaller first bitset costs extra passes, a larger one cache
+// misses. Measurements: BENCHMARKS.md, "Measurements behind design choices".
 type prefilter struct {
 	// first has, for every weak sum h, bit h&63 of word h>>firstShift: the
 	// word from the top bits, which depend on every input bit, and the bit

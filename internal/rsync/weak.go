@@ -37,8 +37,8 @@ var weakTab = func() *[8][256]uint32 {
 // weakUpdateGeneric extends the polynomial h by p:
 // h*M^len(p) + p_0*M^(len(p)-1) + ... + p_{len(p)-1}. Sixteen bytes go in per
 // step as independent products, so the loop is bound by throughput rather
-// than by the latency of a byte-at-a-time Horner chain: about 2.5 GB/s
-// against 1.6. It is weakUpdate wherever there is no assembly (see
+// than by the latency of a byte-at-a-time Horner chain (measured in
+// BENCHMARKS.md). It is weakUpdate wherever there is no assembly (see
 // weak_amd64.go), and the short tail after the assembly's 32-byte steps.
 func weakUpdateGeneric(h uint32, p []byte) uint32 {
 	t := weakTab

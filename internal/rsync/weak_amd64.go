@@ -9,8 +9,8 @@ var weakAVX2 = cpu.X86.HasAVX2
 
 // weakAVX2Min is the shortest input given to the assembly: below it the
 // generic code handles a tail of up to 31 bytes one at a time anyway, and
-// measured as fast or faster (32 to 63 bytes); at 64 the assembly takes
-// 13 ns against 25.
+// measured as fast or faster.
+// Measurements: BENCHMARKS.md, "Measurements behind design choices".
 const weakAVX2Min = 64
 
 // weakPowAVX2 holds the constants of weakBlocksAVX2: [i] = M^(31-i), the
@@ -36,11 +36,11 @@ var weakPowAVX2 = func() (t [34]uint32) {
 func weakBlocksAVX2(h uint32, p []byte, pow *[34]uint32) uint32
 
 // weakUpdate extends the polynomial h by p (see weakUpdateGeneric). The weak
-// sum of every block took a quarter to a third of ibt-sign's CPU samples with
-// the generic code, which is bound by one multiply or table load per byte
-// (about 2.5 GB/s on the AMD EPYC (Zen 3) it was measured on). The AVX2 loop multiplies 8 lanes
-// at a time and runs at about 20 GB/s on 4 KiB blocks (BenchmarkWeakUpdate),
-// bound by VPMULLD; 8 independent chains measured 5-8% faster than 4.
+// sum of every block was a large share of ibt-sign's CPU with the generic
+// code, which is bound by one multiply or table load per byte. The AVX2 loop
+// multiplies 8 lanes at a time, bound by VPMULLD, in 8 independent chains
+// (BenchmarkWeakUpdate).
+// Measurements: BENCHMARKS.md, "Measurements behind design choices".
 func weakUpdate(h uint32, p []byte) uint32 {
 	if weakAVX2 && len(p) >= weakAVX2Min {
 		n := len(p) &^ 31
