@@ -30,8 +30,9 @@
 //	               its tree hash with the archive's, write the
 //	               known file
 //
-// A failure up to predict leaves DIR as it was: the workspace is removed
-// (or, if it held an interrupted journal, only stage/). A failure or a kill
+// A failure before the commit starts (claim included) leaves DIR as it
+// was: the workspace is removed (or, if it held an interrupted journal,
+// only stage/). A failure or a kill
 // during commit or finish keeps the journal; the next run with the same
 // archive finds each change already applied by its hash, and refuses any
 // other archive. A dry run does read and predict only, with the step log in
@@ -73,8 +74,8 @@
 //	journal           claim, by a rename of     the next run's   finish
 //	journal.tmp       journal.tmp, after the    openWorkspace;
 //	                  staged files are flushed  a dry run
-//	verified          predict: hashes of the    verify           close (with the
-//	verified.tmp      files the archive leaves                   workspace)
+//	verified          predict: hashes of the    verify           close, abandon
+//	verified.tmp      files the archive leaves                   (with the workspace)
 //	                  alone
 //
 // The known file is not here but in Options.KnownDir (ibt/ in the user's
