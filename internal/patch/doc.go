@@ -24,6 +24,8 @@
 //	commit         three passes over the step log: place in      [commit.go]
 //	               path order, remove deepest first, give modes
 //	               and mtimes deepest first
+//	topMeta        give DIR the owner and xattrs the archive     [apply.go]
+//	               records for it
 //	finish         flush the tree, remove the journal and        [journal.go]
 //	               stage/, give DIR its mode and mtime
 //	verify         walk DIR merged with the step log, compare    [verify.go]
@@ -32,10 +34,9 @@
 //
 // A failure before the commit starts (claim included) leaves DIR as it
 // was: the workspace is removed (or, if it held an interrupted journal,
-// only stage/). A failure or a kill
-// during commit or finish keeps the journal; the next run with the same
-// archive finds each change already applied by its hash, and refuses any
-// other archive. A dry run does read and predict only, with the step log in
+// only stage/). A failure or a kill after claim keeps the journal; the
+// next run with the same archive finds each change already applied by its
+// hash, and refuses any other archive. A dry run does read and predict only, with the step log in
 // the system's temporary directory, and touches nothing in DIR.
 //
 // Reading a file is the cost to avoid: a file is taken as unchanged without
