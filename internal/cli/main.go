@@ -8,18 +8,15 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"runtime/debug"
 	"strconv"
 	"strings"
 	"time"
 
 	"github.com/alecthomas/kong"
 
-	"github.com/ibt-tools/ibt/format"
 	"github.com/ibt-tools/ibt/internal/oserr"
 )
-
-// Version is the version of the ibt tools.
-const Version = "0.2.0"
 
 // Exit codes shared by every tool.
 const (
@@ -110,7 +107,7 @@ func Main(name string, args []string, env Env) (code int) {
 		kong.Exit(func(c int) { panic(exitRequest(c)) }),
 		kong.UsageOnError(),
 		kong.ConfigureHelp(kong.HelpOptions{Compact: true, NoExpandSubcommands: true}),
-		kong.Vars{"version": fmt.Sprintf("%s %s (stream format %d)", name, Version, format.Version)},
+		kong.Vars{"version": versionText(name, debug.ReadBuildInfo)},
 	)
 	if err != nil {
 		fmt.Fprintf(env.Stderr, "%s: error: %v\n", name, err)
