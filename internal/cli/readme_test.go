@@ -18,6 +18,7 @@ import (
 var notRun = map[string]string{
 	"./scripts/demo.sh":        "builds the tools and runs the pipeline itself; not a use of the tools",
 	"go test ./...":            "what .ci/run runs",
+	"go install ./cmd/...":     "installs into GOPATH; .ci/run builds the same packages for every target",
 	"bench/compare.sh --quick": "needs rdiff, rsync, xdelta3 and zstd; run on demand",
 	"go test -fuzz FuzzSignDeltaPatch ./internal/rsync": "runs until stopped; the seed corpora run under go test",
 }
