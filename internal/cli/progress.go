@@ -13,6 +13,7 @@ import (
 // commonFlags are the flags every tool has.
 type commonFlags struct {
 	versionFlag
+	completionFlag
 	Progress   bool `help:"Show a progress bar on standard error even when it is not a terminal, or standard output is a pipe."`
 	NoProgress bool `help:"Never show a progress bar (the default when standard error is not a terminal, or standard output is a pipe)."`
 	Verbose    bool `short:"v" help:"Print a one-line summary on standard error at the end: what was done, bytes in and out, time."`
