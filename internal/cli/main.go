@@ -54,8 +54,11 @@ type runContext struct {
 	summary string // what the tool did, for the -v line
 }
 
-// warnf prints a warning on stderr.
+// warnf prints a warning on stderr, unless -q.
 func (c *runContext) warnf(format string, args ...any) {
+	if c.flags != nil && c.flags.Quiet {
+		return
+	}
 	fmt.Fprintf(c.env.Stderr, "%s: warning: %s\n", c.name, fmt.Sprintf(format, args...))
 }
 

@@ -17,6 +17,7 @@ type commonFlags struct {
 	Progress   bool `help:"Show a progress bar on standard error even when it is not a terminal, or standard output is a pipe."`
 	NoProgress bool `help:"Never show a progress bar (the default when standard error is not a terminal, or standard output is a pipe)."`
 	Verbose    bool `short:"v" help:"Print a one-line summary on standard error at the end: what was done, bytes in and out, time."`
+	Quiet      bool `short:"q" help:"Print no warnings: only errors."`
 }
 
 func (f *commonFlags) common() *commonFlags { return f }
