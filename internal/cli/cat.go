@@ -43,7 +43,7 @@ func (k *catCmd) run(c *runContext) error {
 	defer out.Flush()
 	var p printer
 	if k.Summary {
-		p = &summaryPrinter{w: out}
+		p = &summaryPrinter{w: out, json: k.JSON}
 	} else {
 		p = &jsonPrinter{enc: json.NewEncoder(out), data: k.Data}
 	}
@@ -299,6 +299,7 @@ func addString(m map[string]any, key, s string) {
 // summaryPrinter counts what a stream or archive holds.
 type summaryPrinter struct {
 	w                       io.Writer
+	json                    bool // one JSON object instead of the table
 	kind                    string
 	entries                 int64
 	ops                     map[format.Op]int64
@@ -331,6 +332,10 @@ func (s *summaryPrinter) record(r format.Record, content int64, _ []byte) {
 }
 
 func (s *summaryPrinter) done() {
+	if s.json {
+		s.doneJSON()
+		return
+	}
 	fmt.Fprintf(s.w, "%-10s %s\n", "kind", s.kind)
 	if s.kind == string(format.KindIndex) {
 		fmt.Fprintf(s.w, "%-10s %d\n%-10s %d bytes\n", "entries", s.entries, "files", s.sizeNw)
@@ -350,4 +355,21 @@ func (s *summaryPrinter) done() {
 			fmt.Fprintf(s.w, "%-10s %.1f%% of the changed files' bytes travel\n", "ratio", 100*float64(s.literal)/float64(t))
 		}
 	}
+}
+
+// doneJSON prints the counts of the table as one JSON line, with the same
+// names.
+func (s *summaryPrinter) doneJSON() {
+	m := map[string]any{"kind": s.kind}
+	if s.kind == string(format.KindIndex) {
+		m["entries"], m["file_bytes"] = s.entries, s.sizeNw
+	} else {
+		m["created"], m["updated"], m["deleted"] = s.ops[format.OpCreate], s.ops[format.OpUpdate], s.ops[format.OpDelete]
+		m["metadata"], m["replaced"] = s.ops[format.OpMeta], s.ops[format.OpReplace]
+		m["renamed"], m["renamed_bytes"] = s.renamed, s.renamedBytes
+		if s.kind != string(format.KindDiff) {
+			m["literal_bytes"], m["copied_bytes"] = s.literal, s.copied+s.renamedBytes
+		}
+	}
+	json.NewEncoder(s.w).Encode(m)
 }

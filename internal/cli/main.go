@@ -51,7 +51,8 @@ type runContext struct {
 	env     Env
 	flags   *commonFlags
 	meter   meter
-	summary string // what the tool did, for the -v line
+	summary string         // what the tool did, for the -v line
+	stats   map[string]any // the same as numbers, for -v --json, where the tool gives them
 }
 
 // warnf prints a warning on stderr, unless -q.

@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"encoding/json"
 	"fmt"
 	"io"
 	"io/fs"
@@ -18,6 +19,7 @@ type commonFlags struct {
 	NoProgress bool `help:"Never show a progress bar (the default when standard error is not a terminal, or standard output is a pipe)."`
 	Verbose    bool `short:"v" help:"Print a one-line summary on standard error at the end: what was done, bytes in and out, time."`
 	Quiet      bool `short:"q" help:"Print no warnings: only errors."`
+	JSON       bool `name:"json" help:"Print the -v summary as a JSON line (and ibt-patch --dry-run's list, ibt-cat --summary's counts)."`
 }
 
 func (f *commonFlags) common() *commonFlags { return f }
@@ -93,7 +95,19 @@ func (c *runContext) finish(err error) {
 	if err != nil || c.flags == nil || !c.flags.Verbose {
 		return
 	}
-	s := fmt.Sprintf("%s: done in %s: read %s", c.name, time.Since(c.meter.start).Round(time.Millisecond), humanBytes(c.meter.in.Load()))
+	elapsed := time.Since(c.meter.start)
+	if c.flags.JSON {
+		m := map[string]any{"tool": c.name, "seconds": elapsed.Seconds(), "read_bytes": c.meter.in.Load(), "written_bytes": c.meter.out.Load()}
+		if c.summary != "" {
+			m["summary"] = c.summary
+		}
+		for k, v := range c.stats {
+			m[k] = v
+		}
+		json.NewEncoder(c.env.Stderr).Encode(m)
+		return
+	}
+	s := fmt.Sprintf("%s: done in %s: read %s", c.name, elapsed.Round(time.Millisecond), humanBytes(c.meter.in.Load()))
 	if n := c.meter.out.Load(); n > 0 {
 		s += ", wrote " + humanBytes(n)
 	}
