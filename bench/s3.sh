@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Proves that ibt composes with a real object store: starts a local SeaweedFS server with its
 # S3 gateway on loopback, then runs a full and an incremental backup with
-# `ibt-pack | rclone rcat`, restores both into an empty directory with
+# `ibt-pack | rclone rcat` under a temporary name moved once the pipeline succeeded (the
+# README's recipe), checks that a torn upload never reaches its final name, restores both into an empty directory with
 # `rclone cat | ibt-patch`, and compares the restored tree with the original (contents,
 # modes, mtimes, symlinks). Run on demand, never in CI:
 #
@@ -222,7 +223,9 @@ done_step "sample tree" "$(listing "$D" | wc -l) entries"
 
 begin "full backup: ibt-sign; ibt-diff --full | ibt-delta | ibt-pack | rclone rcat"
 ibt-sign -o "$T/v1.idx" "$D"
-ibt-diff --full "$T/v1.idx" | ibt-delta | ibt-pack | rclone rcat "ibt:$BUCKET/full.tar.gz"
+# as the README's recipe: under a temporary name, moved once the pipeline (pipefail) succeeded
+ibt-diff --full "$T/v1.idx" | ibt-delta | ibt-pack | rclone rcat "ibt:$BUCKET/full.tar.gz.part" &&
+  rclone moveto "ibt:$BUCKET/full.tar.gz.part" "ibt:$BUCKET/full.tar.gz"
 full_size=$(rclone size --json "ibt:$BUCKET/full.tar.gz" | sed 's/.*"bytes":\([0-9]*\).*/\1/')
 echo "index $(size "$T/v1.idx") bytes; ibt:$BUCKET/full.tar.gz $full_size bytes"
 done_step "full backup to S3" "$full_size bytes"
@@ -241,10 +244,28 @@ done_step "tree changed" ""
 
 begin "incremental backup: ibt-sign; ibt-diff OLD NEW | ibt-delta | ibt-pack | rclone rcat"
 ibt-sign -o "$T/v2.idx" "$D"
-ibt-diff "$T/v1.idx" "$T/v2.idx" | ibt-delta | ibt-pack | rclone rcat "ibt:$BUCKET/inc-1.tar.gz"
+ibt-diff "$T/v1.idx" "$T/v2.idx" | ibt-delta | ibt-pack | rclone rcat "ibt:$BUCKET/inc-1.tar.gz.part" &&
+  rclone moveto "ibt:$BUCKET/inc-1.tar.gz.part" "ibt:$BUCKET/inc-1.tar.gz"
 inc_size=$(rclone size --json "ibt:$BUCKET/inc-1.tar.gz" | sed 's/.*"bytes":\([0-9]*\).*/\1/')
 echo "ibt:$BUCKET/inc-1.tar.gz $inc_size bytes (the tree is $(du -sb "$D" | cut -f1) bytes)"
 done_step "incremental backup to S3" "$inc_size bytes"
+
+begin "torn uploads: ibt-pack cut short by head -c, and killed; neither reaches its final name"
+ibt-diff --full "$T/v1.idx" | ibt-delta -o "$T/full.delta"
+if ibt-pack < "$T/full.delta" | head -c 3000000 | rclone rcat "ibt:$BUCKET/torn.tar.gz.part" &&
+  rclone moveto "ibt:$BUCKET/torn.tar.gz.part" "ibt:$BUCKET/torn.tar.gz"; then
+  die "a pipeline cut short by head succeeded"
+fi
+if (ibt-pack < "$T/full.delta" & p=$!; sleep 0.05; kill -9 $p; wait $p) | rclone rcat "ibt:$BUCKET/killed.tar.gz.part" &&
+  rclone moveto "ibt:$BUCKET/killed.tar.gz.part" "ibt:$BUCKET/killed.tar.gz"; then
+  die "a pipeline whose ibt-pack was killed succeeded"
+fi
+for o in torn killed; do
+  if rclone lsf "ibt:$BUCKET/$o.tar.gz" 2>/dev/null | grep -q .; then die "$o.tar.gz is in the bucket"; fi
+  rclone deletefile "ibt:$BUCKET/$o.tar.gz.part" 2>/dev/null || true
+done
+echo "neither torn upload is under its final name"
+done_step "torn uploads refused" "2 of 2"
 
 begin "the bucket: rclone lsl ibt:$BUCKET"
 rclone lsl "ibt:$BUCKET" | tee "$T/lsl"

@@ -8,6 +8,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"reflect"
+	"strings"
 	"unicode/utf8"
 
 	"github.com/ibt-tools/ibt/format"
@@ -41,7 +43,7 @@ func (k *catCmd) run(c *runContext) error {
 	defer out.Flush()
 	var p printer
 	if k.Summary {
-		p = &summaryPrinter{w: out}
+		p = &summaryPrinter{w: out, json: k.JSON}
 	} else {
 		p = &jsonPrinter{enc: json.NewEncoder(out), data: k.Data}
 	}
@@ -82,20 +84,50 @@ type printer interface {
 	done()
 }
 
-// catHeader is a stream header as ibt-cat shows it: the signatures' seed
+// shownHeader is a stream header as ibt-cat shows it: the signatures' seed
 // is a secret (whoever knows it can craft block collisions), and output
 // pasted into a bug report must not give it away.
-type catHeader struct {
-	format.Header
-	Seed string `json:"Seed,omitempty"`
+func shownHeader(h format.Header) map[string]any {
+	m := snakeJSON(h)
+	if len(h.Seed) > 0 {
+		m["seed"] = fmt.Sprintf("(secret, %d bytes, not shown)", len(h.Seed))
+	}
+	return m
 }
 
-func shownHeader(h format.Header) catHeader {
-	c := catHeader{Header: h}
-	if len(h.Seed) > 0 {
-		c.Seed = fmt.Sprintf("(secret, %d bytes, not shown)", len(h.Seed))
+// snakeJSON is a header or trailer struct as ibt-cat prints it: keyed by the
+// snake_case names the stream format gives its fields (their msgpack
+// tags), as the records are, with byte strings (hashes) in hex.
+func snakeJSON(v any) map[string]any {
+	rv := reflect.ValueOf(v)
+	rt := rv.Type()
+	m := map[string]any{}
+	for i := range rt.NumField() {
+		f := rt.Field(i)
+		if !f.IsExported() {
+			continue
+		}
+		name, opts, _ := strings.Cut(f.Tag.Get("msgpack"), ",")
+		if name == "-" {
+			continue
+		}
+		if name == "" {
+			name = strings.ToLower(f.Name)
+		}
+		fv := rv.Field(i)
+		if strings.Contains(opts, "omitempty") && fv.IsZero() {
+			continue
+		}
+		switch {
+		case fv.Kind() == reflect.Struct:
+			m[name] = snakeJSON(fv.Interface())
+		case fv.Kind() == reflect.Slice && fv.Type().Elem().Kind() == reflect.Uint8:
+			m[name] = hex.EncodeToString(fv.Bytes())
+		default:
+			m[name] = fv.Interface()
+		}
 	}
-	return c
+	return m
 }
 
 func catStream(r io.Reader, p printer) error {
@@ -123,7 +155,10 @@ func catArchive(r io.Reader, p printer) error {
 	if err != nil {
 		return err
 	}
-	p.header("archive", ar.Header())
+	h := ar.Header()
+	shown := snakeJSON(h)
+	shown["delta"] = shownHeader(h.Delta)
+	p.header("archive", shown)
 	for {
 		ch, err := ar.Next()
 		if err == io.EOF {
@@ -173,8 +208,10 @@ func (j *jsonPrinter) header(kind string, h any) {
 	j.enc.Encode(map[string]any{"record": "header", "kind": kind, "header": h})
 }
 
-func (j *jsonPrinter) trailer(t any) { j.enc.Encode(map[string]any{"record": "trailer", "trailer": t}) }
-func (j *jsonPrinter) done()         {}
+func (j *jsonPrinter) trailer(t any) {
+	j.enc.Encode(map[string]any{"record": "trailer", "trailer": snakeJSON(t)})
+}
+func (j *jsonPrinter) done() {}
 
 func (j *jsonPrinter) record(r format.Record, content int64, _ []byte) {
 	var m map[string]any
@@ -262,6 +299,7 @@ func addString(m map[string]any, key, s string) {
 // summaryPrinter counts what a stream or archive holds.
 type summaryPrinter struct {
 	w                       io.Writer
+	json                    bool // one JSON object instead of the table
 	kind                    string
 	entries                 int64
 	ops                     map[format.Op]int64
@@ -294,6 +332,10 @@ func (s *summaryPrinter) record(r format.Record, content int64, _ []byte) {
 }
 
 func (s *summaryPrinter) done() {
+	if s.json {
+		s.doneJSON()
+		return
+	}
 	fmt.Fprintf(s.w, "%-10s %s\n", "kind", s.kind)
 	if s.kind == string(format.KindIndex) {
 		fmt.Fprintf(s.w, "%-10s %d\n%-10s %d bytes\n", "entries", s.entries, "files", s.sizeNw)
@@ -313,4 +355,21 @@ func (s *summaryPrinter) done() {
 			fmt.Fprintf(s.w, "%-10s %.1f%% of the changed files' bytes travel\n", "ratio", 100*float64(s.literal)/float64(t))
 		}
 	}
+}
+
+// doneJSON prints the counts of the table as one JSON line, with the same
+// names.
+func (s *summaryPrinter) doneJSON() {
+	m := map[string]any{"kind": s.kind}
+	if s.kind == string(format.KindIndex) {
+		m["entries"], m["file_bytes"] = s.entries, s.sizeNw
+	} else {
+		m["created"], m["updated"], m["deleted"] = s.ops[format.OpCreate], s.ops[format.OpUpdate], s.ops[format.OpDelete]
+		m["metadata"], m["replaced"] = s.ops[format.OpMeta], s.ops[format.OpReplace]
+		m["renamed"], m["renamed_bytes"] = s.renamed, s.renamedBytes
+		if s.kind != string(format.KindDiff) {
+			m["literal_bytes"], m["copied_bytes"] = s.literal, s.copied+s.renamedBytes
+		}
+	}
+	json.NewEncoder(s.w).Encode(m)
 }

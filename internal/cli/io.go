@@ -22,6 +22,10 @@ type outputFlag struct {
 func (c *runContext) openInput(name string) (io.ReadCloser, error) {
 	var in io.ReadCloser
 	if name == "-" || name == "" {
+		if c.env.IsTerminal(c.env.Stdin) {
+			return nil, withHint(errors.New("refusing to read binary data from a terminal"),
+				"redirect the input from a file with '< FILE', name the file, or pipe the previous tool into it")
+		}
 		in = io.NopCloser(c.env.Stdin)
 		c.startBar(inputSize(c.env.Stdin), "reading")
 	} else {

@@ -8,20 +8,17 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"runtime/debug"
 	"strconv"
 	"strings"
 	"time"
 
 	"github.com/alecthomas/kong"
 
-	"github.com/ibt-tools/ibt/format"
 	"github.com/ibt-tools/ibt/internal/hint"
 	"github.com/ibt-tools/ibt/internal/oserr"
 	"github.com/ibt-tools/ibt/internal/patch"
 )
-
-// Version is the version of the ibt tools.
-const Version = "0.2.0"
 
 // Exit codes shared by every tool.
 const (
@@ -57,25 +54,31 @@ type runContext struct {
 	env     Env
 	flags   *commonFlags
 	meter   meter
-	summary string // what the tool did, for the -v line
+	summary string         // what the tool did, for the -v line
+	stats   map[string]any // the same as numbers, for -v --json, where the tool gives them
 }
 
-// warnf prints a warning on stderr.
+// warnf prints a warning on stderr, unless -q.
 func (c *runContext) warnf(format string, args ...any) {
+	if c.flags != nil && c.flags.Quiet {
+		return
+	}
 	fmt.Fprintf(c.env.Stderr, "%s: warning: %s\n", c.name, fmt.Sprintf(format, args...))
 }
 
-// tools maps each tool name to a constructor of its flag struct and its description.
+// tools maps each tool name to a constructor of its flag struct, its
+// description, and the line that names it in its man page.
 var tools = map[string]struct {
-	cmd  func() command
-	help string
+	cmd     func() command
+	help    string
+	summary string
 }{
-	"ibt-sign":  {func() command { return &signCmd{} }, signHelp},
-	"ibt-diff":  {func() command { return &diffCmd{} }, diffHelp},
-	"ibt-delta": {func() command { return &deltaCmd{} }, deltaHelp},
-	"ibt-pack":  {func() command { return &packCmd{} }, packHelp},
-	"ibt-patch": {func() command { return &patchCmd{} }, patchHelp},
-	"ibt-cat":   {func() command { return &catCmd{} }, catHelp},
+	"ibt-sign":  {func() command { return &signCmd{} }, signHelp, "index a directory tree for an incremental backup"},
+	"ibt-diff":  {func() command { return &diffCmd{} }, diffHelp, "compare two indexes of a tree"},
+	"ibt-delta": {func() command { return &deltaCmd{} }, deltaHelp, "make the rsync deltas of a diff"},
+	"ibt-pack":  {func() command { return &packCmd{} }, packHelp, "pack a delta into a backup archive"},
+	"ibt-patch": {func() command { return &patchCmd{} }, patchHelp, "apply a backup archive to a directory, verified"},
+	"ibt-cat":   {func() command { return &catCmd{} }, catHelp, "print an ibt stream or archive as JSON lines"},
 }
 
 // Tools lists the names of the tools Main runs.
@@ -85,6 +88,21 @@ func Tools() []string {
 
 // exitRequest is how kong's Exit (after --help or --version) unwinds to Main.
 type exitRequest int
+
+// newParser is the kong model of the tool called name, whose flags are cmd:
+// what parses its command line, and what its completion scripts and man
+// page are made from.
+func newParser(name string, cmd command, env Env) (*kong.Kong, error) {
+	return kong.New(cmd,
+		kong.Name(name),
+		kong.Description(tools[name].help),
+		kong.Writers(env.Stdout, env.Stderr),
+		kong.Exit(func(c int) { panic(exitRequest(c)) }),
+		kong.UsageOnError(),
+		kong.ConfigureHelp(kong.HelpOptions{Compact: true, NoExpandSubcommands: true}),
+		kong.Vars{"version": versionText(name, debug.ReadBuildInfo)},
+	)
+}
 
 // Main runs the tool called name with args and returns its exit code.
 func Main(name string, args []string, env Env) (code int) {
@@ -106,15 +124,7 @@ func Main(name string, args []string, env Env) (code int) {
 			code = int(e)
 		}
 	}()
-	parser, err := kong.New(cmd,
-		kong.Name(name),
-		kong.Description(t.help),
-		kong.Writers(env.Stdout, env.Stderr),
-		kong.Exit(func(c int) { panic(exitRequest(c)) }),
-		kong.UsageOnError(),
-		kong.ConfigureHelp(kong.HelpOptions{Compact: true, NoExpandSubcommands: true}),
-		kong.Vars{"version": fmt.Sprintf("%s %s (stream format %d)", name, Version, format.Version)},
-	)
+	parser, err := newParser(name, cmd, env)
 	if err != nil {
 		fmt.Fprintf(env.Stderr, "%s: error: %v\n", name, err)
 		return ExitError

@@ -3,6 +3,7 @@ package cli
 import (
 	"fmt"
 	"io"
+	"runtime"
 
 	"github.com/ibt-tools/ibt/format"
 	"github.com/ibt-tools/ibt/format/archive"
@@ -21,10 +22,19 @@ type packCmd struct {
 	Input string `arg:"" optional:"" default:"-" placeholder:"DELTA" help:"The delta stream to read ('-', the default, for standard input)."`
 	Codec string `default:"gzip" enum:"gzip,lz4,none" help:"Compression of the tar stream: gzip, lz4 or none (default: gzip)."`
 	Level int    `help:"Compression level (gzip: -2..9, default 5; lz4: 1..9, default fast)."`
+	Jobs  int    `short:"j" placeholder:"N" help:"Compress on N cores at once (default: all of them); the archive is the same for every N."`
 	outputFlag
 }
 
 func (p *packCmd) run(c *runContext) error {
+	if p.Jobs < 0 {
+		return usagef("-j %d: the number of cores must be positive", p.Jobs)
+	}
+	if p.Jobs > 0 {
+		// both codecs compress blocks on GOMAXPROCS goroutines, and
+		// nothing else in ibt-pack runs in parallel
+		defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(p.Jobs))
+	}
 	in, err := c.openInput(p.Input)
 	if err != nil {
 		return err

@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"encoding/json"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -43,6 +44,14 @@ func (p *patchCmd) run(c *runContext) error {
 	opt := patch.Options{DryRun: p.DryRun, NoSync: p.NoSync, NoKnown: p.NoKnown, KnownDir: knownDir(), Warn: func(msg string) { c.warnf("%s", msg) }}
 	if p.DryRun {
 		opt.Report = func(action, path string) { fmt.Fprintf(c.env.Stdout, "%s %s\n", action, quotePath(path)) }
+		if p.JSON {
+			enc := json.NewEncoder(c.env.Stdout)
+			opt.Report = func(action, path string) {
+				m := map[string]any{"action": action}
+				addString(m, "path", path)
+				enc.Encode(m)
+			}
+		}
 	}
 	sum, err := patch.Apply(p.Dir, in, opt)
 	if err != nil {
@@ -50,6 +59,8 @@ func (p *patchCmd) run(c *runContext) error {
 	}
 	c.summary = fmt.Sprintf("created %d, updated %d, deleted %d, metadata %d, replaced %d, already applied %d",
 		sum.Created, sum.Updated, sum.Deleted, sum.Meta, sum.Replaced, sum.AlreadyApplied)
+	c.stats = map[string]any{"created": sum.Created, "updated": sum.Updated, "deleted": sum.Deleted,
+		"metadata": sum.Meta, "replaced": sum.Replaced, "already_applied": sum.AlreadyApplied, "dry_run": p.DryRun}
 	if p.DryRun {
 		c.summary += " (dry run: nothing changed)"
 	}

@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"encoding/json"
 	"fmt"
 	"io"
 	"io/fs"
@@ -8,16 +9,17 @@ import (
 	"runtime"
 	"sync/atomic"
 	"time"
-
-	"github.com/schollz/progressbar/v3"
 )
 
 // commonFlags are the flags every tool has.
 type commonFlags struct {
 	versionFlag
+	completionFlag
 	Progress   bool `help:"Show a progress bar on standard error even when it is not a terminal, or standard output is a pipe."`
 	NoProgress bool `help:"Never show a progress bar (the default when standard error is not a terminal, or standard output is a pipe)."`
 	Verbose    bool `short:"v" help:"Print a one-line summary on standard error at the end: what was done, bytes in and out, time."`
+	Quiet      bool `short:"q" help:"Print no warnings: only errors."`
+	JSON       bool `name:"json" help:"Print the -v summary as a JSON line (and ibt-patch --dry-run's list, ibt-cat --summary's counts)."`
 }
 
 func (f *commonFlags) common() *commonFlags { return f }
@@ -25,9 +27,9 @@ func (f *commonFlags) common() *commonFlags { return f }
 // meter counts the work of a run for its progress bar and its -v summary.
 type meter struct {
 	start   time.Time
-	bar     *progressbar.ProgressBar // nil when no bar is shown
-	in, out atomic.Int64             // bytes read from inputs, written to the output
-	files   atomic.Int64             // files (or entries) done, for ibt-sign
+	bar     *bar         // nil when no bar is shown
+	in, out atomic.Int64 // bytes read from inputs, written to the output
+	files   atomic.Int64 // files (or entries) done, for ibt-sign
 	// finishing is set as a bar of known total reaches it: the tool may
 	// still have work to do (ibt-patch commits and verifies), so the bar
 	// stays, saying so, until finish clears it.
@@ -66,25 +68,11 @@ func (c *runContext) startBar(total int64, desc string) {
 	if !c.showProgress() || c.meter.bar != nil {
 		return
 	}
-	c.meter.bar = progressbar.NewOptions64(total,
-		progressbar.OptionSetWriter(c.env.Stderr),
-		progressbar.OptionSetDescription(c.name+": "+desc),
-		progressbar.OptionShowBytes(true),
-		progressbar.OptionUseIECUnits(true), // as the -v summary counts
-		progressbar.OptionShowCount(),
-		progressbar.OptionSetPredictTime(true),
-		progressbar.OptionThrottle(100*time.Millisecond),
-		// redraw in one write, the line erased after it; otherwise the
-		// library blanks the line and then draws it, which flickers.
-		// Windows consoles may not take the escape codes, nor a log file
-		// that --progress writes to.
-		progressbar.OptionUseANSICodes(runtime.GOOS != "windows" && c.env.IsTerminal(c.env.Stderr)),
-		// narrow enough that the line fits 80 columns, where the library
-		// would otherwise shrink the bar as the figures beside it change
-		progressbar.OptionSetWidth(16),
-		progressbar.OptionSpinnerType(14),
-		progressbar.OptionSetRenderBlankState(true),
-	)
+	// Redraw in one write, the line erased after it, where the terminal
+	// takes escape codes: Windows consoles may not, nor a log file that
+	// --progress writes to.
+	ansi := runtime.GOOS != "windows" && c.env.IsTerminal(c.env.Stderr)
+	c.meter.bar = newBar(c.env.Stderr, total, c.name+": "+desc, ansi)
 }
 
 // addBytes records n bytes of work done (read input, or hashed content).
@@ -93,22 +81,33 @@ func (c *runContext) addBytes(n int64) {
 	if b == nil {
 		return
 	}
-	if s := b.State(); s.Max > 0 && s.CurrentNum+n >= s.Max && c.meter.finishing.CompareAndSwap(false, true) {
-		b.Describe(c.name + ": finishing")
+	if b.total > 0 && b.cur.Load()+n >= b.total && c.meter.finishing.CompareAndSwap(false, true) {
+		b.describe(c.name + ": finishing")
 	}
-	b.Add64(n)
+	b.add(n)
 }
 
 // finish clears the bar and prints the -v summary.
 func (c *runContext) finish(err error) {
 	if c.meter.bar != nil {
-		c.meter.bar.Finish()
-		c.meter.bar.Clear()
+		c.meter.bar.clear()
 	}
 	if err != nil || c.flags == nil || !c.flags.Verbose {
 		return
 	}
-	s := fmt.Sprintf("%s: done in %s: read %s", c.name, time.Since(c.meter.start).Round(time.Millisecond), humanBytes(c.meter.in.Load()))
+	elapsed := time.Since(c.meter.start)
+	if c.flags.JSON {
+		m := map[string]any{"tool": c.name, "seconds": elapsed.Seconds(), "read_bytes": c.meter.in.Load(), "written_bytes": c.meter.out.Load()}
+		if c.summary != "" {
+			m["summary"] = c.summary
+		}
+		for k, v := range c.stats {
+			m[k] = v
+		}
+		json.NewEncoder(c.env.Stderr).Encode(m)
+		return
+	}
+	s := fmt.Sprintf("%s: done in %s: read %s", c.name, elapsed.Round(time.Millisecond), humanBytes(c.meter.in.Load()))
 	if n := c.meter.out.Load(); n > 0 {
 		s += ", wrote " + humanBytes(n)
 	}

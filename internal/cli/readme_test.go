@@ -16,10 +16,15 @@ import (
 // notRun are the README's example lines no readme_*.txtar script runs,
 // each with the reason.
 var notRun = map[string]string{
-	"./scripts/demo.sh":        "builds the tools and runs the pipeline itself; not a use of the tools",
-	"go test ./...":            "what .ci/run runs",
-	"bench/compare.sh --quick": "needs rdiff, rsync, xdelta3 and zstd; run on demand",
-	"go test -fuzz FuzzSignDeltaPatch ./internal/rsync": "runs until stopped; the seed corpora run under go test",
+	"./scripts/demo.sh":                    "builds the tools and runs the pipeline itself; not a use of the tools",
+	"go test ./...":                        "what .ci/run runs",
+	"go install ./cmd/...":                 "installs into GOPATH; .ci/run builds the same packages for every target",
+	"CGO_ENABLED=0 go install ./cmd/...":   "installs into GOPATH; .ci/run builds the same packages for every target, static",
+	"source <(ibt-sign --completion bash)": "changes the shell; TestCompletionScripts checks the scripts",
+	"ibt-sign --completion fish > ~/.config/fish/completions/ibt-sign.fish": "writes into HOME; TestCompletionScripts checks the scripts",
+	"ibt-sign --completion zsh > ~/.zfunc/_ibt-sign":                        "writes into HOME; TestCompletionScripts checks the scripts",
+	"bench/compare.sh --quick":                                              "needs rdiff, rsync, xdelta3 and zstd; run on demand",
+	"go test -fuzz FuzzSignDeltaPatch ./internal/rsync":                     "runs until stopped; the seed corpora run under go test",
 }
 
 // TestReadmeExamplesRun keeps the README's examples from rotting: every
