@@ -75,11 +75,12 @@ var tools = map[string]struct {
 	"ibt-pack":  {func() command { return &packCmd{} }, packHelp},
 	"ibt-patch": {func() command { return &patchCmd{} }, patchHelp},
 	"ibt-cat":   {func() command { return &catCmd{} }, catHelp},
+	"ibt-merge": {func() command { return &mergeCmd{} }, mergeHelp},
 }
 
 // Tools lists the names of the tools Main runs.
 func Tools() []string {
-	return []string{"ibt-sign", "ibt-diff", "ibt-delta", "ibt-pack", "ibt-patch", "ibt-cat"}
+	return []string{"ibt-sign", "ibt-diff", "ibt-delta", "ibt-pack", "ibt-patch", "ibt-cat", "ibt-merge"}
 }
 
 // exitRequest is how kong's Exit (after --help or --version) unwinds to Main.
