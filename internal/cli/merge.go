@@ -100,31 +100,22 @@ func (g *mergeCmd) run(c *runContext) error {
 // mergeStep merges the archive in file aFile, shown as aName, and the one
 // named bName into w.
 func mergeStep(aFile, aName, bName string, w io.Writer, opt merge.Options) error {
-	a, err := openArchive(aFile, aName)
-	if err != nil {
-		return err
-	}
-	defer a.Close()
-	b, err := openArchive(bName, bName)
-	if err != nil {
-		return err
-	}
-	defer b.Close()
-	ar, err := archive.NewReader(a)
-	if err != nil {
-		return fmt.Errorf("failed to read archive %q: %w", aName, err)
-	}
-	br, err := archive.NewReader(b)
-	if err != nil {
-		return fmt.Errorf("failed to read archive %q: %w", bName, err)
-	}
-	return merge.Merge(merge.Input{Name: aName, R: ar}, merge.Input{Name: bName, R: br}, w, opt)
+	return merge.Merge(merge.Input{Name: aName, Open: archiveOpener(aFile, aName)},
+		merge.Input{Name: bName, Open: archiveOpener(bName, bName)}, w, opt)
 }
 
-func openArchive(file, name string) (*os.File, error) {
-	f, err := os.Open(file)
-	if err != nil {
-		return nil, fmt.Errorf("failed to open input file %q: %w", name, unwrapPathError(err))
+// archiveOpener opens the archive in file, shown as name, for reading.
+func archiveOpener(file, name string) func() (*archive.Reader, io.Closer, error) {
+	return func() (*archive.Reader, io.Closer, error) {
+		f, err := os.Open(file)
+		if err != nil {
+			return nil, nil, fmt.Errorf("failed to open input file %q: %w", name, unwrapPathError(err))
+		}
+		r, err := archive.NewReader(f)
+		if err != nil {
+			f.Close()
+			return nil, nil, fmt.Errorf("failed to read archive %q: %w", name, err)
+		}
+		return r, f, nil
 	}
-	return f, nil
 }

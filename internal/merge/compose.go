@@ -14,12 +14,19 @@ func (m *merger) both(ca, cb *format.Change) error {
 	if err := m.links(ca, cb); err != nil {
 		return err
 	}
-	if cb.From != "" {
-		return unsupported(cb, fmt.Sprintf("a rename or copy from %q", cb.From))
-	}
+	m.seenB(cb)
 	c := compose(ca.Old, cb.New)
 	if c == nil {
 		return nil // created then deleted, or back as it was
+	}
+	if cb.From != "" {
+		return m.fromB(cb, c)
+	}
+	if ca.From != "" && !cb.HasData() && c.New.Type == format.TypeFile && (c.Op == format.OpCreate || c.Op == format.OpReplace) {
+		// b changed the copy's metadata only: it is still a's copy
+		c.From, c.FromNew = ca.From, ca.FromNew
+		m.fromA(c)
+		return m.add(c)
 	}
 	if err := m.add(c); err != nil {
 		return err
@@ -44,6 +51,8 @@ func (m *merger) both(ca, cb *format.Change) error {
 		} else {
 			err = unsupported(c, "an update of a file whose old version the merged archive does not keep")
 		}
+	case ca.From != "":
+		err = unsupported(c, fmt.Sprintf("an update of a copy of %q, whose content neither archive holds", ca.From))
 	default:
 		err = unsupported(c, "content that neither archive holds")
 	}

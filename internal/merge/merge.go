@@ -14,10 +14,13 @@ import (
 	"github.com/ibt-tools/ibt/format/archive"
 )
 
-// Input is one archive to merge and the name it is shown by.
+// Input is one archive to merge and the name it is shown by. Open is
+// called more than once: the changes of both archives are read a first
+// time for the renames and copies that refer to other paths.
 type Input struct {
 	Name string
-	R    *archive.Reader
+	Open func() (*archive.Reader, io.Closer, error)
+	R    *archive.Reader // the reader of the merge join
 }
 
 // Options tune Merge.
@@ -56,6 +59,16 @@ func (e *LinkError) Hint() string {
 // read once, in order; the data of a file both change is spooled to a
 // temporary file, never held whole in memory.
 func Merge(a, b Input, w io.Writer, opt Options) error {
+	var err error
+	var ac, bc io.Closer
+	if a.R, ac, err = a.Open(); err != nil {
+		return err
+	}
+	defer ac.Close()
+	if b.R, bc, err = b.Open(); err != nil {
+		return err
+	}
+	defer bc.Close()
 	ah, bh := a.R.Header().Delta, b.R.Header().Delta
 	m := &merger{a: a, b: b, aFull: ah.Time == 0, tempDir: opt.TempDir}
 	// A diff against no index (a full backup) has no old index time; any
@@ -78,7 +91,14 @@ func Merge(a, b Input, w io.Writer, opt Options) error {
 		m.tree = format.NewTreeHasher()
 	}
 	defer m.sp.close()
+	defer m.st.close()
+	if err := m.scan(); err != nil {
+		return err
+	}
 	if err := m.join(); err != nil {
+		return err
+	}
+	if err := m.checkFromA(); err != nil {
 		return err
 	}
 	want := b.R.Trailer().TreeHash
@@ -95,6 +115,7 @@ type merger struct {
 	tree    *format.TreeHasher // of the merged full's entries, when aFull
 	sp      spool              // a's data of the path both change
 	tempDir string
+	sources
 }
 
 func (m *merger) noLink(why string, args ...any) error {
@@ -163,6 +184,7 @@ func (m *merger) add(c *format.Change) error {
 	if m.tree != nil && c.New != nil {
 		m.tree.Add(c.New)
 	}
+	m.emit(c)
 	if err := m.w.AddChange(c); err != nil {
 		return fmt.Errorf("failed to write archive: %w", err)
 	}
@@ -171,9 +193,7 @@ func (m *merger) add(c *format.Change) error {
 
 // onlyA copies a change of a alone: b leaves its path as a made it.
 func (m *merger) onlyA(c *format.Change) error {
-	if c.From != "" {
-		return unsupported(c, fmt.Sprintf("a rename or copy from %q", c.From))
-	}
+	m.fromA(c)
 	if err := m.add(c); err != nil {
 		return err
 	}
@@ -182,8 +202,10 @@ func (m *merger) onlyA(c *format.Change) error {
 
 // onlyB copies a change of b alone: its old entry is a's old tree's.
 func (m *merger) onlyB(c *format.Change) error {
+	m.seenB(c)
 	if c.From != "" {
-		return unsupported(c, fmt.Sprintf("a rename or copy from %q", c.From))
+		n := *c
+		return m.fromB(c, &n)
 	}
 	if m.aFull && c.Old != nil {
 		if !c.Old.Skipped {
