@@ -21,14 +21,36 @@ import (
 // Only the sources are held in memory: as many as the renames and copies.
 
 type sources struct {
-	srcB    map[string]bool           // paths b copies from (true: created earlier in b)
-	aAt     map[string]*format.Change // a's change at each of srcB
-	srcA    map[string]bool           // paths a copies from (true: created earlier in a)
-	bAt     map[string]format.Op      // b's op at each of srcA, 0 for none
-	emitted map[string][]byte         // the merged new hash at each source, nil if none
-	fromsA  []*format.Change          // a's copies passed through, to check once joined
-	stash   map[string][2]int64       // offset and size in st of a's content of srcB
+	srcB    map[string]bool      // paths b copies from (true: created earlier in b)
+	aAt     map[string]*copyOf   // a's change at each of srcB
+	srcA    map[string]bool      // paths a copies from (true: created earlier in a)
+	bAt     map[string]format.Op // b's op at each of srcA, 0 for none
+	emitted map[string][]byte    // the merged new hash at each source, nil if none
+	fromsA  []*copyOf            // a's copies passed through, to check once joined
+	stash   map[string][2]int64  // offset and size in st of a's content of srcB
 	st      stashFile
+}
+
+// copyOf is what the merge keeps of a change: the reader reuses its
+// changes' memory.
+type copyOf struct {
+	path    string
+	op      format.Op
+	from    string
+	fromNew bool
+	hash    []byte // of the new file
+}
+
+func keepOf(c *format.Change) *copyOf {
+	k := &copyOf{path: c.Path(), op: c.Op, from: c.From, fromNew: c.FromNew}
+	if c.New != nil {
+		k.hash = bytes.Clone(c.New.Hash)
+	}
+	return k
+}
+
+func (k *copyOf) unsupported(what string) error {
+	return fmt.Errorf("change at %q: %s: %w", k.path, what, ErrUnsupported)
 }
 
 type stashFile struct {
@@ -45,7 +67,7 @@ func (s *stashFile) close() {
 
 // scan reads the changes of b, then of a, for the sources of copies.
 func (m *merger) scan() error {
-	m.srcB, m.aAt, m.srcA = map[string]bool{}, map[string]*format.Change{}, map[string]bool{}
+	m.srcB, m.aAt, m.srcA = map[string]bool{}, map[string]*copyOf{}, map[string]bool{}
 	m.bAt, m.emitted, m.stash = map[string]format.Op{}, map[string][]byte{}, map[string][2]int64{}
 	err := m.scanOne(m.b, func(in Input, c *format.Change) error {
 		if c.From != "" {
@@ -64,7 +86,7 @@ func (m *merger) scan() error {
 		if _, ok := m.srcB[p]; !ok {
 			return nil
 		}
-		m.aAt[p] = c
+		m.aAt[p] = keepOf(c)
 		if !c.HasData() || c.Op == format.OpUpdate {
 			return nil
 		}
@@ -121,7 +143,7 @@ func (m *merger) emit(c *format.Change) {
 		return
 	}
 	if c.New != nil && c.New.Type == format.TypeFile && c.New.LinkTo == "" && !c.New.Skipped {
-		m.emitted[p] = c.New.Hash
+		m.emitted[p] = bytes.Clone(c.New.Hash)
 	} else {
 		m.emitted[p] = nil
 	}
@@ -137,7 +159,7 @@ func (m *merger) seenB(c *format.Change) {
 // fromA notes a's copy c, passed through, for checkFromA.
 func (m *merger) fromA(c *format.Change) {
 	if c.From != "" {
-		m.fromsA = append(m.fromsA, c)
+		m.fromsA = append(m.fromsA, keepOf(c))
 	}
 }
 
@@ -146,17 +168,17 @@ func (m *merger) fromA(c *format.Change) {
 // source created earlier still has the content.
 func (m *merger) checkFromA() error {
 	for _, c := range m.fromsA {
-		if c.FromNew {
-			h, ok := m.emitted[c.From]
-			if !ok || h == nil || !bytes.Equal(h, c.New.Hash) {
-				return unsupported(c, fmt.Sprintf("a copy of %q, which the later archive changes", c.From))
+		if c.fromNew {
+			h, ok := m.emitted[c.from]
+			if !ok || h == nil || !bytes.Equal(h, c.hash) {
+				return c.unsupported(fmt.Sprintf("a copy of %q, which the later archive changes", c.from))
 			}
 			continue
 		}
-		switch m.bAt[c.From] {
+		switch m.bAt[c.from] {
 		case 0, format.OpMeta, format.OpDelete:
 		default:
-			return unsupported(c, fmt.Sprintf("a copy of %q, which the later archive changes", c.From))
+			return c.unsupported(fmt.Sprintf("a copy of %q, which the later archive changes", c.from))
 		}
 	}
 	return nil
@@ -180,7 +202,7 @@ func (m *merger) fromB(cb, c *format.Change) error {
 	if ac == nil && m.aFull {
 		return m.noLink("it copies %q, which the first one's tree does not have", f)
 	}
-	if ac == nil || ac.Op == format.OpMeta {
+	if ac == nil || ac.op == format.OpMeta {
 		// a left the source's content alone: it is in a's old tree
 		if !created {
 			return unsupported(cb, fmt.Sprintf("a copy of %q over an updated file", f))
@@ -188,10 +210,10 @@ func (m *merger) fromB(cb, c *format.Change) error {
 		c.From = f
 		return m.add(c)
 	}
-	if ac.From != "" && !ac.FromNew && created {
+	if ac.from != "" && !ac.fromNew && created {
 		// a copied the source from its old tree: so does the merged
 		// archive, if b leaves that file alone too (checkFromA)
-		c.From = ac.From
+		c.From = ac.from
 		m.fromA(c)
 		return m.add(c)
 	}
