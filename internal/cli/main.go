@@ -79,11 +79,12 @@ var tools = map[string]struct {
 	"ibt-pack":  {func() command { return &packCmd{} }, packHelp, "pack a delta into a backup archive"},
 	"ibt-patch": {func() command { return &patchCmd{} }, patchHelp, "apply a backup archive to a directory, verified"},
 	"ibt-cat":   {func() command { return &catCmd{} }, catHelp, "print an ibt stream or archive as JSON lines"},
+	"ibt-merge": {func() command { return &mergeCmd{} }, mergeHelp, "fold consecutive backup archives into one"},
 }
 
 // Tools lists the names of the tools Main runs.
 func Tools() []string {
-	return []string{"ibt-sign", "ibt-diff", "ibt-delta", "ibt-pack", "ibt-patch", "ibt-cat"}
+	return []string{"ibt-sign", "ibt-diff", "ibt-delta", "ibt-pack", "ibt-patch", "ibt-cat", "ibt-merge"}
 }
 
 // exitRequest is how kong's Exit (after --help or --version) unwinds to Main.

@@ -1,0 +1,195 @@
+package merge
+
+import (
+	"bytes"
+	"fmt"
+	"io"
+
+	"github.com/ibt-tools/ibt/format"
+)
+
+// both composes a's change ca and b's change cb of the same path: the old
+// entry is a's, the new one b's, and b's old entry must be a's new one.
+func (m *merger) both(ca, cb *format.Change) error {
+	if err := m.links(ca, cb); err != nil {
+		return err
+	}
+	m.seenB(cb)
+	c := compose(ca.Old, cb.New)
+	if c == nil {
+		return nil // created then deleted, or back as it was
+	}
+	if cb.From != "" {
+		return m.fromB(cb, c)
+	}
+	if ca.From != "" && !cb.HasData() && c.New.Type == format.TypeFile && (c.Op == format.OpCreate || c.Op == format.OpReplace) {
+		// b changed the copy's metadata only: it is still a's copy
+		c.From, c.FromNew = ca.From, ca.FromNew
+		m.fromA(c)
+		return m.add(c)
+	}
+	if err := m.add(c); err != nil {
+		return err
+	}
+	if !c.HasData() {
+		return nil
+	}
+	s := sink{w: m.w, update: c.Op == format.OpUpdate}
+	var err error
+	switch {
+	case cb.HasData() && cb.Op != format.OpUpdate:
+		err = m.pump(m.b, m.b.R.Content(), s)
+	case cb.Op == format.OpUpdate && ca.HasData():
+		err = m.through(ca, s)
+	case cb.Op == format.OpUpdate && ca.Op == format.OpMeta && s.update:
+		err = m.copyOps(s)
+	case !cb.HasData() && ca.HasData():
+		if ca.Op == format.OpUpdate && s.update {
+			err = m.copyAOps(s)
+		} else if ca.Op != format.OpUpdate {
+			err = m.pump(m.a, m.a.R.Content(), s)
+		} else {
+			err = unsupported(c, "an update of a file whose old version the merged archive does not keep")
+		}
+	case ca.From != "":
+		err = unsupported(c, fmt.Sprintf("an update of a copy of %q, whose content neither archive holds", ca.From))
+	default:
+		err = unsupported(c, "content that neither archive holds")
+	}
+	return err
+}
+
+// links checks that b's old entry at a path is a's new one.
+func (m *merger) links(ca, cb *format.Change) error {
+	an, bo := ca.New, cb.Old
+	switch {
+	case an == nil && bo == nil:
+		return nil
+	case bo != nil && bo.Skipped && (an == nil || an.Type == format.TypeFile):
+		return nil
+	case an != nil && an.Skipped && bo != nil && bo.Type == format.TypeFile:
+		return nil
+	case an == nil:
+		return m.noLink("it changes %q, which the first one deletes", cb.Path())
+	case bo == nil:
+		return m.noLink("it creates %q, which the first one leaves in place", cb.Path())
+	case !sameTreeEntry(an, bo):
+		return m.noLink("its old entry at %q is not the one the first one makes", cb.Path())
+	}
+	return nil
+}
+
+// sameTreeEntry compares what the tree hash holds of two entries.
+func sameTreeEntry(a, b *format.Entry) bool {
+	return a.Type == b.Type && a.Mode == b.Mode && a.MTime == b.MTime && a.Size == b.Size &&
+		a.Target == b.Target && bytes.Equal(a.Hash, b.Hash) && a.LinkTo == b.LinkTo && a.Rdev == b.Rdev
+}
+
+// compose returns the change from old to new, as ibt-diff would classify
+// it, or nil for none.
+func compose(old, new *format.Entry) *format.Change {
+	switch {
+	case old == nil && new == nil:
+		return nil
+	case old == nil:
+		return &format.Change{Op: format.OpCreate, New: new}
+	case new == nil:
+		return &format.Change{Op: format.OpDelete, Old: old}
+	case old.Skipped,
+		old.Type != new.Type,
+		old.Type == format.TypeSymlink && old.Target != new.Target,
+		old.Rdev != new.Rdev,
+		old.LinkTo != new.LinkTo,
+		new.LinkTo != "" && (old.Size != new.Size || !bytes.Equal(old.Hash, new.Hash)):
+		if new.Skipped && old.Skipped {
+			return &format.Change{Op: format.OpMeta, Old: old, New: new}
+		}
+		return &format.Change{Op: format.OpReplace, Old: old, New: new}
+	case old.Type == format.TypeFile && new.LinkTo == "" &&
+		(old.Size != new.Size || !bytes.Equal(old.Hash, new.Hash)):
+		return &format.Change{Op: format.OpUpdate, Old: old, New: new}
+	case !sameMetadata(old, new):
+		return &format.Change{Op: format.OpMeta, Old: old, New: new}
+	}
+	return nil
+}
+
+// sameMetadata compares what ibt-patch restores besides content.
+func sameMetadata(a, b *format.Entry) bool {
+	if a.Mode != b.Mode || a.MTime != b.MTime || a.UID != b.UID || a.GID != b.GID || len(a.Xattrs) != len(b.Xattrs) {
+		return false
+	}
+	for i := range a.Xattrs {
+		if a.Xattrs[i].Name != b.Xattrs[i].Name || !bytes.Equal(a.Xattrs[i].Value, b.Xattrs[i].Value) {
+			return false
+		}
+	}
+	return true
+}
+
+// copyOps copies b's ops of the current update to s: a left the file's
+// content alone, so b's copies are from a's old file too.
+func (m *merger) copyOps(s sink) error {
+	return m.eachOp(m.b, func(copy bool, off, n int64, data []byte) error {
+		if copy {
+			return s.copy(off, n)
+		}
+		return s.literal(data)
+	})
+}
+
+// copyAOps copies a's ops of the current update to s: b changed only the
+// file's metadata.
+func (m *merger) copyAOps(s sink) error {
+	return m.eachOp(m.a, func(copy bool, off, n int64, data []byte) error {
+		if copy {
+			return s.copy(off, n)
+		}
+		return s.literal(data)
+	})
+}
+
+// eachOp calls f for every op of in's current update.
+func (m *merger) eachOp(in Input, f func(copy bool, off, n int64, data []byte) error) error {
+	for {
+		op, err := in.R.NextOp()
+		if err == io.EOF {
+			return nil
+		}
+		if err != nil {
+			return fmt.Errorf("failed to read archive %q: %w", in.Name, err)
+		}
+		if err := f(op.Copy, op.Offset, op.Length, op.Data); err != nil {
+			return fmt.Errorf("failed to write archive: %w", err)
+		}
+	}
+}
+
+// through maps b's update of a file through a's data for it: a's content
+// or delta is spooled, then each of b's copies from a's new file becomes
+// copies from a's old file or literals of a.
+func (m *merger) through(ca *format.Change, s sink) error {
+	if err := m.sp.reset(m.tempDir); err != nil {
+		return err
+	}
+	if ca.Op == format.OpUpdate {
+		err := m.eachOp(m.a, func(copy bool, off, n int64, data []byte) error {
+			if copy {
+				m.sp.addCopy(off, n)
+				return nil
+			}
+			return m.sp.addLiteral(data)
+		})
+		if err != nil {
+			return err
+		}
+	} else if err := m.sp.addContent(m.a.R.Content()); err != nil {
+		return fmt.Errorf("failed to read archive %q: %w", m.a.Name, err)
+	}
+	return m.eachOp(m.b, func(copy bool, off, n int64, data []byte) error {
+		if !copy {
+			return s.literal(data)
+		}
+		return m.sp.emit(off, n, s)
+	})
+}
