@@ -27,7 +27,7 @@ func TestCompareSpecials(t *testing.T) {
 		{"fifo to socket", &format.Entry{Path: "d", Type: format.TypeFIFO}, &format.Entry{Path: "d", Type: format.TypeSocket}, format.OpReplace},
 	}
 	for _, tt := range tests {
-		c := compareEntries(tt.old, tt.new)
+		c := Compare(tt.old, tt.new)
 		var got format.Op
 		if c != nil {
 			got = c.Op

@@ -143,7 +143,7 @@ type join struct {
 // (format.Entry.Skipped) changes nothing: the old entry at its path, if
 // any, stays as it is. A skipped entry of old stands for whatever the chain
 // restored there (an older version or nothing): it is the old entry of the
-// delete or replace that clears or overwrites it (see compareEntries), and
+// delete or replace that clears or overwrites it (see Compare), and
 // where new has it skipped too, a meta change of two skipped entries says
 // to leave it alone.
 func (j *join) run(old, new *format.Reader, emit func(*format.Change) error, keep func(*format.Entry) error) error {
@@ -184,7 +184,7 @@ func (j *join) run(old, new *format.Reader, emit func(*format.Change) error, kee
 		case o.cur == nil || n.cur.Path < o.cur.Path:
 			ch, advNew, kept = &format.Change{Op: format.OpCreate, New: n.cur.WithoutSig()}, true, n.cur
 		default:
-			ch, advOld, advNew, kept = compareEntries(o.cur, n.cur), true, true, n.cur
+			ch, advOld, advNew, kept = Compare(o.cur, n.cur), true, true, n.cur
 		}
 		if kept != nil && j.tree != nil {
 			j.tree.Add(kept)
@@ -218,13 +218,14 @@ func (j *join) warn(format string, args ...any) {
 	}
 }
 
-// compareEntries classifies two entries at the same path; nil means unchanged.
+// Compare classifies two entries at the same path into the change from
+// old to new, as a diff records it; nil means unchanged.
 // A further hard link whose content changed is replaced, not updated: the
 // first link's update gives that path a new inode on restore, so the link
 // must be made again. A skipped old entry (content unknown, see
 // format.Entry.Skipped) is replaced by whatever new is: the restore holds
 // an older version there, or nothing, and the new content is sent whole.
-func compareEntries(old, new *format.Entry) *format.Change {
+func Compare(old, new *format.Entry) *format.Change {
 	switch {
 	case old.Skipped:
 		return &format.Change{Op: format.OpReplace, Old: old, New: new.WithoutSig()}

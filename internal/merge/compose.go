@@ -6,6 +6,7 @@ import (
 	"io"
 
 	"github.com/ibt-tools/ibt/format"
+	"github.com/ibt-tools/ibt/internal/diff"
 )
 
 // both composes a's change ca and b's change cb of the same path: the old
@@ -95,36 +96,10 @@ func compose(old, new *format.Entry) *format.Change {
 		return &format.Change{Op: format.OpCreate, New: new}
 	case new == nil:
 		return &format.Change{Op: format.OpDelete, Old: old}
-	case old.Skipped,
-		old.Type != new.Type,
-		old.Type == format.TypeSymlink && old.Target != new.Target,
-		old.Rdev != new.Rdev,
-		old.LinkTo != new.LinkTo,
-		new.LinkTo != "" && (old.Size != new.Size || !bytes.Equal(old.Hash, new.Hash)):
-		if new.Skipped && old.Skipped {
-			return &format.Change{Op: format.OpMeta, Old: old, New: new}
-		}
-		return &format.Change{Op: format.OpReplace, Old: old, New: new}
-	case old.Type == format.TypeFile && new.LinkTo == "" &&
-		(old.Size != new.Size || !bytes.Equal(old.Hash, new.Hash)):
-		return &format.Change{Op: format.OpUpdate, Old: old, New: new}
-	case !sameMetadata(old, new):
-		return &format.Change{Op: format.OpMeta, Old: old, New: new}
+	case old.Skipped && new.Skipped:
+		return &format.Change{Op: format.OpMeta, Old: old, New: new} // left alone
 	}
-	return nil
-}
-
-// sameMetadata compares what ibt-patch restores besides content.
-func sameMetadata(a, b *format.Entry) bool {
-	if a.Mode != b.Mode || a.MTime != b.MTime || a.UID != b.UID || a.GID != b.GID || len(a.Xattrs) != len(b.Xattrs) {
-		return false
-	}
-	for i := range a.Xattrs {
-		if a.Xattrs[i].Name != b.Xattrs[i].Name || !bytes.Equal(a.Xattrs[i].Value, b.Xattrs[i].Value) {
-			return false
-		}
-	}
-	return true
+	return diff.Compare(old, new)
 }
 
 // copyOps copies b's ops of the current update to s: a left the file's
