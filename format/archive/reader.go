@@ -17,6 +17,12 @@ import (
 // (GNU tar pads to 10 KiB records; dd conv=sync to its block size).
 const maxPadding = 1 << 20
 
+// memberLimits bound the msgpack structure of a member before it is
+// decoded: records nest three deep, and the decoder skips the unknown values
+// of a later version recursively, whatever their type. A member's size
+// bounds how many values it holds.
+var memberLimits = format.MsgpackLimits{Depth: 16, AnyType: true}
+
 // Reader reads an archive, checking everything it returns: member names
 // and order, record contents, sizes, ops, and the trailer's counts and
 // checksum. Any error is final: later calls return it again.
@@ -127,7 +133,7 @@ func checkVersions(b []byte) error {
 			Version int `msgpack:"version"`
 		} `msgpack:"delta"`
 	}
-	if err := checkMsgpack(b); err != nil {
+	if err := format.CheckMsgpack(b, memberLimits); err != nil {
 		return fmt.Errorf("member %q: %w", headerName, err)
 	}
 	if msgpack.Unmarshal(b, &v) != nil {
@@ -202,7 +208,7 @@ func (r *Reader) nextBatch() (end bool, err error) {
 		return false, err
 	}
 	r.digest.Write(b)
-	if err := checkMsgpack(b); err != nil {
+	if err := format.CheckMsgpack(b, memberLimits); err != nil {
 		return false, fmt.Errorf("member %q: %w", want, err)
 	}
 	dec := msgpack.NewDecoder(bytes.NewReader(b))
@@ -483,7 +489,7 @@ func (r *Reader) readMember(hdr *tar.Header, limit int64) ([]byte, error) {
 // decodeMember decodes the header or the trailer. The trailer is outside
 // the checksum, so a damaged key must not pass for an unknown field.
 func decodeMember(name string, b []byte, v any) error {
-	if err := checkMsgpack(b); err != nil {
+	if err := format.CheckMsgpack(b, memberLimits); err != nil {
 		return fmt.Errorf("member %q: %w", name, err)
 	}
 	dec := msgpack.NewDecoder(bytes.NewReader(b))
