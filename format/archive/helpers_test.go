@@ -45,9 +45,17 @@ func randBytes(seed uint64, n int) []byte {
 	return b
 }
 
+// entry makes a well-formed entry: a file has a hash and a signature of the
+// right shape (which the archive drops), any other type neither.
 func entry(path string, typ format.Type, size int64) *format.Entry {
-	return &format.Entry{Path: path, Type: typ, Mode: 0o644, MTime: 1_700_000_000_000_000_000, Size: size,
-		Hash: bytes.Repeat([]byte{7}, 32), BlockSize: 2048, Sig: []byte("signature bytes")}
+	e := &format.Entry{Path: path, Type: typ, Mode: 0o644, MTime: 1_700_000_000_000_000_000, Size: size}
+	if typ == format.TypeFile {
+		const blockSize = 2048
+		blocks := (size + blockSize - 1) / blockSize
+		e.Hash, e.BlockSize = bytes.Repeat([]byte{7}, 32), blockSize
+		e.Sig = bytes.Repeat([]byte{9}, int(blocks)*format.SigEntryLen(size, blockSize))
+	}
+	return e
 }
 
 func created(path string, content []byte) testFile {

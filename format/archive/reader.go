@@ -226,7 +226,7 @@ func (r *Reader) nextBatch() (end bool, err error) {
 			return false, fmt.Errorf("member %q: change %d: %w", want, i, err)
 		}
 		format.RestoreNewHash(c)
-		if err := checkChange(c); err != nil {
+		if err := format.CheckChange(c); err != nil {
 			return false, fmt.Errorf("member %q: %w", want, err)
 		}
 		p := c.Path()

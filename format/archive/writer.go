@@ -144,7 +144,7 @@ func (w *Writer) AddChange(c *format.Change) error {
 	if err := w.finishFile(); err != nil {
 		return w.fail(err)
 	}
-	if err := checkChange(c); err != nil {
+	if err := format.CheckChange(c); err != nil {
 		return w.fail(err)
 	}
 	p := c.Path()
