@@ -83,7 +83,7 @@ func NewReader(r io.Reader) (*Reader, error) {
 		}
 		zr = bufio.NewReaderSize(z, 64<<10)
 		head, err := zr.Peek(512)
-		if len(head) < 262 || !bytes.Equal(head[257:262], tarMagic) {
+		if format.Sniff(head) != format.InputTar {
 			if err != nil && err != io.EOF {
 				return nil, readErr("the first tar header", err)
 			}
