@@ -60,9 +60,17 @@ type dataState struct {
 	lit      []byte
 }
 
-// Op is one op of an updated file's delta: a copy of Length bytes at
+// Op tags: the first byte of each op in an updated file's data member (see
+// doc.go). They are not stream frame tags: in a stream 'C' tags a change
+// and a copy is 'R'.
+const (
+	opTagCopy    byte = 'C'
+	opTagLiteral byte = 'L'
+)
+
+// DeltaOp is one op of an updated file's delta: a copy of Length bytes at
 // Offset of the old file, or (Copy false) the literal bytes Data.
-type Op struct {
+type DeltaOp struct {
 	Copy           bool
 	Offset, Length int64
 	Data           []byte // valid until the next call on the Reader
@@ -310,74 +318,74 @@ func (c contentReader) Read(p []byte) (int, error) {
 // NextOp returns the next op of the updated file of the last change, and
 // io.EOF once the ops have produced its New.Size bytes and its member
 // has ended.
-func (r *Reader) NextOp() (Op, error) {
+func (r *Reader) NextOp() (DeltaOp, error) {
 	if r.err != nil {
-		return Op{}, r.err
+		return DeltaOp{}, r.err
 	}
 	d := &r.data
 	if !d.update || (!d.active && !d.finished) {
-		return Op{}, errors.New("no updated file's delta to read")
+		return DeltaOp{}, errors.New("no updated file's delta to read")
 	}
 	if d.finished {
-		return Op{}, io.EOF
+		return DeltaOp{}, io.EOF
 	}
 	op, err := r.nextOp()
 	if err != nil && err != io.EOF {
-		return Op{}, r.fail(err)
+		return DeltaOp{}, r.fail(err)
 	}
 	return op, err
 }
 
-func (r *Reader) nextOp() (Op, error) {
+func (r *Reader) nextOp() (DeltaOp, error) {
 	d := &r.data
 	if d.n == d.size {
 		if _, err := d.ops.ReadByte(); err != io.EOF {
 			if err == nil {
-				return Op{}, fmt.Errorf("%s: bytes after the ops that complete the file, at byte %d", d.what, d.pos)
+				return DeltaOp{}, fmt.Errorf("%s: bytes after the ops that complete the file, at byte %d", d.what, d.pos)
 			}
-			return Op{}, readErr(d.what, err)
+			return DeltaOp{}, readErr(d.what, err)
 		}
 		d.active, d.finished = false, true
-		return Op{}, io.EOF
+		return DeltaOp{}, io.EOF
 	}
 	at := d.pos
 	tag, err := d.ops.ReadByte()
 	if err != nil {
 		if err == io.EOF {
-			return Op{}, fmt.Errorf("%s: ops end after producing %d of %d bytes", d.what, d.n, d.size)
+			return DeltaOp{}, fmt.Errorf("%s: ops end after producing %d of %d bytes", d.what, d.n, d.size)
 		}
-		return Op{}, readErr(d.what, err)
+		return DeltaOp{}, readErr(d.what, err)
 	}
 	d.pos++
 	left := d.size - d.n
 	switch tag {
-	case 'C':
+	case opTagCopy:
 		off, err := r.uvarint()
 		if err != nil {
-			return Op{}, err
+			return DeltaOp{}, err
 		}
 		n, err := r.uvarint()
 		if err != nil {
-			return Op{}, err
+			return DeltaOp{}, err
 		}
 		if n == 0 || off > uint64(d.oldSize) || n > uint64(d.oldSize)-off {
-			return Op{}, fmt.Errorf("%s: op at byte %d copies %d bytes at %d, outside the old file's %d", d.what, at, n, off, d.oldSize)
+			return DeltaOp{}, fmt.Errorf("%s: op at byte %d copies %d bytes at %d, outside the old file's %d", d.what, at, n, off, d.oldSize)
 		}
 		if n > uint64(left) {
-			return Op{}, fmt.Errorf("%s: op at byte %d copies %d bytes, the file has %d left", d.what, at, n, left)
+			return DeltaOp{}, fmt.Errorf("%s: op at byte %d copies %d bytes, the file has %d left", d.what, at, n, left)
 		}
 		d.n += int64(n)
-		return Op{Copy: true, Offset: int64(off), Length: int64(n)}, nil
-	case 'L':
+		return DeltaOp{Copy: true, Offset: int64(off), Length: int64(n)}, nil
+	case opTagLiteral:
 		n, err := r.uvarint()
 		if err != nil {
-			return Op{}, err
+			return DeltaOp{}, err
 		}
 		if n == 0 || n > format.MaxChunk {
-			return Op{}, fmt.Errorf("%s: literal at byte %d of %d bytes, want 1 to %d", d.what, at, n, format.MaxChunk)
+			return DeltaOp{}, fmt.Errorf("%s: literal at byte %d of %d bytes, want 1 to %d", d.what, at, n, format.MaxChunk)
 		}
 		if n > uint64(left) {
-			return Op{}, fmt.Errorf("%s: literal at byte %d of %d bytes, the file has %d left", d.what, at, n, left)
+			return DeltaOp{}, fmt.Errorf("%s: literal at byte %d of %d bytes, the file has %d left", d.what, at, n, left)
 		}
 		if uint64(cap(d.lit)) < n {
 			d.lit = make([]byte, max(n, 64<<10))
@@ -387,17 +395,17 @@ func (r *Reader) nextOp() (Op, error) {
 			m, err := d.ops.Read(data[k:])
 			k += m
 			if err == io.EOF && k < len(data) {
-				return Op{}, r.shortMember(at)
+				return DeltaOp{}, r.shortMember(at)
 			}
 			if err != nil && err != io.EOF {
-				return Op{}, readErr(d.what, err)
+				return DeltaOp{}, readErr(d.what, err)
 			}
 		}
 		d.pos += int64(n)
 		d.n += int64(n)
-		return Op{Length: int64(n), Data: data}, nil
+		return DeltaOp{Length: int64(n), Data: data}, nil
 	}
-	return Op{}, fmt.Errorf("%s: unknown op 0x%02x at byte %d", d.what, tag, at)
+	return DeltaOp{}, fmt.Errorf("%s: unknown op 0x%02x at byte %d", d.what, tag, at)
 }
 
 // uvarint reads a varint of an op.
