@@ -141,16 +141,17 @@ func checkSig(e *Entry) error {
 	return nil
 }
 
-// checkChange checks that c is a well-formed change: its Op agrees with the
-// entries it carries.
-func checkChange(c *Change) error {
+// CheckChange checks that c is a well-formed change: its Op agrees with the
+// entries it carries, and each is a well-formed entry. Stream readers and
+// writers and the archive's alike refuse a change that fails it.
+func CheckChange(c *Change) error {
 	if c.Op < OpCreate || c.Op > OpReplace {
 		return fmt.Errorf("change %q: unknown op %d", c.Path(), c.Op)
 	}
 	wantOld, wantNew := c.Op != OpCreate, c.Op != OpDelete
 	if (c.Old != nil) != wantOld || (c.New != nil) != wantNew {
-		return fmt.Errorf("change %q: %s with old entry %t and new entry %t, want %t and %t",
-			c.Path(), c.Op, c.Old != nil, c.New != nil, wantOld, wantNew)
+		return fmt.Errorf("change %q: %s with old entry %t and new entry %t: %s",
+			c.Path(), c.Op, c.Old != nil, c.New != nil, opWants(c.Op))
 	}
 	for _, e := range []*Entry{c.Old, c.New} {
 		if e == nil {
@@ -185,6 +186,19 @@ func checkChange(c *Change) error {
 		return fmt.Errorf("change %q: metadata change of a device's number: a new device replaces it", c.New.Path)
 	}
 	return nil
+}
+
+// opWants says which entries a change of op carries.
+func opWants(op Op) string {
+	switch op {
+	case OpCreate:
+		return "wants a new entry and no old one"
+	case OpDelete:
+		return "wants an old entry and no new one"
+	case OpUpdate:
+		return "wants an old and a new file"
+	}
+	return "wants an old and a new entry"
 }
 
 func oldOrNew(isOld bool) string {

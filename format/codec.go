@@ -4,21 +4,9 @@ import (
 	"bytes"
 	"encoding/binary"
 	"errors"
-	"fmt"
 
 	"github.com/vmihailenco/msgpack/v5"
 )
-
-// Limits on the msgpack structure of one record body, checked before the
-// body is decoded so that the decoder never allocates for a length the body
-// cannot hold. The deepest record is a Change holding an Entry holding its
-// Xattrs, each a map: four levels.
-const (
-	maxDepth    = 6
-	maxElements = 4 * maxXattrs // array elements plus map pairs in one record
-)
-
-var errShortValue = errors.New("msgpack value runs past the end of its record")
 
 // codec encodes records in their canonical form and decodes record bodies
 // strictly: a body must be exactly what the codec would write for the value
@@ -68,141 +56,14 @@ func (c *codec) decode(body []byte, v any) error {
 	return nil
 }
 
-// unmarshal decodes body into v once checkMsgpack has bounded its lengths.
+// unmarshal decodes body into v once CheckMsgpack has bounded its lengths.
 func (c *codec) unmarshal(body []byte, v any) error {
-	if err := checkMsgpack(body); err != nil {
+	if err := CheckMsgpack(body, RecordLimits); err != nil {
 		return err
 	}
 	c.rd.Reset(body)
 	c.dec.Reset(&c.rd)
 	return c.dec.Decode(v)
-}
-
-// checkMsgpack checks that b holds exactly one msgpack value of the types
-// records use, whose every length fits in b, nested at most maxDepth deep
-// with at most maxElements elements in all.
-func checkMsgpack(b []byte) error {
-	w := walker{b: b, budget: maxElements}
-	if err := w.value(0); err != nil {
-		return err
-	}
-	if w.pos != len(b) {
-		return fmt.Errorf("%d bytes after the msgpack value", len(b)-w.pos)
-	}
-	return nil
-}
-
-type walker struct {
-	b      []byte
-	pos    int
-	budget uint64
-}
-
-func (w *walker) left() uint64 { return uint64(len(w.b) - w.pos) }
-
-func (w *walker) skip(n uint64) error {
-	if n > w.left() {
-		return errShortValue
-	}
-	w.pos += int(n)
-	return nil
-}
-
-// uint reads an n-byte big-endian length.
-func (w *walker) uint(n int) (uint64, error) {
-	if uint64(n) > w.left() {
-		return 0, errShortValue
-	}
-	var v uint64
-	for _, c := range w.b[w.pos : w.pos+n] {
-		v = v<<8 | uint64(c)
-	}
-	w.pos += n
-	return v, nil
-}
-
-func (w *walker) value(depth int) error {
-	if depth > maxDepth {
-		return errors.New("msgpack values nested too deeply")
-	}
-	if w.left() == 0 {
-		return errShortValue
-	}
-	c := w.b[w.pos]
-	w.pos++
-	switch {
-	case c <= 0x7f || c >= 0xe0: // positive and negative fixint
-		return nil
-	case c <= 0x8f: // fixmap
-		return w.container(2*uint64(c&0x0f), depth)
-	case c <= 0x9f: // fixarray
-		return w.container(uint64(c&0x0f), depth)
-	case c <= 0xbf: // fixstr
-		return w.skip(uint64(c & 0x1f))
-	}
-	var lenBytes int
-	switch c {
-	case 0xc0, 0xc2, 0xc3: // nil, false, true
-		return nil
-	case 0xcc, 0xd0: // uint8, int8
-		return w.skip(1)
-	case 0xcd, 0xd1:
-		return w.skip(2)
-	case 0xce, 0xd2:
-		return w.skip(4)
-	case 0xcf, 0xd3:
-		return w.skip(8)
-	case 0xd9, 0xc4: // str8, bin8
-		lenBytes = 1
-	case 0xda, 0xc5:
-		lenBytes = 2
-	case 0xdb, 0xc6:
-		lenBytes = 4
-	case 0xdc, 0xde: // array16, map16
-		return w.containerLen(2, c == 0xde, depth)
-	case 0xdd, 0xdf: // array32, map32
-		return w.containerLen(4, c == 0xdf, depth)
-	default: // floats, ext types and the unused code 0xc1: no record has them
-		return fmt.Errorf("unexpected msgpack type 0x%02x", c)
-	}
-	n, err := w.uint(lenBytes)
-	if err != nil {
-		return err
-	}
-	return w.skip(n)
-}
-
-// containerLen reads the lenBytes-byte count of an array or map and checks
-// its values.
-func (w *walker) containerLen(lenBytes int, isMap bool, depth int) error {
-	n, err := w.uint(lenBytes)
-	if err != nil {
-		return err
-	}
-	if isMap {
-		n *= 2
-	}
-	return w.container(n, depth)
-}
-
-// container checks n values (the elements of an array, or keys and values of
-// a map).
-func (w *walker) container(n uint64, depth int) error {
-	// Every value takes at least one byte: a count beyond what is left is a
-	// lie, refused before anything would be allocated for it.
-	if n > w.left() {
-		return errShortValue
-	}
-	if n > w.budget {
-		return fmt.Errorf("more than %d msgpack values in one record", maxElements)
-	}
-	w.budget -= n
-	for range n {
-		if err := w.value(depth + 1); err != nil {
-			return err
-		}
-	}
-	return nil
 }
 
 // appendBinHeader appends the msgpack header of a bin value of n bytes, in

@@ -14,7 +14,7 @@ import (
 // the same values (FuzzDecodeDifferential), without reflection and without
 // encoding the record again to compare. Every length is checked against what
 // is left of the body before anything is allocated for it, and the body's
-// containers share the element budget of checkMsgpack.
+// containers share the element budget of CheckMsgpack.
 
 // decoder reads one record body.
 type decoder struct {
@@ -87,7 +87,7 @@ func (d *decoder) finish(err error) error {
 	if err == nil {
 		err = d.fail(d.pos, fmt.Sprintf("%d bytes after the record's map", len(d.b)-d.pos))
 	}
-	if merr := checkMsgpack(d.b); merr != nil {
+	if merr := CheckMsgpack(d.b, RecordLimits); merr != nil {
 		return merr
 	}
 	return fmt.Errorf("not in canonical form: %w", err)

@@ -1,7 +1,6 @@
 package format
 
 import (
-	"bytes"
 	"errors"
 	"fmt"
 )
@@ -31,22 +30,22 @@ func (e *ParseError) Error() string {
 
 func (e *ParseError) Unwrap() error { return e.Err }
 
-// sniff names what data (the first bytes of an input that is not an ibt
-// stream) looks like, as a hint for the user, or returns "".
-func sniff(data []byte) string {
+// notStreamHint names what data (the first bytes of an input that is not an
+// ibt stream) looks like, as a hint for the user, or returns "".
+func notStreamHint(data []byte) string {
 	const archiveHint = ": use ibt-patch to apply an archive, ibt-cat to read one"
-	switch {
-	case len(data) == 0:
+	switch Sniff(data) {
+	case InputEmpty:
 		return "the input is empty"
-	case bytes.HasPrefix(data, []byte{0x1f, 0x8b}):
+	case InputGzip:
 		return "looks like a gzip stream (an ibt archive?)" + archiveHint
-	case bytes.HasPrefix(data, []byte{0x28, 0xb5, 0x2f, 0xfd}):
+	case InputZstd:
 		return "looks like a zstd stream (an ibt archive?)" + archiveHint
-	case len(data) >= 262 && string(data[257:262]) == "ustar":
+	case InputTar:
 		return "looks like a tar archive (an ibt archive?)" + archiveHint
-	case bytes.HasPrefix(data, []byte("age-encryption.org/")), bytes.HasPrefix(data, []byte("-----BEGIN AGE")):
+	case InputAge:
 		return "looks like an age-encrypted file: decrypt it first (age -d)"
-	case data[0] == '{':
+	case InputJSON:
 		return "looks like JSON (ibt-cat output?)"
 	}
 	return ""

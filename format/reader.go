@@ -12,9 +12,6 @@ import (
 	"github.com/pierrec/lz4/v4"
 )
 
-// lz4Magic opens an lz4 frame.
-const lz4Magic = "\x04\x22\x4d\x18"
-
 // Reader reads one stream, lz4-framed or not, and checks everything a Writer
 // checks, the trailer's record count and checksum included. Records come
 // before the checksum that covers them is verified: a program must not
@@ -80,7 +77,7 @@ func (r *Reader) readStart() error {
 			return r.readError(err, "the magic number")
 		}
 		all, _ := r.src.Peek(readBufferSize)
-		if hint := sniff(all); hint != "" {
+		if hint := notStreamHint(all); hint != "" {
 			return fmt.Errorf("%w: %s", ErrNotStream, hint)
 		}
 		return fmt.Errorf("%w: it does not start with the ibt magic number", ErrNotStream)

@@ -230,7 +230,7 @@ func TestReaderRefuses(t *testing.T) {
 		{"float", KindIndex, [][]byte{{tagEntry, 0xca, 0, 0, 0, 0}}, "unexpected msgpack type 0xca"},
 		{"bin32 of 4 GB", KindIndex, [][]byte{{tagEntry, 0x81, 0xa1, 'H', 0xc6, 0xff, 0xff, 0xff, 0xff, 1, 2}}, "runs past the end of its record"},
 		{"array32 of 4 G", KindIndex, [][]byte{{tagEntry, 0x81, 0xa1, 'x', 0xdd, 0xff, 0xff, 0xff, 0xff, 0x80}}, "runs past the end of its record"},
-		{"deep nesting", KindIndex, [][]byte{append([]byte{tagEntry}, bytes.Repeat([]byte{0x91}, 100)...)}, "nested too deeply"},
+		{"deep nesting", KindIndex, [][]byte{append([]byte{tagEntry}, bytes.Repeat([]byte{0x91}, 100)...)}, "nested deeper"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

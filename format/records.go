@@ -1,5 +1,17 @@
 package format
 
+// Record is one record of a stream, as returned by Reader.Next: an *Entry, a
+// *Change, a *Copy or a *Literal. The interface is sealed: no other type
+// implements it.
+type Record interface {
+	isRecord()
+}
+
+func (*Entry) isRecord()   {}
+func (*Change) isRecord()  {}
+func (*Copy) isRecord()    {}
+func (*Literal) isRecord() {}
+
 // Kind names what a stream carries.
 type Kind string
 
@@ -154,6 +166,10 @@ func (t Type) String() string {
 	}
 	return "unknown"
 }
+
+// maxXattrs bounds the extended attributes of one entry; Linux allows 64 KiB
+// of names per file, so a real file never comes near it.
+const maxXattrs = 1 << 16
 
 // Xattr is one extended attribute.
 type Xattr struct {

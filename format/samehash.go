@@ -11,7 +11,7 @@ import (
 // both entries, where old has a hash and new is a file, new's H is
 // therefore left out when it equals old's, and an absent H there stands for
 // old's hash. Such a new file always has a hash: one without is refused
-// (checkChange). The decoded Change is the same as before the elision.
+// (CheckChange). The decoded Change is the same as before the elision.
 // Other encodings of a Change, such as the batches of an ibt archive, do
 // the same with ElideNewHash and RestoreNewHash.
 

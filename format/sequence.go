@@ -51,7 +51,7 @@ func (s *sequence) change(c *Change) error {
 	if err := s.dataDone(); err != nil {
 		return err
 	}
-	if err := checkChange(c); err != nil {
+	if err := CheckChange(c); err != nil {
 		return err
 	}
 	for _, e := range []*Entry{c.Old, c.New} {

@@ -2,11 +2,11 @@ package archive
 
 import (
 	"bufio"
-	"bytes"
 	"fmt"
 	"io"
 	"runtime"
 
+	"github.com/ibt-tools/ibt/format"
 	kgzip "github.com/klauspost/compress/gzip"
 	"github.com/klauspost/pgzip"
 	"github.com/pierrec/lz4/v4"
@@ -28,12 +28,6 @@ const (
 const (
 	gzipDefaultLevel = 5
 	gzipBlockSize    = 1 << 20 // pgzip's block: small enough to keep both cores busy
-)
-
-var (
-	gzipMagic = []byte{0x1f, 0x8b}
-	lz4Magic  = []byte{0x04, 0x22, 0x4d, 0x18}
-	tarMagic  = []byte("ustar") // at offset 257 of the first header block
 )
 
 // compressor wraps w in the codec's writer. The returned Close flushes the
@@ -90,14 +84,14 @@ func sniff(br *bufio.Reader) (Codec, error) {
 	if err != nil && err != io.EOF {
 		return "", fmt.Errorf("failed to read the archive: %w", err)
 	}
-	switch {
-	case len(head) == 0:
+	switch format.Sniff(head) {
+	case format.InputEmpty:
 		return "", notArchive("the input is empty", "")
-	case bytes.HasPrefix(head, gzipMagic):
+	case format.InputGzip:
 		return Gzip, nil
-	case bytes.HasPrefix(head, lz4Magic):
+	case format.InputLZ4:
 		return LZ4, nil
-	case len(head) >= 262 && bytes.Equal(head[257:262], tarMagic):
+	case format.InputTar:
 		return None, nil
 	}
 	return "", notArchiveGuess(head)

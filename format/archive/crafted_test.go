@@ -87,7 +87,7 @@ func tarOf(t *testing.T, members ...member) []byte {
 func TestCrafted(t *testing.T) {
 	a := created("a", []byte("aaa")).c
 	b := created("b", []byte("bb")).c
-	upd := updated("u", []byte("old file"), []Op{cp(0, 8)}).c // New.Size 8
+	upd := updated("u", []byte("old file"), []DeltaOp{cp(0, 8)}).c // New.Size 8
 	withPath := func(p string) *format.Change { return created(p, nil).c }
 	// [{o: 1, new: {p: "x", x: <array claiming 2^32-1 xattrs>}}]
 	hugeXattrs := []byte("\x91\x82\xa1o\x01\xa3new\x82\xa1p\xa1x\xa1x\xdd\xff\xff\xff\xff")

@@ -17,7 +17,7 @@ func damageFiles() []testFile {
 		created("a", []byte("content of a")),
 		created("b/big", bytes.Repeat([]byte("streamed content "), bigFile/16+100)),
 		change(format.OpDelete, entry("c", format.TypeFile, 1), nil),
-		updated("d", []byte("the old file"), []Op{cp(4, 3), lit([]byte("new")), cp(0, 4)}),
+		updated("d", []byte("the old file"), []DeltaOp{cp(4, 3), lit([]byte("new")), cp(0, 4)}),
 		created("e", nil),
 	}
 }

@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
+
+	"github.com/ibt-tools/ibt/format"
 )
 
 var (
@@ -34,6 +36,8 @@ func notArchive(what, fix string) error { return &NotArchiveError{What: what, Fi
 
 // notArchiveGuess names what the first bytes of a refused input look like.
 func notArchiveGuess(head []byte) error {
+	// The stream magic's first byte is also a msgpack fixmap code, so this
+	// tells a stream by its header's kind, as it does a bare record.
 	if len(head) > 0 && isMsgpackMap(head[0]) && bytes.Contains(head, []byte("kind")) {
 		const pack = "ibt-pack makes an archive from a delta stream: ibt-pack < DELTA > ARCHIVE"
 		switch {
@@ -46,24 +50,19 @@ func notArchiveGuess(head []byte) error {
 		}
 		return notArchive("this looks like an ibt stream, not an archive", pack)
 	}
-	for _, f := range []struct {
-		magic, what, fix string
-	}{
-		{"age-encryption.org/", "this is age-encrypted", "decrypt it first: age -d ... | ibt-patch DIR"},
-		{"-----BEGIN AGE ENCRYPTED FILE-----", "this is age-encrypted", "decrypt it first: age -d ... | ibt-patch DIR"},
-		{"\x28\xb5\x2f\xfd", "this is zstd-compressed", "decompress it first: zstd -d | ibt-patch DIR"},
-		{"\xfd7zXZ\x00", "this is xz-compressed", "decompress it first: xz -d | ibt-patch DIR"},
-		{"BZh", "this is bzip2-compressed", "decompress it first: bzip2 -d | ibt-patch DIR"},
-	} {
-		if bytes.HasPrefix(head, []byte(f.magic)) {
-			return notArchive(f.what, f.fix)
-		}
+	switch format.Sniff(head) {
+	case format.InputAge:
+		return notArchive("this is age-encrypted", "decrypt it first: age -d ... | ibt-patch DIR")
+	case format.InputZstd:
+		return notArchive("this is zstd-compressed", "decompress it first: zstd -d | ibt-patch DIR")
+	case format.InputXz:
+		return notArchive("this is xz-compressed", "decompress it first: xz -d | ibt-patch DIR")
+	case format.InputBzip2:
+		return notArchive("this is bzip2-compressed", "decompress it first: bzip2 -d | ibt-patch DIR")
 	}
 	n := min(len(head), 8)
 	return notArchive(fmt.Sprintf("unknown data (first bytes % x)", head[:n]), "an archive is a tar stream (gzip, lz4 or plain) written by ibt-pack")
 }
-
-func isMsgpackMap(b byte) bool { return b&0xf0 == 0x80 || b == 0xde || b == 0xdf }
 
 // readErr wraps an error met while reading what, telling an early end of
 // the input (which every layer reports as io.EOF or io.ErrUnexpectedEOF)
@@ -74,3 +73,5 @@ func readErr(what string, err error) error {
 	}
 	return fmt.Errorf("failed to read %s: %w", what, err)
 }
+
+func isMsgpackMap(b byte) bool { return b&0xf0 == 0x80 || b == 0xde || b == 0xdf }

@@ -14,7 +14,7 @@ import (
 func FuzzReader(f *testing.F) {
 	files := []testFile{
 		created("a", []byte("content")),
-		updated("b", []byte("old content"), []Op{cp(4, 7), lit([]byte("!"))}),
+		updated("b", []byte("old content"), []DeltaOp{cp(4, 7), lit([]byte("!"))}),
 		change(format.OpDelete, entry("c", format.TypeDir, 0), nil),
 	}
 	for _, codec := range []Codec{Gzip, LZ4, None} {

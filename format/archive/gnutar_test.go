@@ -27,7 +27,7 @@ func TestGNUTar(t *testing.T) {
 	files := []testFile{
 		created("dir/big", content),
 		created("dir/small", []byte("small\n")),
-		updated("dir/updated", []byte("old content"), []Op{cp(0, 3), lit([]byte(" new"))}),
+		updated("dir/updated", []byte("old content"), []DeltaOp{cp(0, 3), lit([]byte(" new"))}),
 		change(format.OpDelete, entry("gone", format.TypeFile, 1), nil),
 	}
 	for _, tc := range []struct {

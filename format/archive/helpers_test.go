@@ -25,9 +25,9 @@ var testHeader = format.Header{
 // testFile is a change with the data to write after it.
 type testFile struct {
 	c       *format.Change
-	content []byte // created: the content
-	old     []byte // updated: the old file
-	ops     []Op   // updated: the delta
+	content []byte    // created: the content
+	old     []byte    // updated: the old file
+	ops     []DeltaOp // updated: the delta
 }
 
 func randBytes(seed uint64, n int) []byte {
@@ -45,9 +45,17 @@ func randBytes(seed uint64, n int) []byte {
 	return b
 }
 
+// entry makes a well-formed entry: a file has a hash and a signature of the
+// right shape (which the archive drops), any other type neither.
 func entry(path string, typ format.Type, size int64) *format.Entry {
-	return &format.Entry{Path: path, Type: typ, Mode: 0o644, MTime: 1_700_000_000_000_000_000, Size: size,
-		Hash: bytes.Repeat([]byte{7}, 32), BlockSize: 2048, Sig: []byte("signature bytes")}
+	e := &format.Entry{Path: path, Type: typ, Mode: 0o644, MTime: 1_700_000_000_000_000_000, Size: size}
+	if typ == format.TypeFile {
+		const blockSize = 2048
+		blocks := (size + blockSize - 1) / blockSize
+		e.Hash, e.BlockSize = bytes.Repeat([]byte{7}, 32), blockSize
+		e.Sig = bytes.Repeat([]byte{9}, int(blocks)*format.SigEntryLen(size, blockSize))
+	}
+	return e
 }
 
 func created(path string, content []byte) testFile {
@@ -55,7 +63,7 @@ func created(path string, content []byte) testFile {
 }
 
 // updated makes an update of old by ops, computing the new size.
-func updated(path string, old []byte, ops []Op) testFile {
+func updated(path string, old []byte, ops []DeltaOp) testFile {
 	n := int64(0)
 	for _, op := range ops {
 		n += op.Length
@@ -63,14 +71,14 @@ func updated(path string, old []byte, ops []Op) testFile {
 	return testFile{c: &format.Change{Op: format.OpUpdate, Old: entry(path, format.TypeFile, int64(len(old))), New: entry(path, format.TypeFile, n)}, old: old, ops: ops}
 }
 
-func lit(b []byte) Op    { return Op{Length: int64(len(b)), Data: b} }
-func cp(off, n int64) Op { return Op{Copy: true, Offset: off, Length: n} }
+func lit(b []byte) DeltaOp    { return DeltaOp{Length: int64(len(b)), Data: b} }
+func cp(off, n int64) DeltaOp { return DeltaOp{Copy: true, Offset: off, Length: n} }
 func change(op format.Op, old, new *format.Entry) testFile {
 	return testFile{c: &format.Change{Op: op, Old: old, New: new}}
 }
 
 // apply computes the new file from old and ops.
-func apply(old []byte, ops []Op) []byte {
+func apply(old []byte, ops []DeltaOp) []byte {
 	var out []byte
 	for _, op := range ops {
 		if op.Copy {

@@ -17,6 +17,12 @@ import (
 // (GNU tar pads to 10 KiB records; dd conv=sync to its block size).
 const maxPadding = 1 << 20
 
+// memberLimits bound the msgpack structure of a member before it is
+// decoded: records nest three deep, and the decoder skips the unknown values
+// of a later version recursively, whatever their type. A member's size
+// bounds how many values it holds.
+var memberLimits = format.MsgpackLimits{Depth: 16, AnyType: true}
+
 // Reader reads an archive, checking everything it returns: member names
 // and order, record contents, sizes, ops, and the trailer's counts and
 // checksum. Any error is final: later calls return it again.
@@ -54,9 +60,17 @@ type dataState struct {
 	lit      []byte
 }
 
-// Op is one op of an updated file's delta: a copy of Length bytes at
+// Op tags: the first byte of each op in an updated file's data member (see
+// doc.go). They are not stream frame tags: in a stream 'C' tags a change
+// and a copy is 'R'.
+const (
+	opTagCopy    byte = 'C'
+	opTagLiteral byte = 'L'
+)
+
+// DeltaOp is one op of an updated file's delta: a copy of Length bytes at
 // Offset of the old file, or (Copy false) the literal bytes Data.
-type Op struct {
+type DeltaOp struct {
 	Copy           bool
 	Offset, Length int64
 	Data           []byte // valid until the next call on the Reader
@@ -77,7 +91,7 @@ func NewReader(r io.Reader) (*Reader, error) {
 		}
 		zr = bufio.NewReaderSize(z, 64<<10)
 		head, err := zr.Peek(512)
-		if len(head) < 262 || !bytes.Equal(head[257:262], tarMagic) {
+		if format.Sniff(head) != format.InputTar {
 			if err != nil && err != io.EOF {
 				return nil, readErr("the first tar header", err)
 			}
@@ -127,7 +141,7 @@ func checkVersions(b []byte) error {
 			Version int `msgpack:"version"`
 		} `msgpack:"delta"`
 	}
-	if err := checkMsgpack(b); err != nil {
+	if err := format.CheckMsgpack(b, memberLimits); err != nil {
 		return fmt.Errorf("member %q: %w", headerName, err)
 	}
 	if msgpack.Unmarshal(b, &v) != nil {
@@ -202,7 +216,7 @@ func (r *Reader) nextBatch() (end bool, err error) {
 		return false, err
 	}
 	r.digest.Write(b)
-	if err := checkMsgpack(b); err != nil {
+	if err := format.CheckMsgpack(b, memberLimits); err != nil {
 		return false, fmt.Errorf("member %q: %w", want, err)
 	}
 	dec := msgpack.NewDecoder(bytes.NewReader(b))
@@ -220,7 +234,7 @@ func (r *Reader) nextBatch() (end bool, err error) {
 			return false, fmt.Errorf("member %q: change %d: %w", want, i, err)
 		}
 		format.RestoreNewHash(c)
-		if err := checkChange(c); err != nil {
+		if err := format.CheckChange(c); err != nil {
 			return false, fmt.Errorf("member %q: %w", want, err)
 		}
 		p := c.Path()
@@ -304,74 +318,74 @@ func (c contentReader) Read(p []byte) (int, error) {
 // NextOp returns the next op of the updated file of the last change, and
 // io.EOF once the ops have produced its New.Size bytes and its member
 // has ended.
-func (r *Reader) NextOp() (Op, error) {
+func (r *Reader) NextOp() (DeltaOp, error) {
 	if r.err != nil {
-		return Op{}, r.err
+		return DeltaOp{}, r.err
 	}
 	d := &r.data
 	if !d.update || (!d.active && !d.finished) {
-		return Op{}, errors.New("no updated file's delta to read")
+		return DeltaOp{}, errors.New("no updated file's delta to read")
 	}
 	if d.finished {
-		return Op{}, io.EOF
+		return DeltaOp{}, io.EOF
 	}
 	op, err := r.nextOp()
 	if err != nil && err != io.EOF {
-		return Op{}, r.fail(err)
+		return DeltaOp{}, r.fail(err)
 	}
 	return op, err
 }
 
-func (r *Reader) nextOp() (Op, error) {
+func (r *Reader) nextOp() (DeltaOp, error) {
 	d := &r.data
 	if d.n == d.size {
 		if _, err := d.ops.ReadByte(); err != io.EOF {
 			if err == nil {
-				return Op{}, fmt.Errorf("%s: bytes after the ops that complete the file, at byte %d", d.what, d.pos)
+				return DeltaOp{}, fmt.Errorf("%s: bytes after the ops that complete the file, at byte %d", d.what, d.pos)
 			}
-			return Op{}, readErr(d.what, err)
+			return DeltaOp{}, readErr(d.what, err)
 		}
 		d.active, d.finished = false, true
-		return Op{}, io.EOF
+		return DeltaOp{}, io.EOF
 	}
 	at := d.pos
 	tag, err := d.ops.ReadByte()
 	if err != nil {
 		if err == io.EOF {
-			return Op{}, fmt.Errorf("%s: ops end after producing %d of %d bytes", d.what, d.n, d.size)
+			return DeltaOp{}, fmt.Errorf("%s: ops end after producing %d of %d bytes", d.what, d.n, d.size)
 		}
-		return Op{}, readErr(d.what, err)
+		return DeltaOp{}, readErr(d.what, err)
 	}
 	d.pos++
 	left := d.size - d.n
 	switch tag {
-	case 'C':
+	case opTagCopy:
 		off, err := r.uvarint()
 		if err != nil {
-			return Op{}, err
+			return DeltaOp{}, err
 		}
 		n, err := r.uvarint()
 		if err != nil {
-			return Op{}, err
+			return DeltaOp{}, err
 		}
 		if n == 0 || off > uint64(d.oldSize) || n > uint64(d.oldSize)-off {
-			return Op{}, fmt.Errorf("%s: op at byte %d copies %d bytes at %d, outside the old file's %d", d.what, at, n, off, d.oldSize)
+			return DeltaOp{}, fmt.Errorf("%s: op at byte %d copies %d bytes at %d, outside the old file's %d", d.what, at, n, off, d.oldSize)
 		}
 		if n > uint64(left) {
-			return Op{}, fmt.Errorf("%s: op at byte %d copies %d bytes, the file has %d left", d.what, at, n, left)
+			return DeltaOp{}, fmt.Errorf("%s: op at byte %d copies %d bytes, the file has %d left", d.what, at, n, left)
 		}
 		d.n += int64(n)
-		return Op{Copy: true, Offset: int64(off), Length: int64(n)}, nil
-	case 'L':
+		return DeltaOp{Copy: true, Offset: int64(off), Length: int64(n)}, nil
+	case opTagLiteral:
 		n, err := r.uvarint()
 		if err != nil {
-			return Op{}, err
+			return DeltaOp{}, err
 		}
 		if n == 0 || n > format.MaxChunk {
-			return Op{}, fmt.Errorf("%s: literal at byte %d of %d bytes, want 1 to %d", d.what, at, n, format.MaxChunk)
+			return DeltaOp{}, fmt.Errorf("%s: literal at byte %d of %d bytes, want 1 to %d", d.what, at, n, format.MaxChunk)
 		}
 		if n > uint64(left) {
-			return Op{}, fmt.Errorf("%s: literal at byte %d of %d bytes, the file has %d left", d.what, at, n, left)
+			return DeltaOp{}, fmt.Errorf("%s: literal at byte %d of %d bytes, the file has %d left", d.what, at, n, left)
 		}
 		if uint64(cap(d.lit)) < n {
 			d.lit = make([]byte, max(n, 64<<10))
@@ -381,17 +395,17 @@ func (r *Reader) nextOp() (Op, error) {
 			m, err := d.ops.Read(data[k:])
 			k += m
 			if err == io.EOF && k < len(data) {
-				return Op{}, r.shortMember(at)
+				return DeltaOp{}, r.shortMember(at)
 			}
 			if err != nil && err != io.EOF {
-				return Op{}, readErr(d.what, err)
+				return DeltaOp{}, readErr(d.what, err)
 			}
 		}
 		d.pos += int64(n)
 		d.n += int64(n)
-		return Op{Length: int64(n), Data: data}, nil
+		return DeltaOp{Length: int64(n), Data: data}, nil
 	}
-	return Op{}, fmt.Errorf("%s: unknown op 0x%02x at byte %d", d.what, tag, at)
+	return DeltaOp{}, fmt.Errorf("%s: unknown op 0x%02x at byte %d", d.what, tag, at)
 }
 
 // uvarint reads a varint of an op.
@@ -483,7 +497,7 @@ func (r *Reader) readMember(hdr *tar.Header, limit int64) ([]byte, error) {
 // decodeMember decodes the header or the trailer. The trailer is outside
 // the checksum, so a damaged key must not pass for an unknown field.
 func decodeMember(name string, b []byte, v any) error {
-	if err := checkMsgpack(b); err != nil {
+	if err := format.CheckMsgpack(b, memberLimits); err != nil {
 		return fmt.Errorf("member %q: %w", name, err)
 	}
 	dec := msgpack.NewDecoder(bytes.NewReader(b))

@@ -16,7 +16,7 @@ const bigCreated = 20 << 20
 // a delta of about 11 MiB, too big to hold in memory.
 func sampleFiles() []testFile {
 	old := randBytes(1, 12<<20)
-	bigDelta := []Op{cp(0, 1<<20), lit(randBytes(2, 3<<20+5)), cp(2<<20, 5<<20), lit(randBytes(3, 7<<20)), cp(12<<20-10, 10)}
+	bigDelta := []DeltaOp{cp(0, 1<<20), lit(randBytes(2, 3<<20+5)), cp(2<<20, 5<<20), lit(randBytes(3, 7<<20)), cp(12<<20-10, 10)}
 	smallOld := []byte("hello, old world\n")
 	hardlink := entry("h/link", format.TypeFile, 5)
 	hardlink.LinkTo = "h/first"
@@ -30,7 +30,7 @@ func sampleFiles() []testFile {
 		change(format.OpDelete, entry("b/gone", format.TypeFile, 3), nil),
 		updated("c/db", old, bigDelta),
 		updated("c/empty-now", smallOld, nil),
-		updated("c/small", smallOld, []Op{cp(0, 7), lit([]byte("new")), cp(10, 7), lit(nil), cp(0, 0)}),
+		updated("c/small", smallOld, []DeltaOp{cp(0, 7), lit([]byte("new")), cp(10, 7), lit(nil), cp(0, 0)}),
 		created("h/first", []byte("12345")),
 		change(format.OpCreate, nil, hardlink),
 		change(format.OpCreate, nil, symlink),
@@ -116,7 +116,7 @@ func TestDeltaSpills(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	f := updated("big", old, []Op{lit(randBytes(6, memLimit+1)), cp(0, 1<<20)})
+	f := updated("big", old, []DeltaOp{lit(randBytes(6, memLimit+1)), cp(0, 1<<20)})
 	if err := w.AddChange(f.c); err != nil {
 		t.Fatal(err)
 	}
@@ -148,7 +148,7 @@ func TestDeltaSpills(t *testing.T) {
 // TestSkippedDataIsChecked reads only changes, never data: the reader must
 // still walk and verify every data member.
 func TestSkippedDataIsChecked(t *testing.T) {
-	files := []testFile{created("a", []byte("content")), updated("b", []byte("old"), []Op{cp(0, 3), lit([]byte("!"))})}
+	files := []testFile{created("a", []byte("content")), updated("b", []byte("old"), []DeltaOp{cp(0, 3), lit([]byte("!"))})}
 	data := writeArchive(t, files, WriterOptions{Codec: None})
 	r, err := NewReader(bytes.NewReader(data))
 	if err != nil {
@@ -179,7 +179,7 @@ func TestEmptyArchive(t *testing.T) {
 
 // TestDeterministic: the same changes give the same archive.
 func TestDeterministic(t *testing.T) {
-	files := []testFile{created("a", []byte("x")), updated("b", []byte("old"), []Op{cp(0, 3)})}
+	files := []testFile{created("a", []byte("x")), updated("b", []byte("old"), []DeltaOp{cp(0, 3)})}
 	for _, codec := range []Codec{Gzip, LZ4, None} {
 		a := writeArchive(t, files, WriterOptions{Codec: codec})
 		b := writeArchive(t, files, WriterOptions{Codec: codec})

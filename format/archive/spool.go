@@ -3,32 +3,28 @@ package archive
 import (
 	"bufio"
 	"io"
-	"os"
+
+	"github.com/ibt-tools/ibt/format"
 )
 
-// spool holds a delta too big for memory in a temporary file, which is
-// unlinked as soon as it is made (where the system allows) so that nothing
-// is left behind however the process ends. One file serves every big delta
+// spool holds a delta too big for memory in a format.TempFile, which leaves
+// nothing behind however the process ends. One file serves every big delta
 // of an archive in turn.
 type spool struct {
-	dir  string
-	f    *os.File
-	name string // set while the file still has a name to remove
-	bw   *bufio.Writer
-	n    int64
+	dir string
+	f   *format.TempFile
+	bw  *bufio.Writer
+	n   int64
 }
 
 // start empties the spool for a new delta.
 func (s *spool) start() error {
 	if s.f == nil {
-		f, err := os.CreateTemp(s.dir, "ibt-archive-*.spool")
+		f, err := format.CreateTempFile(s.dir, "ibt-archive-*.spool")
 		if err != nil {
 			return err
 		}
 		s.f = f
-		if os.Remove(f.Name()) != nil {
-			s.name = f.Name()
-		}
 		s.bw = bufio.NewWriterSize(f, 256<<10)
 	} else {
 		if err := s.f.Truncate(0); err != nil {
@@ -60,14 +56,11 @@ func (s *spool) reader() (io.Reader, int64, error) {
 	return bufio.NewReaderSize(s.f, 256<<10), s.n, nil
 }
 
-// close releases the file, removing it if it still has a name.
+// close releases the file.
 func (s *spool) close() {
 	if s.f == nil {
 		return
 	}
 	s.f.Close()
-	if s.name != "" {
-		os.Remove(s.name)
-	}
-	s.f, s.name, s.bw = nil, "", nil
+	s.f, s.bw = nil, nil
 }

@@ -144,7 +144,7 @@ func (w *Writer) AddChange(c *format.Change) error {
 	if err := w.finishFile(); err != nil {
 		return w.fail(err)
 	}
-	if err := checkChange(c); err != nil {
+	if err := format.CheckChange(c); err != nil {
 		return w.fail(err)
 	}
 	p := c.Path()
@@ -293,7 +293,7 @@ func (w *Writer) flushCopy() error {
 	if w.copyLen == 0 {
 		return nil
 	}
-	w.opHeader = append(w.opHeader[:0], 'C')
+	w.opHeader = append(w.opHeader[:0], opTagCopy)
 	w.opHeader = binary.AppendUvarint(w.opHeader, uint64(w.copyOff))
 	w.opHeader = binary.AppendUvarint(w.opHeader, uint64(w.copyLen))
 	w.copyLen = 0
@@ -304,7 +304,7 @@ func (w *Writer) flushLiteral() error {
 	if len(w.litBuf) == 0 {
 		return nil
 	}
-	w.opHeader = append(w.opHeader[:0], 'L')
+	w.opHeader = append(w.opHeader[:0], opTagLiteral)
 	w.opHeader = binary.AppendUvarint(w.opHeader, uint64(len(w.litBuf)))
 	if err := w.emit(w.opHeader); err != nil {
 		return err

@@ -9,7 +9,7 @@ import (
 )
 
 func TestWriterRefuses(t *testing.T) {
-	upd := updated("u", []byte("old"), []Op{cp(0, 3)}).c
+	upd := updated("u", []byte("old"), []DeltaOp{cp(0, 3)}).c
 	for _, tc := range []struct {
 		name string
 		do   func(w *Writer) error

@@ -62,13 +62,11 @@ func (k *catCmd) run(c *runContext) error {
 // isArchive tells an archive (gzip, tar, or an lz4 frame around a tar) from
 // a stream (its magic, or an lz4 frame around it) by the first bytes.
 func isArchive(br *bufio.Reader) bool {
-	head, _ := br.Peek(262)
-	switch {
-	case bytes.HasPrefix(head, []byte{0x1f, 0x8b}):
+	head, _ := br.Peek(format.SniffLen)
+	switch format.Sniff(head) {
+	case format.InputGzip, format.InputTar:
 		return true
-	case len(head) >= 262 && string(head[257:262]) == "ustar":
-		return true
-	case bytes.HasPrefix(head, []byte{0x04, 0x22, 0x4d, 0x18}):
+	case format.InputLZ4:
 		// both streams and archives may be lz4 frames: a stream's begins
 		// with the stream magic once decoded, which lz4 keeps in the clear
 		// only if compressed poorly; ask the stream reader instead.

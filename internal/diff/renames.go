@@ -7,7 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
 	"slices"
 
 	"github.com/ibt-tools/ibt/format"
@@ -33,11 +32,11 @@ import (
 
 // renamer finds the sources of created files (see above).
 type renamer struct {
-	spoolFile *os.File
+	spoolFile *format.TempFile
 	spool     *format.Writer
 	// the sources: [0] files of the old tree, [1] created files, in the
 	// order of the spool's changes
-	srcFile [2]*os.File
+	srcFile [2]*format.TempFile
 	src     [2]*bufio.Writer
 	cands   []uint64 // hash prefixes of the created files that may have a source
 	rec     []byte
@@ -70,23 +69,21 @@ func newRenamer(h format.Header) (*renamer, error) {
 	return r, nil
 }
 
-// tempFile creates a temporary file and, where the system allows it (not
-// on Windows), removes its name at once, so that a kill leaves nothing.
-func tempFile(pattern string) (*os.File, error) {
-	f, err := os.CreateTemp("", pattern)
+// tempFile creates a format.TempFile, which leaves nothing behind however
+// the process ends.
+func tempFile(pattern string) (*format.TempFile, error) {
+	f, err := format.CreateTempFile("", pattern)
 	if err != nil {
 		return nil, fmt.Errorf("failed to create a temporary file: %w", err)
 	}
-	os.Remove(f.Name())
 	return f, nil
 }
 
 // close removes the temporary files.
 func (r *renamer) close() {
-	for _, f := range []*os.File{r.spoolFile, r.srcFile[0], r.srcFile[1]} {
+	for _, f := range []*format.TempFile{r.spoolFile, r.srcFile[0], r.srcFile[1]} {
 		if f != nil {
 			f.Close()
-			os.Remove(f.Name())
 		}
 	}
 }

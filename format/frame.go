@@ -1,16 +1,7 @@
 package format
 
-// Record is one record of a stream, as returned by Reader.Next: an *Entry, a
-// *Change, a *Copy or a *Literal. The interface is sealed: no other type
-// implements it.
-type Record interface {
-	isRecord()
-}
-
-func (*Entry) isRecord()   {}
-func (*Change) isRecord()  {}
-func (*Copy) isRecord()    {}
-func (*Literal) isRecord() {}
+// How a stream is framed: the magic, and a tag and a length before every
+// record's body (see doc.go). The records themselves are in records.go.
 
 // Magic opens every stream, before lz4 decoding if the stream is not framed
 // in lz4, after it if it is. Its first byte is not ASCII so that text tools
@@ -51,7 +42,3 @@ func tagName(tag byte) string {
 	}
 	return "unknown"
 }
-
-// maxXattrs bounds the extended attributes of one entry; Linux allows 64 KiB
-// of names per file, so a real file never comes near it.
-const maxXattrs = 1 << 16
