@@ -66,25 +66,42 @@ func (c *runContext) warnf(format string, args ...any) {
 	fmt.Fprintf(c.env.Stderr, "%s: warning: %s\n", c.name, fmt.Sprintf(format, args...))
 }
 
-// tools maps each tool name to a constructor of its flag struct, its
-// description, and the line that names it in its man page.
-var tools = map[string]struct {
+// tool is one of the tools Main runs: a constructor of its flag struct,
+// its description, and the line that names it in its man page.
+type tool struct {
+	name    string
 	cmd     func() command
 	help    string
 	summary string
-}{
-	"ibt-sign":  {func() command { return &signCmd{} }, signHelp, "index a directory tree for an incremental backup"},
-	"ibt-diff":  {func() command { return &diffCmd{} }, diffHelp, "compare two indexes of a tree"},
-	"ibt-delta": {func() command { return &deltaCmd{} }, deltaHelp, "make the rsync deltas of a diff"},
-	"ibt-pack":  {func() command { return &packCmd{} }, packHelp, "pack a delta into a backup archive"},
-	"ibt-patch": {func() command { return &patchCmd{} }, patchHelp, "apply a backup archive to a directory, verified"},
-	"ibt-cat":   {func() command { return &catCmd{} }, catHelp, "print an ibt stream or archive as JSON lines"},
-	"ibt-merge": {func() command { return &mergeCmd{} }, mergeHelp, "fold consecutive backup archives into one"},
 }
+
+// toolList is every tool, in the order the documentation lists them.
+var toolList = []tool{
+	{"ibt-sign", func() command { return &signCmd{} }, signHelp, "index a directory tree for an incremental backup"},
+	{"ibt-diff", func() command { return &diffCmd{} }, diffHelp, "compare two indexes of a tree"},
+	{"ibt-delta", func() command { return &deltaCmd{} }, deltaHelp, "make the rsync deltas of a diff"},
+	{"ibt-pack", func() command { return &packCmd{} }, packHelp, "pack a delta into a backup archive"},
+	{"ibt-patch", func() command { return &patchCmd{} }, patchHelp, "apply a backup archive to a directory, verified"},
+	{"ibt-cat", func() command { return &catCmd{} }, catHelp, "print an ibt stream or archive as JSON lines"},
+	{"ibt-merge", func() command { return &mergeCmd{} }, mergeHelp, "fold consecutive backup archives into one"},
+}
+
+// tools finds a tool by name.
+var tools = func() map[string]tool {
+	m := map[string]tool{}
+	for _, t := range toolList {
+		m[t.name] = t
+	}
+	return m
+}()
 
 // Tools lists the names of the tools Main runs.
 func Tools() []string {
-	return []string{"ibt-sign", "ibt-diff", "ibt-delta", "ibt-pack", "ibt-patch", "ibt-cat", "ibt-merge"}
+	names := make([]string, len(toolList))
+	for i, t := range toolList {
+		names[i] = t.name
+	}
+	return names
 }
 
 // exitRequest is how kong's Exit (after --help or --version) unwinds to Main.
