@@ -102,7 +102,8 @@ type applier struct {
 	dir     string
 	root    *os.Root
 	disk    *disk
-	created bool // Apply created dir
+	fds     *dirFds // DIR's directories held open for the hot paths
+	created bool    // Apply created dir
 	knownAt *knownPlace
 	ws      *workspace
 
@@ -153,6 +154,8 @@ func (a *applier) run(in io.Reader) (err error) {
 			return err
 		}
 		a.ws.noSync = a.opt.NoSync
+		a.fds = newDirFds(a.root)
+		defer a.fds.close()
 		if cutoff := recordedCutoff(a.header, a.opt.NoKnown, time.Now().Add(faults.later)); cutoff != 0 && ctimesReal(a.root) {
 			a.disk.recordedCutoff = cutoff
 		}
