@@ -115,7 +115,9 @@ type applier struct {
 	sum     Summary
 	warned  map[string]bool
 	chown   bool
-	header  format.Header // of the delta stream the archive was packed from
+	// euid and egid are this process's, asked once rather than per entry
+	euid, egid uint32
+	header     format.Header // of the delta stream the archive was packed from
 	// laterSources counts old sources after the file copied from them,
 	// which checkLaterSources checks once the archive is read.
 	laterSources int
@@ -145,6 +147,7 @@ func (a *applier) run(in io.Reader) (err error) {
 		defer a.disk.known.close()
 	}
 	a.chown = os.Geteuid() == 0
+	a.euid, a.egid = uint32(os.Geteuid()), uint32(os.Getegid())
 	if top, whole := a.header.TopDir(); whole {
 		a.noteUnrestorable(&top)
 	}
