@@ -13,6 +13,8 @@
 #   TMPFS [/dev/shm]     where the tmpfs restores go ("" to skip)
 #   BENCH_DATA [<repo>/bench-data]   tree, archives and the on-disk restores (git-ignored)
 #   BIN [<repo>/bin]     where ibt is built
+#   BASE_BIN [none]      an ibt-patch built from another commit, timed in the same run for a
+#                        before/after (e.g. git archive REV | tar -x -C /tmp/base; go build there)
 #
 # Each ibt restore is checked by ibt-patch's own verification; the first of each is also
 # compared with the source tree by `diff -r`.
@@ -90,7 +92,8 @@ check() {
 
 bytes=$(du -sb "$M/tree" | cut -f1)
 printf '\n%s files, %s bytes, ibt %s, %s runs, median seconds\n\n' "$FILES" "$bytes" "$REV" "$RUNS"
-printf '| where | ibt-patch | --no-sync | tar xzf | ratio | --no-sync ratio |\n|---|---:|---:|---:|---:|---:|\n'
+printf '| where |%s ibt-patch | --no-sync | tar xzf | ratio | --no-sync ratio |\n|---|%s---:|---:|---:|---:|---:|\n' \
+  "${BASE_BIN:+ ibt-patch (BASE_BIN) |}" "${BASE_BIN:+---:|}"
 for where in ${TMPFS:+tmpfs} disk; do
   if [ "$where" = tmpfs ]; then base=$TMPFS/ibt-restore-bench; else base=$DATA/restore-out; fi
   mkdir -p "$base"
@@ -102,9 +105,11 @@ for where in ${TMPFS:+tmpfs} disk; do
   tn=-
   [ "$NOSYNC" = 1 ] && tn=$(median_of "$base/ibt" "$ibtns")
   tt=$(median_of "$base/ibt" "$tarx")
+  tb=
+  [ -n "${BASE_BIN:-}" ] && tb=$(printf ' %.2f s |' "$(median_of "$base/ibt" "$BASE_BIN/ibt-patch $base/ibt < $M/full.tar.gz")")
   ri=$(echo "scale=2; $ti / $tt" | bc)
   rn=-
   [ "$tn" != - ] && rn=$(echo "scale=2; $tn / $tt" | bc)
-  printf '| %s | %.2f s | %s | %.2f s | %sx | %sx |\n' "$where" "$ti" "$([ "$tn" = - ] && echo - || printf '%.2f s' "$tn")" "$tt" "$ri" "$rn"
+  printf '| %s |%s %.2f s | %s | %.2f s | %sx | %sx |\n' "$where" "$tb" "$ti" "$([ "$tn" = - ] && echo - || printf '%.2f s' "$tn")" "$tt" "$ri" "$rn"
   rmdir "$base" 2>/dev/null || true
 done
