@@ -102,7 +102,8 @@ type applier struct {
 	dir     string
 	root    *os.Root
 	disk    *disk
-	created bool // Apply created dir
+	fds     *dirFds // DIR's directories held open for the hot paths
+	created bool    // Apply created dir
 	knownAt *knownPlace
 	ws      *workspace
 
@@ -114,7 +115,9 @@ type applier struct {
 	sum     Summary
 	warned  map[string]bool
 	chown   bool
-	header  format.Header // of the delta stream the archive was packed from
+	// euid and egid are this process's, asked once rather than per entry
+	euid, egid uint32
+	header     format.Header // of the delta stream the archive was packed from
 	// laterSources counts old sources after the file copied from them,
 	// which checkLaterSources checks once the archive is read.
 	laterSources int
@@ -144,6 +147,7 @@ func (a *applier) run(in io.Reader) (err error) {
 		defer a.disk.known.close()
 	}
 	a.chown = os.Geteuid() == 0
+	a.euid, a.egid = uint32(os.Geteuid()), uint32(os.Getegid())
 	if top, whole := a.header.TopDir(); whole {
 		a.noteUnrestorable(&top)
 	}
@@ -153,6 +157,8 @@ func (a *applier) run(in io.Reader) (err error) {
 			return err
 		}
 		a.ws.noSync = a.opt.NoSync
+		a.fds = newDirFds(a.root)
+		defer a.fds.close()
 		if cutoff := recordedCutoff(a.header, a.opt.NoKnown, time.Now().Add(faults.later)); cutoff != 0 && ctimesReal(a.root) {
 			a.disk.recordedCutoff = cutoff
 		}

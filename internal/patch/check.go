@@ -3,7 +3,6 @@ package patch
 import (
 	"io"
 	"io/fs"
-	"os"
 	"strconv"
 	"strings"
 
@@ -362,8 +361,7 @@ func (a *applier) noteUnrestorable(e *format.Entry) {
 	if e == nil {
 		return
 	}
-	uid, gid := uint32(os.Geteuid()), uint32(os.Getegid())
-	if !a.chown && (e.UID != uid || e.GID != gid) && (e.UID != 0 || e.GID != 0) {
+	if !a.chown && (e.UID != a.euid || e.GID != a.egid) && (e.UID != 0 || e.GID != 0) {
 		a.warn(ownersNote)
 	}
 	if !symlinkMTimes && e.Type == format.TypeSymlink {

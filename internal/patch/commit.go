@@ -25,6 +25,7 @@ import (
 // only ever missing where a type change is half done, which the next run
 // accepts and completes.
 func (a *applier) commit() error {
+	defer a.fds.forget()
 	err := a.log.each(func(s *step) error {
 		if err := a.place(s); err != nil {
 			return a.commitErr(s.c.Path(), err)
@@ -34,6 +35,8 @@ func (a *applier) commit() error {
 	if err != nil {
 		return err
 	}
+	// the steps below make and remove paths out of path order
+	a.fds.forget()
 	err = a.log.backward(func(s *step) error {
 		if err := a.remove(s); err != nil {
 			return a.commitErr(s.c.Path(), err)
@@ -85,6 +88,7 @@ func (a *applier) place(s *step) error {
 	}
 	p := c.Path()
 	if c.New.Type == format.TypeDir {
+		a.fds.forget()
 		if s.state == stOld {
 			if err := a.root.Remove(p); err != nil && !errors.Is(err, fs.ErrNotExist) {
 				return err
@@ -113,11 +117,13 @@ func (a *applier) put(s *step, placed *placedLog) error {
 			return err
 		}
 	}
-	if err := a.root.Rename(s.staged, p); err != nil {
+	if err := a.fds.rename(s.staged, p); err != nil {
 		return err
 	}
-	if s.c.New.Type == format.TypeFile {
-		placed.add(a.root, p)
+	if s.c.New.Type == format.TypeFile && placed != nil {
+		if dev, ino, ctime, ok := a.fds.identity(p); ok {
+			placed.add(p, dev, ino, ctime)
+		}
 	}
 	a.stepped()
 	return nil
@@ -138,6 +144,7 @@ func (a *applier) remove(s *step) error {
 			return err
 		}
 		a.stepped()
+		a.fds.forget()
 		if err := a.put(s, nil); err != nil { // out of path order: not noted
 			return err
 		}

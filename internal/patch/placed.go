@@ -37,22 +37,18 @@ func newPlacedLog(root *os.Root) (*placedLog, error) {
 	return &placedLog{f: f, w: bufio.NewWriterSize(f, 64<<10)}, nil
 }
 
-// add notes the file just placed at p. A failed lstat or write only means
-// the file is not recorded in the known file.
-func (l *placedLog) add(root *os.Root, p string) {
+// add notes the regular file just placed at p, with what lstat says of it
+// now. A failed write only means the file is not recorded in the known
+// file.
+func (l *placedLog) add(p string, dev, ino uint64, ctime int64) {
 	if l == nil {
 		return
 	}
-	fi, err := root.Lstat(p)
-	if err != nil || !fi.Mode().IsRegular() {
-		return
-	}
-	n := tree.NodeFromInfo(p, fi, "")
 	b := binary.AppendUvarint(l.buf[:0], uint64(len(p)))
 	b = append(b, p...)
-	b = binary.AppendUvarint(b, n.Dev)
-	b = binary.AppendUvarint(b, n.Inode)
-	b = binary.AppendVarint(b, n.CTime)
+	b = binary.AppendUvarint(b, dev)
+	b = binary.AppendUvarint(b, ino)
+	b = binary.AppendVarint(b, ctime)
 	l.buf = b
 	l.w.Write(b)
 }

@@ -6,7 +6,6 @@ import (
 	"io"
 	"io/fs"
 	"os"
-	"time"
 
 	"github.com/ibt-tools/ibt/format"
 	"github.com/ibt-tools/ibt/internal/rsync"
@@ -130,7 +129,7 @@ func (a *applier) stageFile(s *step, fill func(io.Writer) (int64, error)) (err e
 	var sparse *sparseWriter
 	var out io.Writer
 	if s.staged != "" {
-		f, err = a.root.OpenFile(s.staged, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+		f, err = a.fds.createStaged(s.staged)
 		if err != nil {
 			return ioErr(p, "create its staging file", err)
 		}
@@ -198,7 +197,7 @@ func (a *applier) stageFile(s *step, fill func(io.Writer) (int64, error)) (err e
 	if err != nil {
 		return ioErr(p, "write its new version to staging", err)
 	}
-	if err := a.root.Chtimes(s.staged, time.Time{}, time.Unix(0, e.MTime)); err != nil {
+	if err := a.fds.stagedMTime(s.staged, e.MTime); err != nil {
 		return ioErr(p, "set the mtime of its staging file", err)
 	}
 	return nil

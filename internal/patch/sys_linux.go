@@ -20,8 +20,11 @@ func symlinkMeta(root *os.Root, name string, e *format.Entry) error {
 
 // lutimes sets the mtime of a symlink itself.
 func lutimes(root *os.Root, name string, mtime int64) error {
-	return lutimesAt(root, name, mtime, unix.UTIME_OMIT)
+	return lutimesAt(root, name, mtime, utimeOmit)
 }
+
+// utimeOmit leaves a time as it is in utimensat.
+const utimeOmit = unix.UTIME_OMIT
 
 // maxFsyncs is the most entries syncFS makes durable one by one.
 const maxFsyncs = 16

@@ -1,0 +1,164 @@
+//go:build linux || darwin || freebsd
+
+package patch
+
+import (
+	"io/fs"
+	"os"
+	"path"
+	"strings"
+	"time"
+
+	"golang.org/x/sys/unix"
+)
+
+// dirFds keeps open the directories a restore works in over and over: the
+// staging directory, where every new version is written, and the directory
+// of the last path placed, which in path order is the next one's too. An
+// operation on a name in them is then one system call on a descriptor,
+// where the root would resolve every component of the path anew (an
+// openat and a close each). Each directory is opened through the root,
+// without following a symlink at its last component, and the names given
+// here are single components, opened without following either: what the
+// root confines stays confined.
+type dirFds struct {
+	root  *os.Root
+	stage *os.File // stageDir, or nil until first used
+	dir   string   // the path of cur
+	cur   *os.File // a directory of DIR, or nil
+}
+
+func newDirFds(root *os.Root) *dirFds { return &dirFds{root: root} }
+
+// stageBase returns the name of a root name in the staging directory, or
+// false if name is not directly in it.
+func stageBase(name string) (string, bool) {
+	base, ok := strings.CutPrefix(name, stageDir+"/")
+	return base, ok && base != "" && !strings.Contains(base, "/")
+}
+
+func (d *dirFds) stageDir() (*os.File, error) {
+	if d.stage == nil {
+		f, err := d.root.OpenFile(stageDir, os.O_RDONLY|unix.O_DIRECTORY|unix.O_NOFOLLOW, 0)
+		if err != nil {
+			return nil, err
+		}
+		d.stage = f
+	}
+	return d.stage, nil
+}
+
+// createStaged creates the staged file name (a root name in the staging
+// directory), which must not exist, for writing. The descriptor is a
+// plain blocking one: a regular file gains nothing from the poller, which
+// os.Root's OpenFile tries to register it with at four fcntls and an
+// epoll_ctl a file.
+func (d *dirFds) createStaged(name string) (*os.File, error) {
+	base, ok := stageBase(name)
+	if !ok {
+		return d.root.OpenFile(name, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	}
+	dir, err := d.stageDir()
+	if err != nil {
+		return nil, err
+	}
+	fd, err := openat(int(dir.Fd()), base, unix.O_WRONLY|unix.O_CREAT|unix.O_EXCL|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0o600)
+	if err != nil {
+		return nil, &fs.PathError{Op: "openat", Path: name, Err: err}
+	}
+	return os.NewFile(uintptr(fd), name), nil
+}
+
+func openat(dirfd int, name string, flags int, mode uint32) (int, error) {
+	for {
+		fd, err := unix.Openat(dirfd, name, flags, mode)
+		if err != unix.EINTR {
+			return fd, err
+		}
+	}
+}
+
+// stagedMTime sets the mtime of the staged entry name (a root name),
+// leaving its atime and not following it.
+func (d *dirFds) stagedMTime(name string, mtime int64) error {
+	base, ok := stageBase(name)
+	if !ok {
+		return d.root.Chtimes(name, time.Time{}, time.Unix(0, mtime))
+	}
+	dir, err := d.stageDir()
+	if err != nil {
+		return err
+	}
+	ts := []unix.Timespec{{Nsec: utimeOmit}, unix.NsecToTimespec(mtime)}
+	if err := unix.UtimesNanoAt(int(dir.Fd()), base, ts, unix.AT_SYMLINK_NOFOLLOW); err != nil {
+		return &fs.PathError{Op: "utimensat", Path: name, Err: err}
+	}
+	return nil
+}
+
+// parentOf returns an open descriptor of the directory of the tree path p,
+// and p's last component.
+func (d *dirFds) parentOf(p string) (*os.File, string, error) {
+	dir, base := path.Split(p)
+	dir = strings.TrimSuffix(dir, "/")
+	if d.cur == nil || d.dir != dir {
+		d.forget()
+		f, err := d.root.OpenFile(name(dir), os.O_RDONLY|unix.O_DIRECTORY|unix.O_NOFOLLOW, 0)
+		if err != nil {
+			return nil, "", err
+		}
+		d.dir, d.cur = dir, f
+	}
+	return d.cur, base, nil
+}
+
+// rename moves the staged entry name (a root name) to the tree path p.
+func (d *dirFds) rename(name, p string) error {
+	base, ok := stageBase(name)
+	if !ok {
+		return d.root.Rename(name, p)
+	}
+	from, err := d.stageDir()
+	if err != nil {
+		return err
+	}
+	to, toBase, err := d.parentOf(p)
+	if err != nil {
+		return err
+	}
+	if err := unix.Renameat(int(from.Fd()), base, int(to.Fd()), toBase); err != nil {
+		return &os.LinkError{Op: "renameat", Old: name, New: p, Err: err}
+	}
+	return nil
+}
+
+// identity returns the device, inode and ctime of the regular file at the
+// tree path p, not following a symlink; ok is false for anything else.
+func (d *dirFds) identity(p string) (dev, ino uint64, ctime int64, ok bool) {
+	dir, base, err := d.parentOf(p)
+	if err != nil {
+		return 0, 0, 0, false
+	}
+	var st unix.Stat_t
+	if unix.Fstatat(int(dir.Fd()), base, &st, unix.AT_SYMLINK_NOFOLLOW) != nil || st.Mode&unix.S_IFMT != unix.S_IFREG {
+		return 0, 0, 0, false
+	}
+	return uint64(st.Dev), uint64(st.Ino), st.Ctim.Nano(), true
+}
+
+// forget closes the directory of the last path: the commit calls it
+// whenever it makes or removes a directory.
+func (d *dirFds) forget() {
+	if d.cur != nil {
+		d.cur.Close()
+		d.cur, d.dir = nil, ""
+	}
+}
+
+func (d *dirFds) close() {
+	d.forget()
+	if d.stage != nil {
+		d.stage.Close()
+		d.stage = nil
+	}
+}
