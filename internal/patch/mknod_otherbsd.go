@@ -8,8 +8,11 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// mknodat makes the node name in the directory d. Here the device number
-// is an int, as on macOS.
-func mknodat(d *os.File, name string, mode uint32, dev uint64) error {
-	return unix.Mknodat(int(d.Fd()), name, mode, int(dev))
+// mknodat makes the node at the root name in its directory, opened
+// through the root: nothing outside DIR is reached. Here the device number
+// is an int, as on Linux.
+func mknodat(root *os.Root, name string, mode uint32, dev uint64) error {
+	return inDir(root, name, func(dirfd int, base string) error {
+		return unix.Mknodat(dirfd, base, mode, int(dev))
+	})
 }
