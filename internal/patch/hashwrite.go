@@ -2,8 +2,6 @@ package patch
 
 import (
 	"crypto/sha256"
-	"encoding/binary"
-	"hash"
 	"io"
 	"runtime"
 	"sync"
@@ -30,7 +28,7 @@ var chunkPool = sync.Pool{New: func() any { b := make([]byte, 0, chunkSize); ret
 type hashWriter struct {
 	out     io.Writer
 	bs      int
-	outer   hash.Hash
+	leaves  *format.FileHasher
 	buf     []byte
 	pooled  bool
 	pending []*leafJob
@@ -54,11 +52,7 @@ type leafJob struct {
 
 func newHashWriter(out io.Writer, size int64) *hashWriter {
 	bs := format.BlockSize(size)
-	h := &hashWriter{out: out, bs: bs, outer: sha256.New()}
-	var head [12]byte
-	binary.LittleEndian.PutUint64(head[:8], uint64(size))
-	binary.LittleEndian.PutUint32(head[8:], uint32(bs))
-	h.outer.Write(head[:])
+	h := &hashWriter{out: out, bs: bs, leaves: format.NewFileHasher(size, bs)}
 	// A chunk holds whole blocks, so that a block never spans two chunks.
 	chunk := max(chunkSize/bs*bs, bs)
 	if size >= int64(chunk) && chunk == chunkSize {
@@ -191,7 +185,7 @@ func (h *hashWriter) collect(j *leafJob) {
 			h.err = &writeError{j.werr}
 		}
 	}
-	h.outer.Write(j.leaves)
+	h.leaves.AddLeaves(j.leaves)
 	if j.pooled {
 		b := j.data[:0]
 		chunkPool.Put(&b)
@@ -215,7 +209,7 @@ func (h *hashWriter) Sum() ([]byte, error) {
 	if h.err != nil {
 		return nil, h.err
 	}
-	return h.outer.Sum(nil), nil
+	return h.leaves.Sum(), nil
 }
 
 // close waits for every chunk still being written or hashed and ends the

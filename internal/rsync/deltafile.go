@@ -213,7 +213,7 @@ func (p *parallelDelta) run(emit func(Op) error) (hash []byte, err error) {
 		if s.err != nil {
 			return nil, s.err
 		}
-		fh.outer.Write(s.leaves)
+		fh.leaves.AddLeaves(s.leaves)
 		s.leaves = nil
 		<-p.tokens
 	}
@@ -228,7 +228,7 @@ func (p *parallelDelta) run(emit func(Op) error) (hash []byte, err error) {
 		return nil, fmt.Errorf("delta: read: %w", err)
 	}
 	fh.written = p.size
-	return fh.outer.Sum(nil), nil
+	return fh.leaves.Sum(), nil
 }
 
 // work takes segments in order and searches them until none is left.

@@ -2,9 +2,6 @@ package rsync
 
 import (
 	"crypto/sha256"
-	"encoding"
-	"encoding/binary"
-	"hash"
 
 	"github.com/ibt-tools/ibt/format"
 )
@@ -13,7 +10,7 @@ import (
 // from its content written in any split. It holds one block at most.
 type FileHash struct {
 	blockSize int
-	outer     hash.Hash
+	leaves    *format.FileHasher
 	block     []byte // a partial block carried between writes
 	written   int64
 }
@@ -25,12 +22,7 @@ func NewFileHash(size int64) *FileHash {
 }
 
 func newFileHash(size int64, blockSize int) *FileHash {
-	h := &FileHash{blockSize: blockSize, outer: sha256.New()}
-	var head [12]byte
-	binary.LittleEndian.PutUint64(head[:8], uint64(size))
-	binary.LittleEndian.PutUint32(head[8:], uint32(blockSize))
-	h.outer.Write(head[:])
-	return h
+	return &FileHash{blockSize: blockSize, leaves: format.NewFileHasher(size, blockSize)}
 }
 
 // Write adds content; it never fails.
@@ -62,7 +54,7 @@ func (h *FileHash) Write(p []byte) (int, error) {
 
 // addLeaf adds the SHA-256 of one block.
 func (h *FileHash) addLeaf(leaf [sha256.Size]byte) {
-	h.outer.Write(leaf[:])
+	h.leaves.AddLeaves(leaf[:])
 }
 
 // Written returns the number of content bytes written so far.
@@ -73,31 +65,9 @@ func (h *FileHash) Written() int64 { return h.written }
 // may go on.
 func (h *FileHash) Sum() []byte {
 	if len(h.block) == 0 {
-		return h.outer.Sum(nil)
+		return h.leaves.Sum()
 	}
-	// The short last block is a leaf of its own; hash it into a copy of the
-	// state so that Sum stays read-only.
-	outer := cloneHash(h.outer)
+	// the short last block is a leaf of its own
 	leaf := sha256.Sum256(h.block)
-	outer.Write(leaf[:])
-	return outer.Sum(nil)
-}
-
-// cloneHash copies a SHA-256 state. Every standard hash supports one of the
-// two ways; both failing would be a broken standard library.
-func cloneHash(h hash.Hash) hash.Hash {
-	if c, ok := h.(hash.Cloner); ok {
-		if cl, err := c.Clone(); err == nil {
-			return cl
-		}
-	}
-	out := sha256.New()
-	m, ok1 := h.(encoding.BinaryMarshaler)
-	u, ok2 := out.(encoding.BinaryUnmarshaler)
-	if ok1 && ok2 {
-		if st, err := m.MarshalBinary(); err == nil && u.UnmarshalBinary(st) == nil {
-			return out
-		}
-	}
-	return out
+	return h.leaves.SumWith(leaf[:])
 }

@@ -78,5 +78,5 @@ func sign(r io.Reader, size int64, blockSize int, signed bool, key *format.Stron
 		return nil, nil, fmt.Errorf("sign: read: %w", err)
 	}
 	fh.written = size
-	return fh.outer.Sum(nil), sig, nil
+	return fh.leaves.Sum(), sig, nil
 }

@@ -106,7 +106,7 @@ func signParallel(r io.ReaderAt, size int64, nseg, workers int, key *format.Stro
 		if s.err != nil {
 			return nil, nil, s.err
 		}
-		fh.outer.Write(s.leaves)
+		fh.leaves.AddLeaves(s.leaves)
 		s.leaves = nil
 		<-tokens
 	}
@@ -118,7 +118,7 @@ func signParallel(r io.ReaderAt, size int64, nseg, workers int, key *format.Stro
 		return nil, nil, fmt.Errorf("sign: read: %w", err)
 	}
 	fh.written = size
-	return fh.outer.Sum(nil), sig, nil
+	return fh.leaves.Sum(), sig, nil
 }
 
 // signSegmentAt hashes the blocks of the segment at off and returns their
