@@ -28,6 +28,31 @@ var (
 // anyway. Every kind runs today.
 var disabled = map[string]string{}
 
+// archive signs the source with the extra flags sign, diffs it with the
+// last index (or makes a full backup) with diffArgs, and packs the delta
+// with a codec g picks: this step's archive, whose path it returns.
+func (r *run) archive(g *gen, sign, diffArgs []string) string {
+	n := r.step
+	idx := filepath.Join(r.work, fmt.Sprintf("%d.idx", n))
+	diff := filepath.Join(r.work, fmt.Sprintf("%d.diff", n))
+	delta := filepath.Join(r.work, fmt.Sprintf("%d.delta", n))
+	arch := filepath.Join(r.work, fmt.Sprintf("%d.tar", n))
+	r.tool("ibt-sign", append(append([]string{"-o", idx}, sign...), r.src)...)
+	diffArgs = append([]string{"-o", diff}, diffArgs...)
+	if n == 0 {
+		r.tool("ibt-diff", append(diffArgs, "--full", idx)...)
+	} else {
+		r.tool("ibt-diff", append(diffArgs, r.idx[n-1], idx)...)
+	}
+	r.tool("ibt-delta", "-o", delta, diff)
+	codec := []string{"gzip", "lz4", "none"}[g.r.Intn(3)]
+	r.tool("ibt-pack", "--codec", codec, "-o", arch, delta)
+	r.idx, r.arch = append(r.idx, idx), append(r.arch, arch)
+	os.Remove(diff)
+	os.Remove(delta)
+	return arch
+}
+
 // enabledKinds is the set of kinds this run generates.
 func enabledKinds(t *testing.T) map[string]bool {
 	on := map[string]bool{}
@@ -196,34 +221,17 @@ func onList(on map[string]bool) []string {
 
 // backup makes this step's archive and patches the restore with it, twice.
 func (r *run) backup(g *gen) {
-	n := r.step
-	idx := filepath.Join(r.work, fmt.Sprintf("%d.idx", n))
-	diff := filepath.Join(r.work, fmt.Sprintf("%d.diff", n))
-	delta := filepath.Join(r.work, fmt.Sprintf("%d.delta", n))
-	arch := filepath.Join(r.work, fmt.Sprintf("%d.tar", n))
-	sign := []string{"-o", idx}
-	if n > 0 && g.r.Intn(2) == 0 {
-		sign = append(sign, "--prev", r.idx[n-1])
+	var sign, diffArgs []string
+	if r.step > 0 && g.r.Intn(2) == 0 {
+		sign = append(sign, "--prev", r.idx[r.step-1])
 	}
 	if g.r.Intn(4) == 0 {
 		sign = append(sign, "--no-lz4")
 	}
-	r.tool("ibt-sign", append(sign, r.src)...)
-	diffArgs := []string{"-o", diff}
 	if g.r.Intn(5) == 0 {
 		diffArgs = append(diffArgs, "--no-renames")
 	}
-	if n == 0 {
-		r.tool("ibt-diff", append(diffArgs, "--full", idx)...)
-	} else {
-		r.tool("ibt-diff", append(diffArgs, r.idx[n-1], idx)...)
-	}
-	r.tool("ibt-delta", "-o", delta, diff)
-	codec := []string{"gzip", "lz4", "none"}[g.r.Intn(3)]
-	r.tool("ibt-pack", "--codec", codec, "-o", arch, delta)
-	r.idx, r.arch = append(r.idx, idx), append(r.arch, arch)
-	os.Remove(diff)
-	os.Remove(delta)
+	arch := r.archive(g, sign, diffArgs)
 
 	patch := []string{r.restore, "-i", arch}
 	if g.r.Intn(4) != 0 { // flushing is slow, and rarely what fails
@@ -232,7 +240,7 @@ func (r *run) backup(g *gen) {
 	if g.r.Intn(6) == 0 {
 		patch = append(patch, "--no-known")
 	}
-	if n > 0 && g.r.Intn(6) == 0 {
+	if r.step > 0 && g.r.Intn(6) == 0 {
 		before, err := list(r.restore, true)
 		if err != nil {
 			r.fail("list the restore: %v", err)

@@ -65,21 +65,4 @@ func mergeChain(t *testing.T, seed int64, archives int, on map[string]bool) {
 }
 
 // pack makes this step's archive, without applying it.
-func (r *run) pack(g *gen) {
-	n := r.step
-	idx := filepath.Join(r.work, fmt.Sprintf("%d.idx", n))
-	diff := filepath.Join(r.work, fmt.Sprintf("%d.diff", n))
-	delta := filepath.Join(r.work, fmt.Sprintf("%d.delta", n))
-	arch := filepath.Join(r.work, fmt.Sprintf("%d.tar", n))
-	r.tool("ibt-sign", "-o", idx, r.src)
-	diffArgs := []string{"-o", diff, "--no-renames"}
-	if n == 0 {
-		r.tool("ibt-diff", append(diffArgs, "--full", idx)...)
-	} else {
-		r.tool("ibt-diff", append(diffArgs, r.idx[n-1], idx)...)
-	}
-	r.tool("ibt-delta", "-o", delta, diff)
-	codec := []string{"gzip", "lz4", "none"}[g.r.Intn(3)]
-	r.tool("ibt-pack", "--codec", codec, "-o", arch, delta)
-	r.idx, r.arch = append(r.idx, idx), append(r.arch, arch)
-}
+func (r *run) pack(g *gen) { r.archive(g, nil, []string{"--no-renames"}) }

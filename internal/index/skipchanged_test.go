@@ -2,7 +2,6 @@ package index_test
 
 import (
 	"bytes"
-	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -13,6 +12,7 @@ import (
 	"github.com/ibt-tools/ibt/format"
 	"github.com/ibt-tools/ibt/internal/cli"
 	"github.com/ibt-tools/ibt/internal/index"
+	"github.com/ibt-tools/ibt/internal/streamtest"
 )
 
 // writeWhileRead makes the next reading of each of paths by ibt-sign find
@@ -52,26 +52,6 @@ func runTool(t *testing.T, name string, stdin []byte, args ...string) []byte {
 		t.Fatalf("%s %v: exit %d: %s", name, args, code, stderr)
 	}
 	return out
-}
-
-// readAll reads a whole stream and returns its records.
-func readAll(t testing.TB, stream []byte) []format.Record {
-	t.Helper()
-	r, err := format.NewReader(bytes.NewReader(stream))
-	if err != nil {
-		t.Fatal(err)
-	}
-	var recs []format.Record
-	for {
-		rec, err := r.Next()
-		if err == io.EOF {
-			return recs
-		}
-		if err != nil {
-			t.Fatal(err)
-		}
-		recs = append(recs, rec)
-	}
 }
 
 // runToolCode runs one tool in process and returns its exit code, standard
@@ -390,7 +370,7 @@ func TestSkipChangedTwice(t *testing.T) {
 		t.Fatalf("ibt-diff of two indexes that both have f skipped: exit %d: %s", code, stderr)
 	}
 	wantWarning(t, stderr, `"f" changed while ibt-sign read it`)
-	recs := readAll(t, diff)
+	recs, _ := streamtest.Records(t, diff)
 	left := false
 	for _, r := range recs {
 		if c, ok := r.(*format.Change); ok && c.Path() == "f" {

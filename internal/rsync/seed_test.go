@@ -2,28 +2,10 @@ package rsync
 
 import (
 	"bytes"
-	"crypto/aes"
-	"crypto/sha256"
 	"testing"
 
 	"github.com/ibt-tools/ibt/format"
 )
-
-// strongByDefinition computes the strong sum of a block whose SHA-256 is
-// leaf as format's doc.go states it, with a fresh cipher and no shared code.
-func strongByDefinition(seed []byte, leaf [sha256.Size]byte) []byte {
-	c, err := aes.NewCipher(seed)
-	if err != nil {
-		panic(err)
-	}
-	x := make([]byte, 16)
-	c.Encrypt(x, leaf[:16])
-	for i := range x {
-		x[i] ^= leaf[16+i]
-	}
-	c.Encrypt(x, x)
-	return x
-}
 
 // TestSeedChangesSignaturesOnly signs the same content with two seeds: the
 // file hashes are equal, the signatures differ in every block's strong sum
