@@ -43,10 +43,10 @@ func (m *merger) both(ca, cb *format.Change) error {
 	case cb.Op == format.OpUpdate && ca.HasData():
 		err = m.through(ca, s)
 	case cb.Op == format.OpUpdate && ca.Op == format.OpMeta && s.update:
-		err = m.copyOps(s)
+		err = m.copyOps(m.b, s)
 	case !cb.HasData() && ca.HasData():
 		if ca.Op == format.OpUpdate && s.update {
-			err = m.copyAOps(s)
+			err = m.copyOps(m.a, s)
 		} else if ca.Op != format.OpUpdate {
 			err = m.pump(m.a, m.a.R.Content(), s)
 		} else {
@@ -102,21 +102,11 @@ func compose(old, new *format.Entry) *format.Change {
 	return diff.Compare(old, new)
 }
 
-// copyOps copies b's ops of the current update to s: a left the file's
-// content alone, so b's copies are from a's old file too.
-func (m *merger) copyOps(s sink) error {
-	return m.eachOp(m.b, func(copy bool, off, n int64, data []byte) error {
-		if copy {
-			return s.copy(off, n)
-		}
-		return s.literal(data)
-	})
-}
-
-// copyAOps copies a's ops of the current update to s: b changed only the
-// file's metadata.
-func (m *merger) copyAOps(s sink) error {
-	return m.eachOp(m.a, func(copy bool, off, n int64, data []byte) error {
+// copyOps copies the ops of in's current update to s as they are: where
+// the other archive left the file's content alone, its copies are from
+// the same old file.
+func (m *merger) copyOps(in Input, s sink) error {
+	return m.eachOp(in, func(copy bool, off, n int64, data []byte) error {
 		if copy {
 			return s.copy(off, n)
 		}

@@ -239,24 +239,7 @@ func (m *merger) copyData(in Input, c *format.Change) error {
 	if c.Op != format.OpUpdate {
 		return m.pump(in, in.R.Content(), sink{w: m.w})
 	}
-	s := sink{w: m.w, update: true}
-	for {
-		op, err := in.R.NextOp()
-		if err == io.EOF {
-			return nil
-		}
-		if err != nil {
-			return fmt.Errorf("failed to read archive %q: %w", in.Name, err)
-		}
-		if op.Copy {
-			err = s.copy(op.Offset, op.Length)
-		} else {
-			err = s.literal(op.Data)
-		}
-		if err != nil {
-			return fmt.Errorf("failed to write archive: %w", err)
-		}
-	}
+	return m.copyOps(in, sink{w: m.w, update: true})
 }
 
 // pump streams a created file's content from in to s.
