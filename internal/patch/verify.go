@@ -94,7 +94,7 @@ func (a *applier) verify(want []byte) error {
 		}
 		return &Error{Class: ErrVerify,
 			Detail: fmt.Sprintf("the patched tree differs from the archive's new tree (tree hash %s, want %s)", short(got), short(want)),
-			Fix:    "something in DIR was changed outside ibt-patch (a mode, an mtime, an extra or missing entry): compare 'ibt-sign DIR' with the index the archive was made from"}
+			Fix:    "an entry the archive leaves alone changed while ibt-patch ran (the check before the commit found DIR as the archive expects): run the same ibt-patch again, or restore the chain into a new directory and compare it with DIR (diff -r)"}
 	}
 	if err := record.commit(); err != nil {
 		a.warn(fmt.Sprintf("could not record the verified files in the known file (the next run reads them again): %v", err))
