@@ -121,6 +121,8 @@ type applier struct {
 	// laterSources counts old sources after the file copied from them,
 	// which checkLaterSources checks once the archive is read.
 	laterSources int
+	// noClone: DIR's filesystem cannot clone files (see stageClone)
+	noClone bool
 }
 
 func (a *applier) run(in io.Reader) (err error) {
