@@ -44,7 +44,9 @@ const (
 // --level takes the zstd command's levels, 1..22, and maps them to the
 // four the encoder has: 1-2 fastest (about zstd -1), 3-5 its default
 // (about zstd -3, and the default here), 6-9 better (about zstd -7), 10-22
-// best (about zstd -11).
+// best (about zstd -11). Up to level 5 the window is 2 MiB, zstd -3's,
+// instead of the encoder's 4 or 8 MiB: on the db file it was as fast, the
+// archive no larger, in half the memory, and a reader needs no more.
 //
 // A reader decodes one block at a time (no goroutine is left behind when a
 // caller stops reading) and refuses a window above zstdMaxWindow: the
@@ -53,6 +55,7 @@ const (
 // -19; only zstd --long or --ultra go beyond.
 const (
 	zstdDefaultLevel = 3
+	zstdFastWindow   = 2 << 20
 	zstdMaxWindow    = 32 << 20
 )
 
@@ -97,10 +100,15 @@ func (c Codec) compressor(w io.Writer, level int) (io.WriteCloser, error) {
 		if level < 1 || level > 22 {
 			return nil, fmt.Errorf("zstd level %d out of range 1..22", level)
 		}
-		z, err := zstd.NewWriter(w,
+		opts := []zstd.EOption{
 			zstd.WithEncoderLevel(zstd.EncoderLevelFromZstd(level)),
 			zstd.WithEncoderConcurrency(runtime.GOMAXPROCS(0)),
-			zstd.WithEncoderCRC(true))
+			zstd.WithEncoderCRC(true),
+		}
+		if level <= 5 {
+			opts = append(opts, zstd.WithWindowSize(zstdFastWindow))
+		}
+		z, err := zstd.NewWriter(w, opts...)
 		if err != nil {
 			return nil, fmt.Errorf("zstd level %d: %w", level, err)
 		}
