@@ -148,6 +148,10 @@ func (a *applier) run(in io.Reader) (err error) {
 		a.disk.known = openKnown(a.knownAt)
 		defer a.disk.known.close()
 	}
+	if !a.opt.NoKnown && !a.opt.DryRun {
+		a.disk.leaves = openLeavesCache(a.opt.KnownDir)
+		defer a.disk.leaves.close()
+	}
 	a.chown = os.Geteuid() == 0
 	a.euid, a.egid = uint32(os.Geteuid()), uint32(os.Getegid())
 	if top, whole := a.header.TopDir(); whole {

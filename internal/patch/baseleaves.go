@@ -18,6 +18,10 @@ import (
 // other blocks: the base is read once, by the patch, instead of twice, and
 // a base cloned into the staged file (see stageClone) hardly at all.
 //
+// The same merge hashes a staged clone from the old version's cached
+// leaves (see leavescache.go): the file read is then the staged file, and
+// the leaves given are the cached ones.
+//
 // Why this is sound: a shared leaf is the hash of bytes that the patch read
 // from the base at that offset (or that the clone of the base holds there),
 // which are what a separate read of the base would hash. Only a base written
@@ -48,6 +52,7 @@ type baseLeaves struct {
 	queue []baseItem // leaves in order: read, being read or ready
 	reads int        // reads in queue
 	err   error
+	tee   *leavesTee // takes the leaves in order, if not nil
 }
 
 // baseItem is a run of leaves of the base: ready, or being read by job.
@@ -110,7 +115,7 @@ func (b *baseLeaves) shared(off, end int64) bool {
 func (b *baseLeaves) ready(leaf []byte) {
 	b.startRead()
 	if len(b.queue) == 0 {
-		b.h.AddLeaves(leaf)
+		b.add(leaf)
 		return
 	}
 	if last := &b.queue[len(b.queue)-1]; last.job == nil {
@@ -150,7 +155,7 @@ func (b *baseLeaves) collect() {
 	it := b.queue[0]
 	b.queue = b.queue[1:]
 	if it.job == nil {
-		b.h.AddLeaves(it.leaves)
+		b.add(it.leaves)
 		return
 	}
 	b.reads--
@@ -158,8 +163,13 @@ func (b *baseLeaves) collect() {
 	if it.job.werr != nil && b.err == nil {
 		b.err = it.job.werr
 	}
-	b.h.AddLeaves(it.job.leaves)
+	b.add(it.job.leaves)
 	it.job.release()
+}
+
+func (b *baseLeaves) add(leaves []byte) {
+	b.h.AddLeaves(leaves)
+	b.tee.add(leaves)
 }
 
 // sum reads what is left of the base beyond the new version and returns

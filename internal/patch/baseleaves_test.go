@@ -83,7 +83,7 @@ func TestBaseLeavesHashTheBase(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			want, err := hashReaderAt(bytes.NewReader(base), int64(tc.size), nil)
+			want, err := hashReaderAt(bytes.NewReader(base), int64(tc.size), nil, nil)
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -1,6 +1,7 @@
 package patch
 
 import (
+	"bytes"
 	"errors"
 	"io"
 	"os"
@@ -49,8 +50,27 @@ func (a *applier) stageClone(src *source, s *step, f, base *os.File, baseSize in
 			return applyOps(src, p, base, baseSize, w, c.New.Size, bl)
 		})
 	}
+	// A base that is the old version, read or vouched for, and whose
+	// leaves are cached: the staged file's hash takes them for the blocks
+	// the patch leaves alone (see leavescache.go).
+	var cached *cachedLeaves
+	var merge *baseLeaves
+	if bl == nil && s.state == stOld && (!s.unverified || s.baseKnown) {
+		if cached = a.disk.leaves.open(c.Old.Hash, baseSize, format.BlockSize(baseSize)); cached != nil {
+			if merge = newBaseLeaves(f, c.New.Size, baseSize); merge == nil {
+				cached.close()
+				cached = nil
+			}
+		}
+		defer cached.close()
+	}
+	spans := bl
+	if merge != nil {
+		spans = merge
+		defer merge.close()
+	}
 	w := &cloneWriter{f: f, base: base}
-	n, err := applyOps(src, p, base, baseSize, w, c.New.Size, bl)
+	n, err := applyOps(src, p, base, baseSize, w, c.New.Size, spans)
 	if err != nil {
 		return 0, nil, err
 	}
@@ -58,9 +78,29 @@ func (a *applier) stageClone(src *source, s *step, f, base *os.File, baseSize in
 	if err := f.Truncate(n); err != nil {
 		return 0, nil, &writeError{err}
 	}
-	sum, err := hashReaderAt(f, n, bl)
+	tee := a.disk.leaves.create(n)
+	defer tee.drop()
+	var sum []byte
+	if merge != nil && n == c.New.Size {
+		merge.tee = tee
+		bs := merge.bs
+		for i := int64(0); i*bs < min(n, baseSize); i++ {
+			leaf := cached.at(i)
+			if leaf == nil {
+				break // the rest is read
+			}
+			merge.newLeaves(i*bs, leaf)
+		}
+		sum, err = merge.sum()
+	} else {
+		sum, err = hashReaderAt(f, n, bl, tee)
+	}
 	if err != nil {
 		return 0, nil, ioErr(p, "read its staged new version", err)
+	}
+	tee.keep(sum)
+	if cached != nil && bytes.Equal(sum, c.New.Hash) {
+		a.disk.leaves.remove(c.Old.Hash) // that version is being replaced
 	}
 	return n, sum, nil
 }

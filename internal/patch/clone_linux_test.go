@@ -2,14 +2,18 @@ package patch
 
 import (
 	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
 	"math/rand/v2"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"unsafe"
 
+	"github.com/ibt-tools/ibt/format"
 	"golang.org/x/sys/unix"
 )
 
@@ -161,8 +165,17 @@ func TestCloneSharesTheUnchangedExtents(t *testing.T) {
 	if got, want := withoutRoot(listing(t, d)), treeListing(t, v0); got != want {
 		t.Fatalf("reflink copy:\n%s\nwant:\n%s", got, want)
 	}
-	mustApply(t, d, makeArchive(t, v0, v1))
-	mustApply(t, d, makeArchive(t, v1, v2))
+	// Keep the leaves of this file (smaller than leavesMin), so that the
+	// second update reads only what it wrote: its base is vouched for by
+	// the known file the first one left.
+	defer func(m int64) { leavesMin = m }(leavesMin)
+	leavesMin = 1 << 20
+	if read := readBytes(t, func() { mustApply(t, d, makeArchive(t, v0, v1)) }); read < size {
+		t.Errorf("the first update read %d bytes: it must hash its new version whole (%d)", read, size)
+	}
+	if read := readBytes(t, func() { mustApply(t, d, makeArchive(t, v1, v2)) }); read > size/8 {
+		t.Errorf("the second update read %d bytes of a %d-byte file with 40 pages rewritten: the cached leaves were not used", read, size)
+	}
 	if got, want := withoutRoot(listing(t, d)), treeListing(t, v2); got != want {
 		t.Fatalf("restored tree:\n%s\nwant:\n%s", got, want)
 	}
@@ -194,12 +207,63 @@ func TestCloneSharesTheUnchangedExtents(t *testing.T) {
 	}
 	t.Logf("%d pages rewritten, %d still shared with the old tree, in %d extents", len(rewritten), kept, len(after))
 
+	// Leaves that do not give the old version's hash are not used.
+	leaves := filepath.Join(testKnownDir, "leaves", hexHash(v2["db"]))
+	lf, err := os.ReadFile(leaves)
+	if err != nil {
+		t.Fatalf("no cached leaves of the second version: %v", err)
+	}
+	lf[100] ^= 1
+	if err := os.WriteFile(leaves, lf, 0o600); err != nil {
+		t.Fatal(err)
+	}
 	// An insertion shifts what follows: copies from other offsets.
 	v3 := v2.clone()
 	b := []byte(v2["db"].data)
 	v3["db"] = file(string(b[:5<<20]) + strings.Repeat("inserted", 700) + string(b[5<<20:])).withTime(baseTime + 3e9)
-	mustApply(t, d, makeArchive(t, v2, v3))
+	if read := readBytes(t, func() { mustApply(t, d, makeArchive(t, v2, v3)) }); read < size {
+		t.Errorf("with damaged leaves, the update read %d bytes: it must hash its new version whole (%d)", read, size)
+	}
 	if got, want := withoutRoot(listing(t, d)), treeListing(t, v3); got != want {
 		t.Fatalf("after an insertion:\n%s\nwant:\n%s", got, want)
 	}
+}
+
+// readBytes returns how many bytes this process read (rchar in
+// /proc/self/io: read and pread, from the page cache or not) while f ran.
+func readBytes(t *testing.T, f func()) int64 {
+	t.Helper()
+	rchar := func() int64 {
+		b, err := os.ReadFile("/proc/self/io")
+		if err != nil {
+			t.Skipf("skipped: %v", err)
+		}
+		for _, line := range strings.Split(string(b), "\n") {
+			if v, ok := strings.CutPrefix(line, "rchar: "); ok {
+				n, err := strconv.ParseInt(v, 10, 64)
+				if err != nil {
+					t.Fatal(err)
+				}
+				return n
+			}
+		}
+		t.Skip("skipped: no rchar in /proc/self/io")
+		return 0
+	}
+	before := rchar()
+	f()
+	return rchar() - before
+}
+
+// hexHash is the hex file hash of n's content, the name of its leaves.
+func hexHash(n node) string {
+	h := format.NewFileHasher(int64(len(n.data)), format.BlockSize(int64(len(n.data))))
+	bs := format.BlockSize(int64(len(n.data)))
+	for d := []byte(n.data); len(d) > 0; {
+		k := min(bs, len(d))
+		leaf := sha256.Sum256(d[:k])
+		h.AddLeaves(leaf[:])
+		d = d[k:]
+	}
+	return hex.EncodeToString(h.Sum())
 }

@@ -36,6 +36,8 @@ type disk struct {
 	// vouch for files that still have their inode and times (see
 	// recorded.go); 0 if they do not.
 	recordedCutoff int64
+	// leaves keeps the leaves of the big files read (leavescache.go).
+	leaves *leavesCache
 }
 
 func newDisk(root *os.Root) (*disk, error) {
@@ -139,7 +141,13 @@ func (d *disk) readHash(p string) ([]byte, error) {
 		return nil, ioErr(p, "open", err)
 	}
 	defer f.Close()
-	sum, err := hashReaderAt(f, fi.Size(), nil)
+	tee := d.leaves.create(fi.Size())
+	sum, err := hashReaderAt(f, fi.Size(), nil, tee)
+	if err == nil {
+		tee.keep(sum)
+	} else {
+		tee.drop()
+	}
 	if errors.Is(err, io.ErrUnexpectedEOF) {
 		return nil, pathErr(ErrConflict, p, "run again once nothing writes to DIR", "changed while it was being read")
 	}

@@ -42,7 +42,13 @@
 // Reading a file is the cost to avoid: a file is taken as unchanged without
 // reading it when the known file (the last verified run's hashes, in the
 // user's cache directory; known.go) or the archive's old entries
-// (recorded.go) vouch for its device, inode, size, mtime and ctime.
+// (recorded.go) vouch for its device, inode, size, mtime and ctime. An
+// update of a large file costs its change where DIR's filesystem shares
+// extents: the staged file starts as a clone of the old version and only
+// what differs is written (clone.go); elsewhere it is written in one pass,
+// hashed on all cores as it goes (hashwrite.go). Either way the new version
+// is verified before its rename, and an old version nothing vouches for is
+// hashed with the leaves it shares with the new one (baseleaves.go).
 //
 // # The files under DIR/.ibt-patch
 //

@@ -35,8 +35,9 @@ type hashWriter struct {
 	err     error
 	flushed int64 // the bytes handed on so far
 	// base, if set, takes the leaves of the chunks in order, to hash the
-	// update's base with them (see baseLeaves).
+	// update's base with them (see baseLeaves); tee, to keep them.
 	base *baseLeaves
+	tee  *leavesTee
 	// writes takes chunks to the goroutine that writes them to out, once
 	// a file has more than one; wdone is closed when that goroutine ends
 	// (see close).
@@ -192,6 +193,7 @@ func (h *hashWriter) collect(j *leafJob) {
 		}
 	}
 	h.leaves.AddLeaves(j.leaves)
+	h.tee.add(j.leaves)
 	if h.base != nil {
 		h.base.newLeaves(j.off, j.leaves)
 	}
@@ -232,10 +234,10 @@ func (h *hashWriter) close() {
 }
 
 // hashReaderAt returns the file hash of the size bytes of r, and passes
-// the leaves on to base if it is not nil. Chunks are read and hashed on
+// the leaves on to base and tee if they are not nil. Chunks are read and hashed on
 // other cores, several at once, so a disk has reads queued while the cores
 // hash. It reports io.ErrUnexpectedEOF if r holds fewer bytes.
-func hashReaderAt(r io.ReaderAt, size int64, base *baseLeaves) ([]byte, error) {
+func hashReaderAt(r io.ReaderAt, size int64, base *baseLeaves, tee *leavesTee) ([]byte, error) {
 	bs := format.BlockSize(size)
 	chunk := int64(max(chunkSize/bs*bs, bs))
 	h := format.NewFileHasher(size, bs)
@@ -250,6 +252,7 @@ func hashReaderAt(r io.ReaderAt, size int64, base *baseLeaves) ([]byte, error) {
 		}
 		if err == nil {
 			h.AddLeaves(j.leaves)
+			tee.add(j.leaves)
 			if base != nil {
 				base.newLeaves(j.off, j.leaves)
 			}

@@ -204,6 +204,10 @@ func (a *applier) onePass(f *os.File, e *format.Entry, base *baseLeaves, fill fu
 	}
 	h := newHashWriter(out, e.Size)
 	h.base = base
+	if f != nil {
+		h.tee = a.disk.leaves.create(e.Size)
+	}
+	defer h.tee.drop()
 	defer h.close() // before f's Close, deferred by the caller
 	n, err := fill(h)
 	if err != nil {
@@ -213,6 +217,7 @@ func (a *applier) onePass(f *os.File, e *format.Entry, base *baseLeaves, fill fu
 	if err != nil {
 		return 0, nil, err
 	}
+	h.tee.keep(sum)
 	if sparse != nil {
 		if err := sparse.finish(); err != nil {
 			return 0, nil, &writeError{err}
@@ -255,7 +260,7 @@ func (a *applier) patch(src *source, s *step, f *os.File) (int64, []byte, error)
 			done := make(chan struct{})
 			go func() {
 				defer close(done)
-				if sum, err := hashReaderAt(base, fi.Size(), nil); err == nil {
+				if sum, err := hashReaderAt(base, fi.Size(), nil, nil); err == nil {
 					s.baseHash = sum
 				}
 			}()
