@@ -141,13 +141,7 @@ func (d *disk) readHash(p string) ([]byte, error) {
 		return nil, ioErr(p, "open", err)
 	}
 	defer f.Close()
-	tee := d.leaves.create(fi.Size())
-	sum, err := hashReaderAt(f, fi.Size(), nil, tee)
-	if err == nil {
-		tee.keep(sum)
-	} else {
-		tee.drop()
-	}
+	sum, err := d.hashFile(f, fi.Size())
 	if errors.Is(err, io.ErrUnexpectedEOF) {
 		return nil, pathErr(ErrConflict, p, "run again once nothing writes to DIR", "changed while it was being read")
 	}
@@ -155,6 +149,28 @@ func (d *disk) readHash(p string) ([]byte, error) {
 		return nil, ioErr(p, "read", err)
 	}
 	d.remember(p, sum)
+	return sum, nil
+}
+
+// hashFile returns the file hash of f, of size bytes, read and hashed on
+// all cores, and keeps the leaves of a big file (see leavescache.go). A
+// file that is no longer size bytes long when read is
+// io.ErrUnexpectedEOF: it changed while it was read.
+func (d *disk) hashFile(f *os.File, size int64) ([]byte, error) {
+	tee := d.leaves.create(size)
+	sum, err := hashReaderAt(f, size, nil, tee)
+	if err == nil {
+		if fi, serr := f.Stat(); serr != nil {
+			err = serr
+		} else if fi.Size() != size {
+			err = io.ErrUnexpectedEOF
+		}
+	}
+	if err != nil {
+		tee.drop()
+		return nil, err
+	}
+	tee.keep(sum)
 	return sum, nil
 }
 

@@ -3,12 +3,10 @@ package patch
 import (
 	"bytes"
 	"fmt"
-	"io"
 	"time"
 
 	"github.com/ibt-tools/ibt/format"
 	"github.com/ibt-tools/ibt/internal/index"
-	"github.com/ibt-tools/ibt/internal/rsync"
 	"github.com/ibt-tools/ibt/internal/tree"
 )
 
@@ -130,9 +128,9 @@ func (a *applier) hashOf(n *tree.Node, s *step, known, verified *knownReader, pl
 		return nil, false, &Error{Path: n.Path, Class: ErrVerify, Detail: "failed to read it to verify the patched tree", Err: err}
 	}
 	defer f.Close()
-	fh := rsync.NewFileHash(fi.Size())
-	if _, err := io.Copy(fh, f); err != nil {
+	sum, err := a.disk.hashFile(f, fi.Size())
+	if err != nil {
 		return nil, false, &Error{Path: n.Path, Class: ErrVerify, Detail: "failed to read it to verify the patched tree", Err: err}
 	}
-	return fh.Sum(), true, nil
+	return sum, true, nil
 }
