@@ -100,6 +100,9 @@ type step struct {
 	// beneath it is selected, which keeps it as its parent (only.go); a
 	// dropped step is none of the passes' business
 	dropped bool
+	// lateLink: a hard link whose first path is placed late (a directory
+	// that became a file), made once the late ones are (see commit)
+	lateLink bool
 }
 
 // state is what a check found on disk at a change's path.

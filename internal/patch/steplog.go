@@ -354,12 +354,15 @@ const (
 	recOldSource
 )
 
-// recDropped, in the second byte of a record, marks a dropped step; keep
-// clears the byte.
+// Flags of the second byte of a record. keep clears the byte: a dropped
+// step is a directory, which has no other of these flags.
 const (
-	recDropped   = 1
-	recDroppedAt = 1 // the byte's offset in the record
+	recDropped = 1 << iota
+	recLateLink
 )
+
+// recDroppedAt is the offset of the second byte of flags in a record.
+const recDroppedAt = 1
 
 // appendStep encodes what the commit and the verification need of s.
 func appendStep(b []byte, s *step) []byte {
@@ -382,11 +385,14 @@ func appendStep(b []byte, s *step) []byte {
 	if c.Old != nil {
 		oldType = c.Old.Type
 	}
-	var dropped byte
+	var flags2 byte
 	if s.dropped {
-		dropped = recDropped
+		flags2 |= recDropped
 	}
-	b = append(b, flags, dropped, byte(c.Op), byte(s.state), byte(oldType))
+	if s.lateLink {
+		flags2 |= recLateLink
+	}
+	b = append(b, flags, flags2, byte(c.Op), byte(s.state), byte(oldType))
 	b = binary.AppendUvarint(b, uint64(s.i))
 	b = appendBytes(b, []byte(c.Path()))
 	if e := c.New; e != nil {
@@ -471,7 +477,7 @@ func (d *recDecoder) bytes() []byte {
 func decodeStep(b []byte) (*step, error) {
 	d := &recDecoder{b: b}
 	flags := d.byte()
-	dropped := d.byte()
+	flags2 := d.byte()
 	op := format.Op(d.byte())
 	st := state(d.byte())
 	oldType := format.Type(d.byte())
@@ -479,7 +485,7 @@ func decodeStep(b []byte) (*step, error) {
 	p := string(d.bytes())
 	s := &step{c: &format.Change{Op: op}, state: st, i: int(i),
 		late: flags&recLate != 0, done: flags&recDone != 0, link: flags&recLink != 0,
-		oldXattrs: flags&recOldXattrs != 0, dropped: dropped&recDropped != 0}
+		oldXattrs: flags&recOldXattrs != 0, dropped: flags2&recDropped != 0, lateLink: flags2&recLateLink != 0}
 	if flags&recOld != 0 {
 		s.c.Old = &format.Entry{Path: p, Type: oldType}
 	}
