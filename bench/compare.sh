@@ -2,7 +2,7 @@
 # Compares ibt with the tools people use instead (rdiff, rsync batches, xdelta3, zstd
 # --patch-from, tar) on the same data in one run, verifies every restore, and prints a
 # markdown table of median times, throughput, peak RSS, output sizes and ratios, followed by
-# the issue-5 targets met or missed. Run on demand, never in CI:
+# the targets of issues 5 and 16 met or missed. Run on demand, never in CI:
 #
 #   bench/compare.sh            # full: 256 MiB db, 200,000 small files, 5 runs (12-18 min)
 #   bench/compare.sh --quick    # 32 MiB db, 20,000 files, 3 runs (a few minutes)
@@ -11,7 +11,10 @@
 #   RUNS [5]              timed runs per command, after one warm-up run
 #   DB_MIB [256]          size of the database-like file of the db case
 #   MANY_FILES [200000]   file count of the many-small-files case
-#   CASES [db src many]   which cases to run
+#   CASES [db src many]   which cases to run; also big (1 GiB, tmpfs) and xfs (XFS image, root)
+#   BIG_MIB [1024]        size of the random file of the big case, with 8 insertions, on tmpfs
+#   XFS_GIB [1 4 16]      sizes of the random file of the xfs case, 1,000 pages rewritten
+#   XFS_CHAIN [30]        incrementals applied in turn to the 1 GiB file in the xfs case
 #   SRC_RDIFF [1]         also run rdiff file by file on the src case (0 to skip)
 #   BENCH_DATA [<repo>/bench-data]        corpora and scratch space (git-ignored)
 #   CORPUS_SH [<repo>/bench/corpus.sh]   the script that builds the db and src corpora
@@ -25,7 +28,7 @@ set -euo pipefail
 REPO=$(cd "$(dirname "$0")/.." && pwd)
 # The command line as the report shows it: the settings given, then the script.
 CMDLINE=""
-for v in RUNS DB_MIB MANY_FILES CASES SRC_RDIFF; do
+for v in RUNS DB_MIB MANY_FILES CASES SRC_RDIFF BIG_MIB XFS_GIB XFS_CHAIN; do
   if [ -n "${!v:-}" ]; then CMDLINE+="$v='${!v}' "; fi
 done
 CMDLINE+="bench/compare.sh${1:+ $*}"
@@ -41,6 +44,9 @@ DB_MIB=${DB_MIB:-256}
 MANY_FILES=${MANY_FILES:-200000}
 CASES=${CASES:-db src many}
 SRC_RDIFF=${SRC_RDIFF:-1}
+BIG_MIB=${BIG_MIB:-1024}
+XFS_GIB=${XFS_GIB:-1 4 16}
+XFS_CHAIN=${XFS_CHAIN:-30}
 DATA=${BENCH_DATA:-$REPO/bench-data}
 CORPUS_SH=${CORPUS_SH:-$REPO/bench/corpus.sh}
 BIN=${BIN:-$REPO/bin}
@@ -60,7 +66,7 @@ treebytes() { find "$1" -type f -printf '%s\n' | awk '{s += $1} END {print s + 0
 install_tools() {
   local missing=() pair
   for pair in rdiff:rdiff rsync:rsync xdelta3:xdelta3 zstd:zstd hyperfine:hyperfine \
-              /usr/bin/time:time gzip:gzip python3:python3; do
+              /usr/bin/time:time gzip:gzip python3:python3 openssl:openssl; do
     command -v "${pair%%:*}" >/dev/null 2>&1 || missing+=("${pair#*:}")
   done
   [ ${#missing[@]} -eq 0 ] && return 0
@@ -202,8 +208,12 @@ case_db() {
   rm -rf "$W/r"; restore "$PA" "$W/r" -i "$W/full.tar.gz"; samefile "$W/r/data.bin" "$N"
   measure db.ibt.full.lz4 "" "$S $W/new | $D --full - | $DL | $P --codec lz4 -o $W/full.tar.lz4"
   rm -rf "$W/r"; restore "$PA" "$W/r" -i "$W/full.tar.lz4"; samefile "$W/r/data.bin" "$N"
+  measure db.ibt.full.zstd "" "$S $W/new | $D --full - | $DL | $P --codec zstd -o $W/full-ibt.tar.zst"
+  rm -rf "$W/r"; restore "$PA" "$W/r" -i "$W/full-ibt.tar.zst"; samefile "$W/r/data.bin" "$N"
+  tar --zstd -tf "$W/full-ibt.tar.zst" | grep -qx ibt/trailer || die "tar --zstd -tf does not list ibt/trailer of $W/full-ibt.tar.zst"
   measure db.tar.gz "" "tar czf $W/full.tgz -C $W/new data.bin"
   measure db.tar.zstd "" "tar cf - -C $W/new data.bin | zstd -q -1 > $W/full.tar.zst"
+  measure db.tar.zstd3 "" "tar cf - -C $W/new data.bin | zstd -q -3 -T0 > $W/full3.tar.zst"
   rm -rf "$W/r" "$W"/*.out
 
   row db rdiff signature db.rdiff.sig "$ob" "$nb" "$(size "$W/rdiff.sig")" "" "db.rdiff.sig" "db.rdiff.sig"
@@ -227,6 +237,121 @@ case_db() {
   row db "tar | zstd -1" "full backup" db.tar.zstd "$nb" "$nb" "$(size "$W/full.tar.zst")" "" "db.tar.gz" "db.tar.gz"
   row db ibt "full: sign + diff --full + delta + pack" db.ibt.full "$nb" "$nb" "$(size "$W/full.tar.gz")" "" "db.tar.gz" "db.tar.gz"
   row db ibt "full, ibt-pack --codec lz4" db.ibt.full.lz4 "$nb" "$nb" "$(size "$W/full.tar.lz4")" "" "db.tar.gz" "db.tar.gz"
+  row db "tar | zstd -3 -T0" "full backup, on all cores" db.tar.zstd3 "$nb" "$nb" "$(size "$W/full3.tar.zst")" "" "db.tar.zstd3" "db.tar.zstd3"
+  row db ibt "full, ibt-pack --codec zstd" db.ibt.full.zstd "$nb" "$nb" "$(size "$W/full-ibt.tar.zst")" "" "db.tar.zstd3" "db.tar.zstd3"
+}
+
+# --- case big: a 1 GiB file of random bytes, pages rewritten and bytes inserted, on tmpfs --
+# What the CPU costs: ibt-patch --no-sync against rdiff patch, which verifies nothing, plus
+# the one read of its output that a hash of it takes (openssl dgst -sha256).
+case_big() {
+  local T=/dev/shm
+  [ -d "$T" ] || T=$WORK
+  INSERTS=8 BIG_MIB=$BIG_MIB bash "$CORPUS_SH" "$T/ibt-bench-corpus" big >&2
+  local src=$T/ibt-bench-corpus/big-$BIG_MIB-ins8 W=$T/ibt-bench-big
+  rm -rf "$W"; mkdir -p "$W/old" "$W/new"
+  cp "$src/old.bin" "$W/old/data.bin"; cp "$src/new.bin" "$W/new/data.bin"
+  local O=$W/old/data.bin N=$W/new/data.bin nb; nb=$(size "$N")
+  say "big: $(size "$O") -> $nb bytes, on $(stat -f -c %T "$W")"
+  local S="$BIN/ibt-sign" D="$BIN/ibt-diff" DL="$BIN/ibt-delta" P="$BIN/ibt-pack" PA="$BIN/ibt-patch"
+  "$S" -o "$W/old.idx" "$W/old"
+  "$S" "$W/new" | "$D" "$W/old.idx" - | "$DL" | "$P" --codec lz4 -o "$W/inc.tar.lz4"
+  rdiff -f signature "$O" "$W/rd.sig"; rdiff -f delta "$W/rd.sig" "$N" "$W/rd.delta"
+  measure big.rdiff.patch "rm -f $W/rd.out" "rdiff -f patch $O $W/rd.delta $W/rd.out"
+  samefile "$W/rd.out" "$N"
+  measure big.rdiff.patch.sha "rm -f $W/rd.out" "rdiff -f patch $O $W/rd.delta $W/rd.out && openssl dgst -sha256 $W/rd.out"
+  measure big.ibt.patch.nosync "rm -rf $W/r && cp -a $W/old $W/r" "$PA --no-sync -q $W/r -i $W/inc.tar.lz4"
+  samefile "$W/r/data.bin" "$N"
+  row big rdiff "patch (verifies nothing)" big.rdiff.patch "$nb" "$nb" "$(size "$W/rd.delta")" "$(gzsize "$W/rd.delta")" "big.rdiff.patch.sha" ""
+  row big rdiff "patch + openssl dgst -sha256 of its output" big.rdiff.patch.sha "$nb" "$nb" "" "" "big.rdiff.patch.sha" ""
+  row big ibt "ibt-patch --no-sync, lz4 archive (a copy of the old tree: old version hashed, new verified)" big.ibt.patch.nosync "$nb" "$nb" "$(size "$W/inc.tar.lz4")" "" "big.rdiff.patch.sha" "big.rdiff.patch"
+  rm -rf "$W"
+}
+
+# --- case xfs: random files of 1, 4 and 16 GiB on XFS with reflink, pages rewritten ---------
+# The durable, atomic update of a big file: ibt-patch (which clones the old version and
+# writes only the change) against rdiff patch into a temporary file + sync + mv + sync, and
+# the floor (bench/floor.py: clone, write the changed pages, fsync, rename, fsync the
+# directory). An XFS image on a loop device, on disk; the corpora are made inside it.
+case_xfs() {
+  [ "$(id -u)" = 0 ] || die "the xfs case mounts an image: run as root"
+  command -v mkfs.xfs >/dev/null || { apt-get install -y -qq xfsprogs >/dev/null || die "no mkfs.xfs"; }
+  local M=$WORK/xfs-mnt IMG=$WORK/xfs.img g max=0
+  for g in $XFS_GIB; do [ "$g" -gt "$max" ] && max=$g; done
+  if mountpoint -q "$M"; then umount "$M"; fi
+  rm -f "$IMG"; mkdir -p "$M"
+  truncate -s $((max * 3 + 8))G "$IMG"
+  { mkfs.xfs -q -m reflink=1 "$IMG" && mount -o loop "$IMG" "$M"; } || die "cannot mount an XFS image"
+  trap 'umount "'"$M"'" 2>/dev/null; rm -f "'"$IMG"'"' EXIT
+  local S="$BIN/ibt-sign" D="$BIN/ibt-diff" DL="$BIN/ibt-delta" P="$BIN/ibt-pack" PA="$BIN/ibt-patch" FL="$REPO/bench/floor.py"
+  for g in $XFS_GIB; do
+    local W=$M/g$g runs=$RUNS
+    [ "$g" -ge 16 ] && runs=1
+    BIG_MIB=$((g * 1024)) bash "$CORPUS_SH" "$M/corpus" big >&2
+    local src=$M/corpus/big-$((g * 1024))
+    mkdir -p "$W/old" "$W/new"
+    mv "$src/old.bin" "$W/old/data.bin"; mv "$src/new.bin" "$W/new/data.bin"
+    local O=$W/old/data.bin N=$W/new/data.bin nb; nb=$(size "$N")
+    say "xfs: $g GiB, $nb bytes"
+    "$S" -o "$W/old.idx" "$W/old"
+    "$S" "$W/new" | "$D" "$W/old.idx" - | "$DL" | "$P" --codec lz4 -o "$W/inc.tar.lz4"
+    rdiff -f signature "$O" "$W/rd.sig"; rdiff -f delta "$W/rd.sig" "$N" "$W/rd.delta"
+    python3 "$FL" pages "$O" "$N" "$W/pages"
+    measure "xfs$g.floor" "rm -rf $W/f && cp -a --reflink=always $W/old $W/f && sync" "python3 $FL apply $W/f/data.bin $W/pages" "$runs"
+    samefile "$W/f/data.bin" "$N"; rm -rf "$W/f"
+    measure "xfs$g.rdiff" "rm -rf $W/d && cp -a --reflink=always $W/old $W/d && sync" \
+      "rdiff -f patch $W/d/data.bin $W/rd.delta $W/d/.new && sync $W/d/.new && mv $W/d/.new $W/d/data.bin && sync $W/d" "$runs"
+    samefile "$W/d/data.bin" "$N"; rm -rf "$W/d"
+    measure "xfs$g.ibt" "rm -rf $W/r && cp -a --reflink=always $W/old $W/r && sync" "$PA -q $W/r -i $W/inc.tar.lz4" "$runs"
+    samefile "$W/r/data.bin" "$N"; rm -rf "$W/r"
+    # one hashing read of the file from disk: what its verification costs at least
+    measure "xfs$g.read" "sync && echo 3 > /proc/sys/vm/drop_caches" "$S -o /dev/null $W/new" "$runs"
+    row "xfs $g GiB" floor "clone + write the changed pages + fsync + rename + fsync dir" "xfs$g.floor" "$nb" "$nb" "$(size "$W/pages")" "" "xfs$g.floor" ""
+    row "xfs $g GiB" rdiff "patch + sync + mv + sync (durable)" "xfs$g.rdiff" "$nb" "$nb" "$(size "$W/rd.delta")" "$(gzsize "$W/rd.delta")" "xfs$g.floor" ""
+    row "xfs $g GiB" ibt "ibt-patch (durable; a reflink copy of the old tree)" "xfs$g.ibt" "$nb" "$nb" "$(size "$W/inc.tar.lz4")" "" "xfs$g.rdiff" "xfs$g.rdiff"
+    row "xfs $g GiB" ibt "ibt-sign of the new file, cold cache (one hashing read)" "xfs$g.read" "$nb" "$nb" "" "" "xfs$g.ibt" ""
+    if [ "$g" = 1 ] && [ "$XFS_CHAIN" -gt 0 ]; then xfs_chain "$W"; fi
+    rm -rf "$W" "$M/corpus"
+  done
+  umount "$M"; rm -f "$IMG"; trap - EXIT
+}
+
+# xfs_chain W: XFS_CHAIN versions of W/old, 100 pages rewritten in each; their incrementals
+# applied one after the other to a reflink copy of the old tree, against rdiff's durable
+# patches of the same versions.
+xfs_chain() {
+  local W=$1 i n=$XFS_CHAIN C=$1/chain
+  local S="$BIN/ibt-sign" D="$BIN/ibt-diff" DL="$BIN/ibt-delta" P="$BIN/ibt-pack" PA="$BIN/ibt-patch"
+  mkdir -p "$C"
+  cp -a --reflink=always "$W/old" "$C/v"
+  "$S" -o "$C/0.idx" "$C/v"
+  rdiff -f signature "$C/v/data.bin" "$C/0.sig"
+  for i in $(seq 1 "$n"); do
+    python3 -c '
+import os, random, sys
+f, i = sys.argv[1], int(sys.argv[2])
+rng = random.Random(i)
+fd = os.open(f, os.O_WRONLY)
+for p in rng.sample(range(os.fstat(fd).st_size // 4096), 100):
+    os.pwrite(fd, rng.randbytes(4096), p * 4096)
+os.close(fd)' "$C/v/data.bin" "$i"
+    touch -d "@$((1700000000 + i))" "$C/v/data.bin"
+    "$S" -o "$C/$i.idx" "$C/v"
+    "$D" "$C/$((i - 1)).idx" "$C/$i.idx" | "$DL" | "$P" --codec lz4 -o "$C/$i.tar.lz4"
+    rdiff -f delta "$C/$((i - 1)).sig" "$C/v/data.bin" "$C/$i.rd"
+    rdiff -f signature "$C/v/data.bin" "$C/$i.sig"
+  done
+  printf 'set -e\nfor i in $(seq 1 %d); do "%s" -q "%s/r" -i "%s/$i.tar.lz4"; done\n' "$n" "$PA" "$C" "$C" > "$C/ibt.sh"
+  printf 'set -e\nfor i in $(seq 1 %d); do\n  rdiff -f patch "%s/d/data.bin" "%s/$i.rd" "%s/d/.new" && sync "%s/d/.new"\n  mv "%s/d/.new" "%s/d/data.bin" && sync "%s/d"\ndone\n' \
+    "$n" "$C" "$C" "$C" "$C" "$C" "$C" "$C" > "$C/rdiff.sh"
+  measure xfs.chain.ibt "rm -rf $C/r && cp -a --reflink=always $W/old $C/r && sync" "bash $C/ibt.sh" 1
+  samefile "$C/r/data.bin" "$C/v/data.bin"
+  measure xfs.chain.rdiff "rm -rf $C/d && cp -a --reflink=always $W/old $C/d && sync" "bash $C/rdiff.sh" 1
+  samefile "$C/d/data.bin" "$C/v/data.bin"
+  local nb; nb=$(size "$W/old/data.bin")
+  row "xfs chain" rdiff "$n durable patches in turn, 100 pages each" xfs.chain.rdiff "$nb" "$nb" "" "" "xfs.chain.rdiff" ""
+  row "xfs chain" ibt "$n ibt-patch in turn, 100 pages each" xfs.chain.ibt "$nb" "$nb" "" "" "xfs.chain.rdiff" ""
+  rm -rf "$C"
 }
 
 # --- case src: two releases of a real source tree ----------------------------------------
@@ -411,7 +536,7 @@ print()
 print("Sizes compare the gzipped output where a tool writes it uncompressed. MB/s is the data "
       "the operation covers (the old or new file, or the whole tree) over the median time.")
 print()
-print("Targets of issue 5 (ratios between medians of this run):")
+print("Targets of issues 5 and 16 (ratios between medians of this run):")
 print()
 checks = []
 def ratio(a, b):  # how many times faster a is than b
@@ -438,6 +563,10 @@ if "db.ibt.sign" in meas:
     check("db full backup: ≤ ½ the time of tar czf", ratio("db.ibt.full", "db.tar.gz"), lambda r: r >= 2, speed)
     check("db full backup: output ≤ 1.05× tar czf's", int(byk["db.ibt.full"][6]) / int(byk["db.tar.gz"][6]),
           lambda x: x <= 1.05, lambda x: "%.3f×" % x)
+    check("db full backup, --codec zstd: no slower than tar | zstd -3 -T0", ratio("db.ibt.full.zstd", "db.tar.zstd3"),
+          lambda r: r >= 1, speed)
+    check("db full backup, --codec zstd: output no larger than tar | zstd -3 -T0's",
+          int(byk["db.ibt.full.zstd"][6]) / int(byk["db.tar.zstd3"][6]), lambda x: x <= 1, lambda x: "%.3f×" % x)
 if "src.ibt.sign" in meas:
     check("src: index ≤ 3% of the data", pct("src.ibt.sign"), lambda p: p <= 3,
           lambda p: "%.2f%% (%.2f%% with --no-lz4)" % (p, pct("src.ibt.sign.lz4")))
@@ -445,13 +574,27 @@ if "src.ibt.sign" in meas:
           lambda x: x <= 1, lambda x: "%.2f× its size" % x)
     check("src: sign + diff + delta + pack no slower than rsync writing its batch", ratio("src.ibt.inc", "src.rsync"),
           lambda r: r >= 1, speed)
+if "big.ibt.patch.nosync" in meas:
+    check("big (tmpfs): ibt-patch --no-sync no slower than rdiff patch + one sha256 of its output",
+          ratio("big.ibt.patch.nosync", "big.rdiff.patch.sha"), lambda r: r >= 1, speed)
+for g in (1, 4, 16):
+    k = "xfs%d" % g
+    if k + ".ibt" in meas:
+        check("xfs %d GiB: durable ibt-patch at most 4× the floor" % g, t(k + ".ibt") / t(k + ".floor"),
+              lambda x: x <= 4, lambda x: "%.2f× the floor" % x)
+        if g >= 16:
+            check("xfs %d GiB: ≥ 5× faster than rdiff's durable replace" % g, ratio(k + ".ibt", k + ".rdiff"),
+                  lambda r: r >= 5, speed)
+if "xfs.chain.ibt" in meas:
+    check("xfs chain: ibt-patch of the chain faster than rdiff's", ratio("xfs.chain.ibt", "xfs.chain.rdiff"),
+          lambda r: r >= 1, speed)
 if "many.ibt.inc" in meas:
     check("many: %s + diff + delta + pack ≤ ½ the time of rsync's batch" % byk["many.ibt.signprev"][2],
           ratio("many.ibt.inc", "many.rsync"), lambda r: r >= 2, speed)
 print("| target | measured | met |")
 print("|---|---:|:---:|")
 for target, shown, ok in checks:
-    print("| %s | %s | %s |" % (target, shown, "yes" if ok else "**no**"))
+    print("| %s | %s | %s |" % (cell(target), shown, "yes" if ok else "**no**"))
 PY
 }
 
@@ -482,8 +625,8 @@ main() {
   local c
   for c in $CASES; do
     case $c in
-      db) case_db ;; src) case_src ;; many) case_many ;;
-      *) die "unknown case $c (db, src, many)" ;;
+      db) case_db ;; src) case_src ;; many) case_many ;; big) case_big ;; xfs) case_xfs ;;
+      *) die "unknown case $c (db, src, many, big, xfs)" ;;
     esac
   done
   { header; report; } > "$RES/report.md"

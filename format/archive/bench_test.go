@@ -35,6 +35,7 @@ var benchCodecs = []struct {
 	{"gzip", WriterOptions{Codec: Gzip}},
 	{"gzip-6", WriterOptions{Codec: Gzip, Level: 6}},
 	{"lz4", WriterOptions{Codec: LZ4}},
+	{"zstd", WriterOptions{Codec: Zstd}},
 	{"none", WriterOptions{Codec: None}},
 }
 

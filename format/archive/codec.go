@@ -2,12 +2,14 @@ package archive
 
 import (
 	"bufio"
+	"errors"
 	"fmt"
 	"io"
 	"runtime"
 
 	"github.com/ibt-tools/ibt/format"
 	kgzip "github.com/klauspost/compress/gzip"
+	"github.com/klauspost/compress/zstd"
 	"github.com/klauspost/pgzip"
 	"github.com/pierrec/lz4/v4"
 )
@@ -18,6 +20,7 @@ type Codec string
 const (
 	Gzip Codec = "gzip" // the default
 	LZ4  Codec = "lz4"  // LZ4 frames: faster, larger
+	Zstd Codec = "zstd" // a Zstandard frame: smaller and faster than gzip, read several times faster
 	None Codec = "none" // the plain tar stream
 )
 
@@ -28,6 +31,33 @@ const (
 const (
 	gzipDefaultLevel = 5
 	gzipBlockSize    = 1 << 20 // pgzip's block: small enough to keep both cores busy
+)
+
+// Zstd is written by klauspost/compress/zstd as one frame with a content
+// checksum, by GOMAXPROCS encoders: the matches of one block are found
+// while the one before is entropy coded and written. On two cores
+// ibt-pack compresses the 64 MiB db file as fast as zstd -3 -T0 does
+// (0.28-0.31 s against 0.30-0.33 s). The encoder's parallel jobs
+// (WithConcurrentBlocks, as zstd -T0 splits its input) took 0.82 s
+// against 0.27 s, in 117 MiB RSS against 11 MiB: each job copies its
+// input and history anew. The frame is the same for every GOMAXPROCS.
+//
+// --level takes the zstd command's levels, 1..22, and maps them to the
+// four the encoder has: 1-2 fastest (about zstd -1), 3-5 its default
+// (about zstd -3, and the default here), 6-9 better (about zstd -7), 10-22
+// best (about zstd -11). Up to level 5 the window is 2 MiB, zstd -3's,
+// instead of the encoder's 4 or 8 MiB: on the db file it was as fast, the
+// archive no larger, in half the memory, and a reader needs no more.
+//
+// A reader decodes one block at a time (no goroutine is left behind when a
+// caller stops reading) and refuses a window above zstdMaxWindow: the
+// window is what a frame makes the decoder allocate, and an archive is
+// untrusted. ibt-pack's windows are 8 MiB at most, as are those of zstd
+// -19; only zstd --long or --ultra go beyond.
+const (
+	zstdDefaultLevel = 3
+	zstdFastWindow   = 2 << 20
+	zstdMaxWindow    = 32 << 20
 )
 
 // compressor wraps w in the codec's writer. The returned Close flushes the
@@ -64,13 +94,33 @@ func (c Codec) compressor(w io.Writer, level int) (io.WriteCloser, error) {
 			return nil, fmt.Errorf("lz4: %w", err)
 		}
 		return z, nil
+	case Zstd:
+		if level == 0 {
+			level = zstdDefaultLevel
+		}
+		if level < 1 || level > 22 {
+			return nil, fmt.Errorf("zstd level %d out of range 1..22", level)
+		}
+		opts := []zstd.EOption{
+			zstd.WithEncoderLevel(zstd.EncoderLevelFromZstd(level)),
+			zstd.WithEncoderConcurrency(runtime.GOMAXPROCS(0)),
+			zstd.WithEncoderCRC(true),
+		}
+		if level <= 5 {
+			opts = append(opts, zstd.WithWindowSize(zstdFastWindow))
+		}
+		z, err := zstd.NewWriter(w, opts...)
+		if err != nil {
+			return nil, fmt.Errorf("zstd level %d: %w", level, err)
+		}
+		return z, nil
 	case None:
 		if level != 0 {
 			return nil, fmt.Errorf("codec %q takes no level", c)
 		}
 		return &bufferedWriter{bufio.NewWriterSize(w, 64<<10)}, nil
 	}
-	return nil, fmt.Errorf("unknown codec %q (want gzip, lz4 or none)", string(c))
+	return nil, fmt.Errorf("unknown codec %q (want gzip, lz4, zstd or none)", string(c))
 }
 
 // bufferedWriter batches tar's 512-byte writes for the plain codec.
@@ -84,6 +134,12 @@ func sniff(br *bufio.Reader) (Codec, error) {
 	if err != nil && err != io.EOF {
 		return "", fmt.Errorf("failed to read the archive: %w", err)
 	}
+	for _, m := range []struct{ codec, magic string }{{"lz4", "\x04\x22\x4d\x18"}, {"zstd", "\x28\xb5\x2f\xfd"}} {
+		// two bytes or three of the four: the start of a cut archive
+		if len(head) >= 2 && len(head) < len(m.magic) && string(head) == m.magic[:len(head)] {
+			return "", fmt.Errorf("%w: it ends inside the %s magic number", ErrTruncated, m.codec)
+		}
+	}
 	switch format.Sniff(head) {
 	case format.InputEmpty:
 		return "", notArchive("the input is empty", "")
@@ -91,6 +147,8 @@ func sniff(br *bufio.Reader) (Codec, error) {
 		return Gzip, nil
 	case format.InputLZ4:
 		return LZ4, nil
+	case format.InputZstd:
+		return Zstd, nil
 	case format.InputTar:
 		return None, nil
 	}
@@ -111,8 +169,33 @@ func (c Codec) decompressor(br *bufio.Reader) (io.Reader, error) {
 		return z, nil
 	case LZ4:
 		return lz4.NewReader(br), nil
+	case Zstd:
+		z, err := zstd.NewReader(br,
+			zstd.WithDecoderConcurrency(1),
+			zstd.WithDecoderMaxWindow(zstdMaxWindow),
+			zstd.WithDecoderMaxMemory(zstdMaxWindow))
+		if err != nil {
+			return nil, fmt.Errorf("zstd: %w", err)
+		}
+		return zstdReader{z}, nil
 	case None:
 		return br, nil
 	}
 	return nil, fmt.Errorf("unknown codec %q", string(c))
+}
+
+// zstdReader names the codec in the decoder's errors, which gzip's and
+// lz4's do themselves.
+type zstdReader struct{ d *zstd.Decoder }
+
+func (z zstdReader) Read(p []byte) (int, error) {
+	n, err := z.d.Read(p)
+	switch {
+	case err == nil || err == io.EOF:
+	case errors.Is(err, zstd.ErrWindowSizeExceeded), errors.Is(err, zstd.ErrDecoderSizeExceeded):
+		err = fmt.Errorf("zstd: a window above %d MiB, the most ibt accepts: %w", zstdMaxWindow>>20, err)
+	default:
+		err = fmt.Errorf("zstd: %w", err)
+	}
+	return n, err
 }

@@ -12,6 +12,7 @@ import (
 
 	"github.com/cespare/xxhash/v2"
 	"github.com/ibt-tools/ibt/format"
+	"github.com/klauspost/compress/zstd"
 	"github.com/vmihailenco/msgpack/v5"
 )
 
@@ -170,6 +171,26 @@ func TestCrafted(t *testing.T) {
 	}
 }
 
+// TestZstdRefused: a zstd frame ibt does not read, or not whole, gets an
+// error that says so, before anything is allocated by its word.
+func TestZstdRefused(t *testing.T) {
+	for _, tc := range []struct {
+		name, want string
+		data       []byte
+	}{
+		// frame header 00: a window descriptor follows, of 2^(10+20)
+		// bytes; then a last raw block of 512 zero bytes
+		{"1 GiB window", "window above 32 MiB, the most", append([]byte("\x28\xb5\x2f\xfd\x00\xa0\x01\x10\x00"), make([]byte, 512)...)},
+		{"reserved block type", "zstd:", append([]byte("\x28\xb5\x2f\xfd\x00\x50\x07\x10\x00"), make([]byte, 512)...)},
+		{"garbage after the magic", "zstd:", []byte("\x28\xb5\x2f\xfd rest")},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			_, _, err := readArchive(tc.data, nil)
+			errorContains(t, err, tc.want)
+		})
+	}
+}
+
 func TestNotArchive(t *testing.T) {
 	var tgz bytes.Buffer
 	zw := gzip.NewWriter(&tgz)
@@ -182,6 +203,10 @@ func TestNotArchive(t *testing.T) {
 	zw = gzip.NewWriter(&gz)
 	zw.Write([]byte("just some text, compressed"))
 	zw.Close()
+	var zs bytes.Buffer
+	zsw, _ := zstd.NewWriter(&zs)
+	zsw.Write([]byte("just some text, compressed"))
+	zsw.Close()
 	delta := mustMsgpack(map[string]any{"kind": "delta", "version": 1})
 	for _, tc := range []struct {
 		name, want string
@@ -192,7 +217,8 @@ func TestNotArchive(t *testing.T) {
 		{"another tool's tar.gz", `first member is "README"`, tgz.Bytes()},
 		{"gzipped text", "unknown data", gz.Bytes()},
 		{"delta stream", "delta stream", delta},
-		{"zstd", "zstd", []byte("\x28\xb5\x2f\xfd rest")},
+		{"zstd-compressed text", "unknown data", zs.Bytes()},
+		{"xz", "xz-compressed", []byte("\xfd7zXZ\x00 rest")},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			_, err := NewReader(bytes.NewReader(tc.data))

@@ -25,7 +25,7 @@ func damageFiles() []testFile {
 // TestTruncated cuts archives at every member boundary and at many other
 // offsets: each must fail as truncated.
 func TestTruncated(t *testing.T) {
-	for _, codec := range []Codec{Gzip, LZ4, None} {
+	for _, codec := range []Codec{Gzip, LZ4, Zstd, None} {
 		t.Run(string(codec), func(t *testing.T) {
 			data := writeArchive(t, damageFiles(), WriterOptions{Codec: codec})
 			cuts := map[int]bool{}
@@ -58,7 +58,7 @@ func TestTruncated(t *testing.T) {
 // ibt/ members are checked, and data members are left to the applier's
 // file hashes.
 func TestFlipped(t *testing.T) {
-	for _, codec := range []Codec{Gzip, LZ4, None} {
+	for _, codec := range []Codec{Gzip, LZ4, Zstd, None} {
 		t.Run(string(codec), func(t *testing.T) {
 			// Without the streamed file: it is covered above, and
 			// would only slow this down.

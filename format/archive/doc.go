@@ -7,11 +7,13 @@
 //
 // An archive is a tar stream (POSIX ustar; a PAX size record only for a
 // member of 8 GiB or more) compressed with a [Codec]: "gzip" (the default),
-// "lz4" (one or more LZ4 frames) or "none" (the plain tar). A reader tells
-// them apart by their first bytes: 1f 8b for gzip, 04 22 4d 18 for LZ4, and
-// "ustar" at offset 257 for tar. Every member is a regular file of mode 0644,
-// owner 0:0, modification time 0 (the Unix epoch), so that the same input
-// gives the same archive. Members come in this order, and no others:
+// "lz4" (one or more LZ4 frames), "zstd" (one or more Zstandard frames, of a
+// window of 32 MiB at most) or "none" (the plain tar). A reader tells them
+// apart by their first bytes: 1f 8b for gzip, 04 22 4d 18 for LZ4, 28 b5 2f
+// fd for Zstandard, and "ustar" at offset 257 for tar. Every member is a
+// regular file of mode 0644, owner 0:0, modification time 0 (the Unix
+// epoch), so that the same input gives the same archive. Members come in
+// this order, and no others:
 //
 //	ibt/header            the archive Header, msgpack
 //	ibt/changes/000001    a batch: msgpack array of 1..MaxBatch format.Change

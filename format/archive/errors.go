@@ -61,7 +61,7 @@ func notArchiveGuess(head []byte) error {
 		return notArchive("this is bzip2-compressed", "decompress it first: bzip2 -d | ibt-patch DIR")
 	}
 	n := min(len(head), 8)
-	return notArchive(fmt.Sprintf("unknown data (first bytes % x)", head[:n]), "an archive is a tar stream (gzip, lz4 or plain) written by ibt-pack")
+	return notArchive(fmt.Sprintf("unknown data (first bytes % x)", head[:n]), "an archive is a tar stream (gzip, lz4, zstd or plain) written by ibt-pack")
 }
 
 // readErr wraps an error met while reading what, telling an early end of

@@ -17,7 +17,7 @@ func FuzzReader(f *testing.F) {
 		updated("b", []byte("old content"), []DeltaOp{cp(4, 7), lit([]byte("!"))}),
 		change(format.OpDelete, entry("c", format.TypeDir, 0), nil),
 	}
-	for _, codec := range []Codec{Gzip, LZ4, None} {
+	for _, codec := range []Codec{Gzip, LZ4, Zstd, None} {
 		data := writeArchive(f, files, WriterOptions{Codec: codec})
 		f.Add(data)
 		for _, cut := range []int{len(data) / 3, len(data) / 2, len(data) - 5} {

@@ -532,8 +532,8 @@ func (r *Reader) readTrailer(hdr *tar.Header) error {
 }
 
 // checkEnd accepts only the tar end blocks and zero padding after the
-// trailer, then a clean end of the codec stream, which for gzip and lz4
-// also verifies its checksum.
+// trailer, then a clean end of the codec stream, which for gzip, lz4 and
+// zstd also verifies its checksum.
 func (r *Reader) checkEnd() error {
 	// The end-of-archive marker is two zero blocks after the trailer's
 	// padded content; the tar reader also takes a bare end of stream for

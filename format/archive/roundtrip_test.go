@@ -47,7 +47,7 @@ func sampleFiles() []testFile {
 
 func TestRoundTrip(t *testing.T) {
 	files := sampleFiles()
-	for _, codec := range []Codec{Gzip, LZ4, None} {
+	for _, codec := range []Codec{Gzip, LZ4, Zstd, None} {
 		t.Run(string(codec), func(t *testing.T) {
 			tmp := t.TempDir()
 			data := writeArchive(t, files, WriterOptions{Codec: codec, TempDir: tmp})
@@ -171,7 +171,7 @@ func TestSkippedDataIsChecked(t *testing.T) {
 }
 
 func TestEmptyArchive(t *testing.T) {
-	for _, codec := range []Codec{Gzip, LZ4, None} {
+	for _, codec := range []Codec{Gzip, LZ4, Zstd, None} {
 		data := writeArchive(t, nil, WriterOptions{Codec: codec})
 		checkRoundTrip(t, nil, data)
 	}
@@ -180,7 +180,7 @@ func TestEmptyArchive(t *testing.T) {
 // TestDeterministic: the same changes give the same archive.
 func TestDeterministic(t *testing.T) {
 	files := []testFile{created("a", []byte("x")), updated("b", []byte("old"), []DeltaOp{cp(0, 3)})}
-	for _, codec := range []Codec{Gzip, LZ4, None} {
+	for _, codec := range []Codec{Gzip, LZ4, Zstd, None} {
 		a := writeArchive(t, files, WriterOptions{Codec: codec})
 		b := writeArchive(t, files, WriterOptions{Codec: codec})
 		if !bytes.Equal(a, b) {

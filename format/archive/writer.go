@@ -26,7 +26,7 @@ const (
 
 // WriterOptions tune a Writer. The zero value writes gzip at its default level.
 type WriterOptions struct {
-	Codec   Codec  // "gzip" (the default when empty), "lz4" or "none"
+	Codec   Codec  // "gzip" (the default when empty), "lz4", "zstd" or "none"
 	Level   int    // compression level; 0 is the codec's default, which favours speed
 	TempDir string // where a delta too big to hold in memory is spooled; "" is os.TempDir()
 }

@@ -83,10 +83,14 @@ func TestWriterOptions(t *testing.T) {
 		{testHeader, WriterOptions{Codec: "zip"}, `unknown codec "zip"`},
 		{testHeader, WriterOptions{Codec: Gzip, Level: 10}, "out of range"},
 		{testHeader, WriterOptions{Codec: LZ4, Level: 10}, "out of range"},
+		{testHeader, WriterOptions{Codec: Zstd, Level: 23}, "out of range"},
+		{testHeader, WriterOptions{Codec: Zstd, Level: -1}, "out of range"},
 		{testHeader, WriterOptions{Codec: None, Level: 1}, "takes no level"},
 		{diff, WriterOptions{}, `not a "diff" stream`},
 		{testHeader, WriterOptions{Codec: Gzip, Level: 9}, ""},
 		{testHeader, WriterOptions{Codec: LZ4, Level: 9}, ""},
+		{testHeader, WriterOptions{Codec: Zstd, Level: 1}, ""},
+		{testHeader, WriterOptions{Codec: Zstd, Level: 22}, ""},
 	} {
 		_, err := NewWriter(io.Discard, tc.h, tc.opt)
 		if tc.want == "" {

@@ -59,12 +59,13 @@ func (k *catCmd) run(c *runContext) error {
 	return out.Flush()
 }
 
-// isArchive tells an archive (gzip, tar, or an lz4 frame around a tar) from
-// a stream (its magic, or an lz4 frame around it) by the first bytes.
+// isArchive tells an archive (gzip, zstd, tar, or an lz4 frame around a
+// tar) from a stream (its magic, or an lz4 frame around it) by the first
+// bytes.
 func isArchive(br *bufio.Reader) bool {
 	head, _ := br.Peek(format.SniffLen)
 	switch format.Sniff(head) {
-	case format.InputGzip, format.InputTar:
+	case format.InputGzip, format.InputZstd, format.InputTar:
 		return true
 	case format.InputLZ4:
 		// both streams and archives may be lz4 frames: a stream's begins

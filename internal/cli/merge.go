@@ -33,8 +33,8 @@ Example:
 type mergeCmd struct {
 	commonFlags
 	Archives []string `arg:"" placeholder:"ARCHIVE" help:"The archives, oldest first: at least two."`
-	Codec    string   `default:"gzip" enum:"gzip,lz4,none" help:"Compression of the output's tar stream: gzip, lz4 or none (default: gzip)."`
-	Level    int      `help:"Compression level (gzip: -2..9, default 5; lz4: 1..9, default fast)."`
+	Codec    string   `default:"gzip" enum:"gzip,lz4,zstd,none" help:"Compression of the output's tar stream: gzip, lz4, zstd or none (default: gzip)."`
+	Level    int      `help:"Compression level (gzip: -2..9, default 5; lz4: 1..9, default fast; zstd: 1..22 as zstd's, in four steps: 1-2, 3-5, 6-9, 10-22; default 3)."`
 	DryRun   bool     `short:"n" name:"dry-run" help:"Check that the archives are whole and make a chain, and print each link (old and new tree hash, its changes); write no archive."`
 	outputFlag
 }

@@ -15,13 +15,14 @@ SHA-256 of its path, and the records ibt-patch needs to apply it alone.
 
 Example:
   ibt-delta < v2.diff | ibt-pack > v2.tar.gz
-  ibt-pack --codec lz4 < v2.delta | ssh backup 'cat > v2.tar.lz4'`
+  ibt-pack --codec lz4 < v2.delta | ssh backup 'cat > v2.tar.lz4'
+  ibt-pack --codec zstd -o v2.tar.zst v2.delta`
 
 type packCmd struct {
 	commonFlags
 	Input string `arg:"" optional:"" default:"-" placeholder:"DELTA" help:"The delta stream to read ('-', the default, for standard input)."`
-	Codec string `default:"gzip" enum:"gzip,lz4,none" help:"Compression of the tar stream: gzip, lz4 or none (default: gzip)."`
-	Level int    `help:"Compression level (gzip: -2..9, default 5; lz4: 1..9, default fast)."`
+	Codec string `default:"gzip" enum:"gzip,lz4,zstd,none" help:"Compression of the tar stream: gzip, lz4, zstd or none (default: gzip)."`
+	Level int    `help:"Compression level (gzip: -2..9, default 5; lz4: 1..9, default fast; zstd: 1..22 as zstd's, in four steps: 1-2, 3-5, 6-9, 10-22; default 3)."`
 	Jobs  int    `short:"j" placeholder:"N" help:"Compress on N cores at once (default: all of them); the archive is the same for every N."`
 	outputFlag
 }
@@ -31,7 +32,7 @@ func (p *packCmd) run(c *runContext) error {
 		return usagef("-j %d: the number of cores must be positive", p.Jobs)
 	}
 	if p.Jobs > 0 {
-		// both codecs compress blocks on GOMAXPROCS goroutines, and
+		// every codec compresses on GOMAXPROCS goroutines, and
 		// nothing else in ibt-pack runs in parallel
 		defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(p.Jobs))
 	}

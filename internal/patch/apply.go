@@ -139,6 +139,8 @@ type applier struct {
 	// which checkLaterSources checks once the archive is read.
 	laterSources int
 	only         *only // the selection of Options.Only, or nil
+	// noClone: DIR's filesystem cannot clone files (see stageClone)
+	noClone bool
 }
 
 func (a *applier) run(in io.Reader) (err error) {

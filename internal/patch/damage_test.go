@@ -44,14 +44,14 @@ func cutOffsets(n, step int, records bool) []int {
 
 func TestTruncatedArchiveLeavesDirUntouched(t *testing.T) {
 	t.Parallel()
-	for _, codec := range []archive.Codec{archive.None, archive.Gzip} {
+	for _, codec := range []archive.Codec{archive.None, archive.Gzip, archive.Zstd} {
 		t.Run(string(codec), func(t *testing.T) {
 			inc := makeArchiveCodec(t, v1Tree(), v2Tree(), codec)
 			d := restored(t, v1Tree())
 			before := listing(t, d)
 			// every record boundary, and a spread of offsets between them
 			step := 157
-			if codec == archive.Gzip {
+			if codec != archive.None {
 				step = 41
 			}
 			offs := cutOffsets(len(inc), step, codec == archive.None)
@@ -72,7 +72,7 @@ func TestTruncatedArchiveLeavesDirUntouched(t *testing.T) {
 
 func TestFlippedBytesNeverDamageDir(t *testing.T) {
 	t.Parallel()
-	for _, codec := range []archive.Codec{archive.None, archive.Gzip} {
+	for _, codec := range []archive.Codec{archive.None, archive.Gzip, archive.Zstd} {
 		t.Run(string(codec), func(t *testing.T) {
 			inc := makeArchiveCodec(t, v1Tree(), v2Tree(), codec)
 			want := treeListing(t, v2Tree())

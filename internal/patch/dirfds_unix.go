@@ -56,13 +56,13 @@ func (d *dirFds) stageDir() (*os.File, error) {
 func (d *dirFds) createStaged(name string) (*os.File, error) {
 	base, ok := stageBase(name)
 	if !ok {
-		return d.root.OpenFile(name, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+		return d.root.OpenFile(name, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o600)
 	}
 	dir, err := d.stageDir()
 	if err != nil {
 		return nil, err
 	}
-	fd, err := openat(int(dir.Fd()), base, unix.O_WRONLY|unix.O_CREAT|unix.O_EXCL|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0o600)
+	fd, err := openat(int(dir.Fd()), base, unix.O_RDWR|unix.O_CREAT|unix.O_EXCL|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0o600)
 	if err != nil {
 		return nil, &fs.PathError{Op: "openat", Path: name, Err: err}
 	}

@@ -139,7 +139,7 @@ func (d *disk) readHash(p string) ([]byte, error) {
 		return nil, ioErr(p, "open", err)
 	}
 	defer f.Close()
-	sum, err := hashReaderAt(f, fi.Size())
+	sum, err := hashReaderAt(f, fi.Size(), nil)
 	if errors.Is(err, io.ErrUnexpectedEOF) {
 		return nil, pathErr(ErrConflict, p, "run again once nothing writes to DIR", "changed while it was being read")
 	}

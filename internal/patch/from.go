@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
 	"strings"
 
 	"github.com/ibt-tools/ibt/format"
@@ -65,13 +66,15 @@ func (a *applier) stageFrom(s *step, place bool) error {
 		return pathErr(ErrWrongBase, p, fixWrongBase, "takes its content from %q, which is not a file in DIR", c.From)
 	}
 	defer f.Close()
-	err = a.stageFile(s, func(w io.Writer) (int64, error) {
-		n, err := io.Copy(w, io.LimitReader(f, c.New.Size+1))
-		var we *writeError
-		if err != nil && !errors.As(err, &we) {
-			err = ioErr(p, fmt.Sprintf("read its source %q", c.From), err)
-		}
-		return n, err
+	err = a.stageFile(s, func(out *os.File) (int64, []byte, error) {
+		return a.onePass(out, c.New, nil, func(w io.Writer) (int64, error) {
+			n, err := io.Copy(w, io.LimitReader(f, c.New.Size+1))
+			var we *writeError
+			if err != nil && !errors.As(err, &we) {
+				err = ioErr(p, fmt.Sprintf("read its source %q", c.From), err)
+			}
+			return n, err
+		})
 	})
 	if !c.FromNew && (fi.Size() != c.New.Size || isCorrupt(err)) {
 		return pathErr(ErrWrongBase, p, fixWrongBase, "takes its content from %q, which does not hold it", c.From)

@@ -52,7 +52,7 @@ func goldenArchive(t *testing.T, codec archive.Codec) []byte {
 // archive's layout (member names, order, records); the compressed ones are
 // only restored, as their bytes depend on the compressors' versions.
 func TestGoldenArchives(t *testing.T) {
-	names := map[archive.Codec]string{archive.None: "full.tar", archive.Gzip: "full.tar.gz", archive.LZ4: "full.tar.lz4"}
+	names := map[archive.Codec]string{archive.None: "full.tar", archive.Gzip: "full.tar.gz", archive.LZ4: "full.tar.lz4", archive.Zstd: "full.tar.zst"}
 	listingFile := filepath.Join(goldenDir, "full.listing")
 	if *updateGolden {
 		if err := os.MkdirAll(goldenDir, 0o755); err != nil {

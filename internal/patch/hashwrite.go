@@ -33,6 +33,10 @@ type hashWriter struct {
 	pooled  bool
 	pending []*leafJob
 	err     error
+	flushed int64 // the bytes handed on so far
+	// base, if set, takes the leaves of the chunks in order, to hash the
+	// update's base with them (see baseLeaves).
+	base *baseLeaves
 	// writes takes chunks to the goroutine that writes them to out, once
 	// a file has more than one; wdone is closed when that goroutine ends
 	// (see close).
@@ -43,6 +47,7 @@ type hashWriter struct {
 // leafJob hashes the blocks of one chunk, and has it written.
 type leafJob struct {
 	data    []byte
+	off     int64 // where data starts in the file
 	pooled  bool
 	leaves  []byte
 	done    chan struct{} // closed once hashed
@@ -110,7 +115,8 @@ func (h *hashWriter) flush(final bool) error {
 	if len(h.buf) == 0 {
 		return nil
 	}
-	j := &leafJob{data: h.buf, pooled: h.pooled, done: make(chan struct{})}
+	j := &leafJob{data: h.buf, off: h.flushed, pooled: h.pooled, done: make(chan struct{})}
+	h.flushed += int64(len(h.buf))
 	inline := final && len(h.pending) == 0 && h.writes == nil
 	if h.out != nil && inline {
 		if _, err := h.out.Write(h.buf); err != nil {
@@ -186,11 +192,10 @@ func (h *hashWriter) collect(j *leafJob) {
 		}
 	}
 	h.leaves.AddLeaves(j.leaves)
-	if j.pooled {
-		b := j.data[:0]
-		chunkPool.Put(&b)
+	if h.base != nil {
+		h.base.newLeaves(j.off, j.leaves)
 	}
-	j.data, j.leaves = nil, nil
+	j.release()
 }
 
 // Sum writes what is buffered and returns the file hash of everything
@@ -226,30 +231,74 @@ func (h *hashWriter) close() {
 	}
 }
 
-// hashReaderAt returns the file hash of the size bytes of r, read in chunks
-// straight into the buffers that are hashed in parallel. It reports
-// io.ErrUnexpectedEOF if r holds fewer bytes.
-func hashReaderAt(r io.ReaderAt, size int64) ([]byte, error) {
-	h := newHashWriter(nil, size)
-	var off int64
-	for off < size {
-		b := h.buf[:min(int64(cap(h.buf)), size-off)]
-		n, err := r.ReadAt(b, off)
-		if n < len(b) {
+// hashReaderAt returns the file hash of the size bytes of r, and passes
+// the leaves on to base if it is not nil. Chunks are read and hashed on
+// other cores, several at once, so a disk has reads queued while the cores
+// hash. It reports io.ErrUnexpectedEOF if r holds fewer bytes.
+func hashReaderAt(r io.ReaderAt, size int64, base *baseLeaves) ([]byte, error) {
+	bs := format.BlockSize(size)
+	chunk := int64(max(chunkSize/bs*bs, bs))
+	h := format.NewFileHasher(size, bs)
+	var queue []*leafJob
+	var err error
+	collect := func() {
+		j := queue[0]
+		queue = queue[1:]
+		<-j.done
+		if j.werr != nil && err == nil {
+			err = j.werr
+		}
+		if err == nil {
+			h.AddLeaves(j.leaves)
+			if base != nil {
+				base.newLeaves(j.off, j.leaves)
+			}
+		}
+		j.release()
+	}
+	for off := int64(0); off < size && err == nil; off += chunk {
+		queue = append(queue, readLeaves(r, off, min(chunk, size-off), bs))
+		if len(queue) >= maxInFlight {
+			collect()
+		}
+	}
+	for len(queue) > 0 {
+		collect()
+	}
+	if err != nil {
+		return nil, err
+	}
+	return h.Sum(), nil
+}
+
+// readLeaves reads the n bytes of r from off and hashes their blocks of
+// bs bytes on another goroutine; the job's werr is the error reading.
+func readLeaves(r io.ReaderAt, off, n int64, bs int) *leafJob {
+	j := &leafJob{off: off, done: make(chan struct{})}
+	if n == chunkSize {
+		j.data, j.pooled = (*chunkPool.Get().(*[]byte))[:chunkSize], true
+	} else {
+		j.data = make([]byte, n)
+	}
+	go func() {
+		if k, err := r.ReadAt(j.data, off); k < len(j.data) {
 			if err == nil || err == io.EOF {
 				err = io.ErrUnexpectedEOF
 			}
-			h.buf = b[:0]
-			h.Sum()
-			return nil, err
+			j.werr = err
+			close(j.done)
+			return
 		}
-		h.buf = b
-		off += int64(n)
-		if off < size {
-			if err := h.flush(false); err != nil {
-				return nil, err
-			}
-		}
+		j.run(bs)
+	}()
+	return j
+}
+
+// release gives a pooled chunk buffer back.
+func (j *leafJob) release() {
+	if j.pooled {
+		b := j.data[:0]
+		chunkPool.Put(&b)
 	}
-	return h.Sum()
+	j.data, j.leaves = nil, nil
 }

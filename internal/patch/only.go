@@ -259,7 +259,7 @@ func (a *applier) stageLater(s *step) error {
 		s.staged = stageName(s.i)
 	}
 	if s.c.New.Size == 0 {
-		return a.stageFile(s, func(io.Writer) (int64, error) { return 0, nil })
+		return a.stageContent(s, func(io.Writer) (int64, error) { return 0, nil })
 	}
 	return nil
 }
@@ -386,7 +386,7 @@ func (a *applier) stageWaiting(paths []string, content io.Reader) error {
 				return n, err
 			}
 		}
-		if err := a.stageFile(s, fill); err != nil {
+		if err := a.stageContent(s, fill); err != nil {
 			return err
 		}
 		if first == nil {
@@ -394,6 +394,11 @@ func (a *applier) stageWaiting(paths []string, content io.Reader) error {
 		}
 	}
 	return nil
+}
+
+// stageContent stages s with what fill writes.
+func (a *applier) stageContent(s *step, fill func(io.Writer) (int64, error)) error {
+	return a.stageFile(s, func(f *os.File) (int64, []byte, error) { return a.onePass(f, s.c.New, nil, fill) })
 }
 
 // identity names what the run commits, for the journal: the archive, and

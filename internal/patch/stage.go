@@ -43,13 +43,15 @@ func (a *applier) stage(src *source, s *step) error {
 	case c.HasData() && c.Op == format.OpUpdate && s.state == stNew:
 		return drainOps(src)
 	case c.HasData() && c.Op == format.OpUpdate:
-		err := a.stageFile(s, func(w io.Writer) (int64, error) { return a.patch(src, s, w) })
+		err := a.stageFile(s, func(f *os.File) (int64, []byte, error) { return a.patch(src, s, f) })
 		if s.unverified {
 			return a.settleBase(src, s, err)
 		}
 		return err
 	case c.HasData():
-		return a.stageFile(s, func(w io.Writer) (int64, error) { return copyContent(w, src.content(), c.New.Size) })
+		return a.stageFile(s, func(f *os.File) (int64, []byte, error) {
+			return a.onePass(f, c.New, nil, func(w io.Writer) (int64, error) { return copyContent(w, src.content(), c.New.Size) })
+		})
 	case place && c.New.Type == format.TypeFile:
 		// A file without data in the archive would be a hard link, refused
 		// earlier; an empty file still has a (zero-length) data member.
@@ -120,14 +122,13 @@ type writeError struct{ err error }
 func (e *writeError) Error() string { return e.err.Error() }
 func (e *writeError) Unwrap() error { return e.err }
 
-// stageFile writes what fill produces to the staged file of s while
-// hashing it, then checks length and hash and sets the metadata.
-func (a *applier) stageFile(s *step, fill func(io.Writer) (int64, error)) (err error) {
+// stageFile has content write the new version of s to its staged file
+// (nil in a dry run, where content only hashes it), then checks its length
+// and hash and sets its metadata.
+func (a *applier) stageFile(s *step, content func(f *os.File) (int64, []byte, error)) (err error) {
 	e := s.c.New
 	p := e.Path
 	var f *os.File
-	var sparse *sparseWriter
-	var out io.Writer
 	if s.staged != "" {
 		f, err = a.fds.createStaged(s.staged)
 		if err != nil {
@@ -138,19 +139,8 @@ func (a *applier) stageFile(s *step, fill func(io.Writer) (int64, error)) (err e
 				f.Close()
 			}
 		}()
-		sparse = &sparseWriter{f: f}
-		out = sparse
-		if faults.write != nil {
-			out = faults.write(p, out)
-		}
 	}
-	h := newHashWriter(out, e.Size)
-	defer h.close() // before f's Close, deferred earlier
-	n, err := fill(h)
-	var sum []byte
-	if err == nil {
-		sum, err = h.Sum()
-	}
+	n, sum, err := content(f)
 	if err != nil {
 		var we *writeError
 		if errors.As(err, &we) {
@@ -171,11 +161,6 @@ func (a *applier) stageFile(s *step, fill func(io.Writer) (int64, error)) (err e
 		return nil
 	}
 	a.sum.BytesWritten += n
-	if err := sparse.finish(); err != nil {
-		e := ioErr(p, "write its new version to staging", err)
-		e.Fix = "free space on DIR's filesystem and run again; DIR is unchanged"
-		return e
-	}
 	if !a.opt.NoSync {
 		if err := flushStaged(f); err != nil {
 			return ioErr(p, "flush its staging file to disk", err)
@@ -203,16 +188,55 @@ func (a *applier) stageFile(s *step, fill func(io.Writer) (int64, error)) (err e
 	return nil
 }
 
+// onePass writes what fill produces to f (nil in a dry run), keeping its
+// holes, while hashing it on all cores; the leaves go on to base, if not
+// nil. It returns the length written and its file hash; a failure to write
+// is a *writeError.
+func (a *applier) onePass(f *os.File, e *format.Entry, base *baseLeaves, fill func(io.Writer) (int64, error)) (int64, []byte, error) {
+	var sparse *sparseWriter
+	var out io.Writer
+	if f != nil {
+		sparse = &sparseWriter{f: f}
+		out = sparse
+		if faults.write != nil {
+			out = faults.write(e.Path, out)
+		}
+	}
+	h := newHashWriter(out, e.Size)
+	h.base = base
+	defer h.close() // before f's Close, deferred by the caller
+	n, err := fill(h)
+	if err != nil {
+		return 0, nil, err
+	}
+	sum, err := h.Sum()
+	if err != nil {
+		return 0, nil, err
+	}
+	if sparse != nil {
+		if err := sparse.finish(); err != nil {
+			return 0, nil, &writeError{err}
+		}
+	}
+	return n, sum, nil
+}
+
 // patch rebuilds the new version of an updated file from its current
-// (verified old) version and the delta in the archive.
-func (a *applier) patch(src *source, s *step, w io.Writer) (int64, error) {
+// (verified old, or likely old) version and the delta in the archive, into
+// f (nil in a dry run), and returns its length and file hash. An unverified
+// base is hashed alongside (see baseLeaves) into s.baseHash, for
+// settleBase. Where DIR's filesystem can share extents, the staged file
+// starts as a clone of the base and only what differs is written (see
+// stageClone); elsewhere the new version is written in one pass.
+func (a *applier) patch(src *source, s *step, f *os.File) (int64, []byte, error) {
 	c := s.c
 	p := c.Path()
 	base, fi, err := tree.OpenFile(a.root, p)
 	if err != nil {
-		return 0, ioErr(p, "open", err)
+		return 0, nil, ioErr(p, "open", err)
 	}
 	defer base.Close()
+	var bl *baseLeaves
 	if s.unverified {
 		// the stat of the file opened: the one read below
 		n := tree.NodeFromInfo(p, fi, "")
@@ -225,18 +249,41 @@ func (a *applier) patch(src *source, s *step, w io.Writer) (int64, error) {
 		if faults.read != nil {
 			faults.read(p)
 		}
-		// The base is hashed alongside, on the other cores, for
-		// settleBase once this returns.
-		done := make(chan struct{})
-		go func() {
-			defer close(done)
-			if sum, err := hashReaderAt(base, fi.Size()); err == nil {
-				s.baseHash = sum
-			}
-		}()
-		defer func() { <-done }()
+		if bl = newBaseLeaves(base, fi.Size(), c.New.Size); bl == nil {
+			// Block sizes differ: the base is hashed on its own,
+			// alongside, for settleBase once this returns.
+			done := make(chan struct{})
+			go func() {
+				defer close(done)
+				if sum, err := hashReaderAt(base, fi.Size(), nil); err == nil {
+					s.baseHash = sum
+				}
+			}()
+			defer func() { <-done }()
+		} else {
+			defer bl.close()
+		}
 	}
-	pt := rsync.NewPatcher(base, c.Old.Size, w, c.New.Size)
+	var n int64
+	var sum []byte
+	if cloned := f != nil && a.cloneable(c); cloned {
+		n, sum, err = a.stageClone(src, s, f, base, fi.Size(), bl)
+	} else {
+		n, sum, err = a.onePass(f, c.New, bl, func(w io.Writer) (int64, error) { return applyOps(src, p, base, c.Old.Size, w, c.New.Size, bl) })
+	}
+	if err == nil && bl != nil {
+		if bsum, err := bl.sum(); err == nil {
+			s.baseHash = bsum
+		}
+	}
+	return n, sum, err
+}
+
+// applyOps applies the archive's delta of the file at p to base, writing
+// the new version to w, and records its same-offset copies in bl (if not
+// nil). It returns the length written.
+func applyOps(src *source, p string, base io.ReaderAt, baseSize int64, w io.Writer, newSize int64, bl *baseLeaves) (int64, error) {
+	pt := rsync.NewPatcher(base, baseSize, w, newSize)
 	for {
 		op, err := src.nextOp()
 		if err == io.EOF {
@@ -244,6 +291,9 @@ func (a *applier) patch(src *source, s *step, w io.Writer) (int64, error) {
 		}
 		if err != nil {
 			return 0, err
+		}
+		if bl != nil && op.Kind == rsync.OpCopy && op.Offset == pt.Written() {
+			bl.sameOffset(op.Offset, op.Length)
 		}
 		if err := pt.Apply(op); err != nil {
 			var we *writeError

@@ -24,6 +24,17 @@ type BufferWriter interface {
 	Commit(n int)
 }
 
+// RangeCopier is an output that takes a copy from the base itself, by its
+// position, instead of being given the bytes: a file that starts as a clone
+// of the base already holds a copy from the same offset, and the kernel can
+// copy (or share) the others. The Patcher still checks every copy against
+// the base's bounds and the output's limit first.
+type RangeCopier interface {
+	io.Writer
+	// CopyRange appends length bytes of the base, from offset off.
+	CopyRange(off, length int64) error
+}
+
 // Patcher applies operations to rebuild a file: copies read from the base,
 // literals are written through. It never reads outside the base nor writes
 // more than its limit, whatever the operations say.
@@ -73,6 +84,13 @@ func (p *Patcher) Apply(op Op) error {
 }
 
 func (p *Patcher) copy(off, length int64) error {
+	if rc, ok := p.out.(RangeCopier); ok {
+		if err := rc.CopyRange(off, length); err != nil {
+			return fmt.Errorf("patch: copy %d bytes from %d of the base: %w", length, off, err)
+		}
+		p.written += length
+		return nil
+	}
 	if bw, ok := p.out.(BufferWriter); ok {
 		return p.copyInto(bw, off, length)
 	}
