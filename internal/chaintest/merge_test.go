@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"runtime/debug"
 	"sort"
 	"strconv"
 	"strings"
@@ -119,7 +120,7 @@ func mergeRun(t *testing.T, seed int64, archives, from, to, pick int, on map[str
 	g := newGen(seed, r.src)
 	defer func() {
 		if p := recover(); p != nil {
-			r.fail("%v", p)
+			r.fail("%v\n%s", p, debug.Stack())
 		}
 	}()
 	// renames and copies on for half the archives: their compositions
