@@ -48,7 +48,8 @@ type Options struct {
 	// Reread, with Only, opens the archive again from its start, for the
 	// content that selected files share with files outside the selection
 	// (a hard link, a duplicate). Without it the archive is copied into
-	// the staging directory as it is read, in case.
+	// the staging directory as it is read, in case (in a dry run, into
+	// the system's temporary directory).
 	Reread func() (io.ReadCloser, error)
 }
 

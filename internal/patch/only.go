@@ -53,7 +53,9 @@ import (
 //     content, which readAgain takes, by content hash, from a second
 //     reading of the archive once the first is done, before the commit.
 //     That reading is of Options.Reread, or else of the copy of the archive
-//     kept as it was read (copyName), whatever is found to wait.
+//     kept as it was read (copyName), whatever is found to wait. The paths
+//     waiting, and the first path of each hard-link group the selection
+//     cuts, are held in memory: as many as there are such files.
 
 // pick is what a run with Options.Only does with a change.
 type pick uint8
