@@ -21,4 +21,11 @@
 //
 // A failure names the seed, the step, the changes applied and the first
 // difference, so that `-seed S -steps N` replays it.
+//
+// TestMerge and FuzzMerge check ibt-merge on such chains: a merge of any
+// run of consecutive archives, applied where the run starts, must give the
+// tree the run gives, and ibt-patch --only of a merged full one directory
+// of it:
+//
+//	go test ./internal/chaintest -run '^$' -fuzz FuzzMerge
 package chaintest

@@ -1,11 +1,15 @@
 package cli
 
 import (
+	"bufio"
+	"encoding/hex"
+	"encoding/json"
 	"fmt"
 	"io"
 	"os"
 	"path/filepath"
 
+	"github.com/ibt-tools/ibt/format"
 	"github.com/ibt-tools/ibt/format/archive"
 	"github.com/ibt-tools/ibt/internal/merge"
 	"github.com/ibt-tools/ibt/internal/oserr"
@@ -16,17 +20,22 @@ the first archive's old tree gives exactly the tree that applying them in
 turn gives. Merging a full backup and the incrementals since is a
 synthetic full backup of the last tree. A chain that does not link (an
 archive not made from its predecessor's new tree) is refused, and nothing
-is written.
+is written. With -n, nothing is written: the archives are checked whole
+(every member read, every created file's content against its hash) and
+merged as they would be, and each link of the chain is printed, its old
+and new tree hash and what it changes.
 
 Example:
   ibt-merge full.tar.gz inc1.tar.gz inc2.tar.gz > synthetic.tar.gz
-  ibt-merge -o week.tar.gz mon.tar.gz tue.tar.gz wed.tar.gz`
+  ibt-merge -o week.tar.gz mon.tar.gz tue.tar.gz wed.tar.gz
+  ibt-merge -n full.tar.gz inc1.tar.gz inc2.tar.gz`
 
 type mergeCmd struct {
 	commonFlags
 	Archives []string `arg:"" placeholder:"ARCHIVE" help:"The archives, oldest first: at least two."`
 	Codec    string   `default:"gzip" enum:"gzip,lz4,zstd,none" help:"Compression of the output's tar stream: gzip, lz4, zstd or none (default: gzip)."`
 	Level    int      `help:"Compression level (gzip: -2..9, default 5; lz4: 1..9, default fast; zstd: 1..22 as zstd's, in four steps: 1-2, 3-5, 6-9, 10-22; default 3)."`
+	DryRun   bool     `short:"n" name:"dry-run" help:"Check that the archives are whole and make a chain, and print each link (old and new tree hash, its changes); write no archive."`
 	outputFlag
 }
 
@@ -39,6 +48,12 @@ func (g *mergeCmd) run(c *runContext) error {
 			return usagef("the archives are read from files, not standard input")
 		}
 	}
+	if g.DryRun {
+		if g.Output != "" {
+			return usagef("-n writes no archive, and -o names one")
+		}
+		return g.check(c)
+	}
 	out, err := c.openOutput(g.outputFlag)
 	if err != nil {
 		return err
@@ -50,43 +65,12 @@ func (g *mergeCmd) run(c *runContext) error {
 	}
 	// Each step is written to a temporary file, the last one too when the
 	// output is standard output, so that a refused chain writes nothing.
-	var left string // the previous step's file
-	defer func() {
-		if left != "" {
-			os.Remove(left)
-			forgetTemp(left)
-		}
-	}()
-	shown := g.Archives[0]
-	for i := 1; i < len(g.Archives); i++ {
-		last := i == len(g.Archives)-1
-		opt := merge.Options{Tool: c.name + " " + Version, Codec: archive.None, TempDir: dir}
-		if last {
-			opt.Codec, opt.Level = archive.Codec(g.Codec), g.Level
-		}
-		step, err := createTemp(dir, ".ibt-merge-*")
-		if err != nil {
-			return fmt.Errorf("failed to create a temporary file: %w", oserr.Cause(err))
-		}
-		aName := left
-		if aName == "" {
-			aName = g.Archives[0]
-		}
-		err = mergeStep(aName, shown, g.Archives[i], step, opt)
-		if cerr := step.Close(); err == nil && cerr != nil {
-			err = fmt.Errorf("failed to write a temporary file: %w", cerr)
-		}
-		if left != "" {
-			os.Remove(left)
-			forgetTemp(left)
-		}
-		left = step.Name()
-		if err != nil {
-			return err
-		}
-		shown = g.Archives[i]
+	last, err := g.fold(c, dir)
+	if err != nil {
+		return err
 	}
-	f, err := os.Open(left)
+	defer removeTemp(last)
+	f, err := os.Open(last)
 	if err != nil {
 		return fmt.Errorf("failed to read a temporary file: %w", err)
 	}
@@ -96,6 +80,109 @@ func (g *mergeCmd) run(c *runContext) error {
 	}
 	c.summary = fmt.Sprintf("%d archives merged", len(g.Archives))
 	return out.commit()
+}
+
+// fold merges the archives from the left, each step into a temporary file
+// in dir, and returns the name of the last one, which the caller removes.
+func (g *mergeCmd) fold(c *runContext, dir string) (string, error) {
+	var left string // the previous step's file
+	shown := g.Archives[0]
+	for i := 1; i < len(g.Archives); i++ {
+		last := i == len(g.Archives)-1
+		opt := merge.Options{Tool: c.name + " " + Version, Codec: archive.None, TempDir: dir}
+		if last && !g.DryRun {
+			opt.Codec, opt.Level = archive.Codec(g.Codec), g.Level
+		}
+		step, err := createTemp(dir, ".ibt-merge-*")
+		if err != nil {
+			removeTemp(left)
+			return "", fmt.Errorf("failed to create a temporary file: %w", oserr.Cause(err))
+		}
+		aName := left
+		if aName == "" {
+			aName = g.Archives[0]
+		}
+		err = mergeStep(aName, shown, g.Archives[i], step, opt)
+		if cerr := step.Close(); err == nil && cerr != nil {
+			err = fmt.Errorf("failed to write a temporary file: %w", cerr)
+		}
+		removeTemp(left)
+		left = step.Name()
+		if err != nil {
+			removeTemp(left)
+			return "", err
+		}
+		shown = g.Archives[i]
+	}
+	return left, nil
+}
+
+// removeTemp removes a temporary file of the fold, if any.
+func removeTemp(name string) {
+	if name != "" {
+		os.Remove(name)
+		forgetTemp(name)
+	}
+}
+
+// check is ibt-merge -n: every archive is read whole, the chain is merged
+// as it would be (into temporary files, removed), and each link printed.
+func (g *mergeCmd) check(c *runContext) error {
+	var links []merge.Link
+	for _, name := range g.Archives {
+		l, err := merge.Inspect(merge.Input{Name: name, Open: archiveOpener(name, name)})
+		if err != nil {
+			return err
+		}
+		links = append(links, l)
+	}
+	last, err := g.fold(c, "")
+	if err != nil {
+		return err
+	}
+	removeTemp(last)
+	out := bufio.NewWriter(c.env.Stdout)
+	enc := json.NewEncoder(out)
+	for i, l := range links {
+		var old []byte
+		switch {
+		case i > 0:
+			old = links[i-1].NewTree
+		case l.Full:
+			old = merge.EmptyTree
+		}
+		if g.JSON {
+			m := map[string]any{"full": l.Full, "new_tree_hash": hex.EncodeToString(l.NewTree),
+				"created": l.Ops[format.OpCreate], "updated": l.Ops[format.OpUpdate], "deleted": l.Ops[format.OpDelete],
+				"metadata": l.Ops[format.OpMeta], "replaced": l.Ops[format.OpReplace], "renamed": l.Renamed}
+			addString(m, "archive", l.Name)
+			if old != nil {
+				m["old_tree_hash"] = hex.EncodeToString(old)
+			}
+			enc.Encode(m)
+			continue
+		}
+		from := "(not recorded)"
+		switch {
+		case i == 0 && l.Full:
+			from = "(empty tree)"
+		case old != nil:
+			from = shortHash(old)
+		}
+		fmt.Fprintf(out, "%s: %s -> %s: created %d, updated %d, deleted %d, metadata %d, replaced %d, renamed %d\n",
+			quotePath(l.Name), from, shortHash(l.NewTree), l.Ops[format.OpCreate], l.Ops[format.OpUpdate],
+			l.Ops[format.OpDelete], l.Ops[format.OpMeta], l.Ops[format.OpReplace], l.Renamed)
+	}
+	c.summary = fmt.Sprintf("%d archives make a chain (nothing written)", len(g.Archives))
+	return out.Flush()
+}
+
+// shortHash shows a tree hash by its first 8 bytes, as people compare them.
+func shortHash(h []byte) string {
+	if len(h) == 0 {
+		return "(none)"
+	}
+	return hex.EncodeToString(h[:min(len(h), 8)])
 }
 
 // mergeStep merges the archive in file aFile, shown as aName, and the one

@@ -3,10 +3,13 @@ package cli
 import (
 	"encoding/json"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 
+	"github.com/ibt-tools/ibt/internal/oserr"
 	"github.com/ibt-tools/ibt/internal/patch"
+	"github.com/ibt-tools/ibt/internal/tree"
 )
 
 const patchHelp = `Apply an archive made by ibt-pack to DIR, turning the old tree into the new
@@ -18,20 +21,32 @@ Named pipes and sockets are made by anyone; device nodes only by root: run
 by another user, ibt-patch refuses an archive that must create a device,
 before DIR changes, rather than leave DIR unlike the backup.
 
+--only restores from a full backup (or ibt-merge of a full and the
+incrementals since) just what its patterns select, and their parent
+directories, into an empty or missing DIR. The tree hash then checked is
+the archive's, over all its entries; each restored file is checked against
+its own hash, and afterwards DIR must hold exactly the selected entries,
+each as the archive records it. A selected file that shares its content
+with one outside the selection (a hard link, a duplicate) takes it from a
+second reading of the archive: of ARCHIVE, or from a pipe, of a copy kept
+in DIR/.ibt-patch while it is read.
+
 Exit codes: 0 success, 1 failure, 2 usage error, 3 DIR is busy: another
 ibt-patch holds its lock (nothing was changed; try again once it is done).
 
 Example:
   mkdir restore && ibt-patch restore < full.tar.gz
-  ibt-patch restore < v2.tar.gz && ibt-patch restore < v3.tar.gz`
+  ibt-patch restore < v2.tar.gz && ibt-patch restore < v3.tar.gz
+  ibt-merge full.tar.gz v2.tar.gz v3.tar.gz | ibt-patch --only home/me/project tuesday/`
 
 type patchCmd struct {
 	commonFlags
-	Dir     string `arg:"" help:"The directory to patch (created if missing, for a full backup)."`
-	Input   string `short:"i" default:"-" placeholder:"ARCHIVE" help:"Read the archive from ARCHIVE ('-', the default, for standard input)."`
-	DryRun  bool   `short:"n" help:"Report what would change, and change nothing."`
-	NoKnown bool   `name:"no-known" help:"Read every file the patch checks or verifies instead of trusting the known file of DIR (kept in the user's cache directory, ibt/ under $XDG_CACHE_HOME or ~/.cache), the hashes the last run verified, or the archive's old entries where DIR is the tree they were signed from, and keep no known file: for filesystems whose attributes a client caches (NFS)."`
-	NoSync  bool   `name:"no-sync" help:"Do not flush the staged files, the journal and the patched tree to disk: faster, as rdiff and rsync do by default. A killed run is still finished by the next one, but a power failure or system crash soon after may leave files empty."`
+	Dir     string   `arg:"" help:"The directory to patch (created if missing, for a full backup)."`
+	Input   string   `short:"i" default:"-" placeholder:"ARCHIVE" help:"Read the archive from ARCHIVE ('-', the default, for standard input)."`
+	DryRun  bool     `short:"n" help:"Report what would change, and change nothing."`
+	NoKnown bool     `name:"no-known" help:"Read every file the patch checks or verifies instead of trusting the known file of DIR (kept in the user's cache directory, ibt/ under $XDG_CACHE_HOME or ~/.cache), the hashes the last run verified, or the archive's old entries where DIR is the tree they were signed from, and keep no known file: for filesystems whose attributes a client caches (NFS)."`
+	NoSync  bool     `name:"no-sync" help:"Do not flush the staged files, the journal and the patched tree to disk: faster, as rdiff and rsync do by default. A killed run is still finished by the next one, but a power failure or system crash soon after may leave files empty."`
+	Only    []string `placeholder:"PATTERN" sep:"none" help:"Restore from a full backup only the paths matching PATTERN, in .gitignore syntax as ibt-sign's --exclude (a directory with everything beneath it), and their parent directories, into an empty or missing DIR; repeatable."`
 }
 
 func (p *patchCmd) run(c *runContext) error {
@@ -42,6 +57,15 @@ func (p *patchCmd) run(c *runContext) error {
 	}
 	defer in.Close()
 	opt := patch.Options{DryRun: p.DryRun, NoSync: p.NoSync, NoKnown: p.NoKnown, KnownDir: knownDir(), Warn: func(msg string) { c.warnf("%s", msg) }}
+	if len(p.Only) > 0 {
+		for _, o := range p.Only {
+			if !tree.IsPattern(o) {
+				return usagef("--only takes a pattern, as a line of a .gitignore; got %q", o)
+			}
+		}
+		opt.Only = p.Only
+		opt.Reread = rereader(p.Input, c.env.Stdin)
+	}
 	if p.DryRun {
 		opt.Report = func(action, path string) { fmt.Fprintf(c.env.Stdout, "%s %s\n", action, quotePath(path)) }
 		if p.JSON {
@@ -75,4 +99,35 @@ func knownDir() string {
 		return ""
 	}
 	return filepath.Join(d, "ibt")
+}
+
+// rereader opens the archive named name again from where it starts, for
+// --only: the file named, or standard input if it is a regular file
+// (read with ReadAt, from the offset it has now). It returns nil for a
+// pipe, which ibt-patch copies instead.
+func rereader(name string, stdin io.Reader) func() (io.ReadCloser, error) {
+	if name != "-" && name != "" {
+		return func() (io.ReadCloser, error) {
+			f, err := os.Open(name)
+			if err != nil {
+				return nil, fmt.Errorf("open %q: %w", name, oserr.Cause(err))
+			}
+			return f, nil
+		}
+	}
+	f, ok := stdin.(*os.File)
+	if !ok {
+		return nil
+	}
+	fi, err := f.Stat()
+	if err != nil || !fi.Mode().IsRegular() {
+		return nil
+	}
+	at, err := f.Seek(0, io.SeekCurrent)
+	if err != nil {
+		return nil
+	}
+	return func() (io.ReadCloser, error) {
+		return io.NopCloser(io.NewSectionReader(f, at, 1<<62)), nil
+	}
 }

@@ -19,7 +19,7 @@ type commonFlags struct {
 	NoProgress bool `help:"Never show a progress bar (the default when standard error is not a terminal, or standard output is a pipe)."`
 	Verbose    bool `short:"v" help:"Print a one-line summary on standard error at the end: what was done, bytes in and out, time."`
 	Quiet      bool `short:"q" help:"Print no warnings: only errors."`
-	JSON       bool `name:"json" help:"Print the -v summary as a JSON line (and ibt-patch --dry-run's list, ibt-cat --summary's counts)."`
+	JSON       bool `name:"json" help:"Print the -v summary as a JSON line (and ibt-patch --dry-run's list, ibt-merge -n's links, ibt-cat --summary's counts)."`
 }
 
 func (f *commonFlags) common() *commonFlags { return f }

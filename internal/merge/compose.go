@@ -23,7 +23,7 @@ func (m *merger) both(ca, cb *format.Change) error {
 	if cb.From != "" {
 		return m.fromB(cb, c)
 	}
-	if ca.From != "" && !cb.HasData() && c.New.Type == format.TypeFile && (c.Op == format.OpCreate || c.Op == format.OpReplace) {
+	if ca.From != "" && !cb.HasData() && c.New != nil && c.New.Type == format.TypeFile && (c.Op == format.OpCreate || c.Op == format.OpReplace) {
 		// b changed the copy's metadata only: it is still a's copy
 		c.From, c.FromNew = ca.From, ca.FromNew
 		m.fromA(c)

@@ -176,3 +176,49 @@ func TestChainRefused(t *testing.T) {
 		t.Fatalf("merging a and c: %v, want ErrNoLink", err)
 	}
 }
+
+// changesArchive is an archive of the changes cs, made from an old index
+// of time tm, with no data (none of cs may have any).
+func changesArchive(t *testing.T, tm int64, cs ...*format.Change) []byte {
+	t.Helper()
+	var buf bytes.Buffer
+	h := format.Header{Kind: format.KindDelta, Version: format.Version, Hash: format.HashAlgorithm,
+		Weak: format.WeakAlgorithm, Strong: format.StrongAlgorithm, Tool: "test", Time: tm}
+	w, err := archive.NewWriter(&buf, h, archive.WriterOptions{Codec: archive.None})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range cs {
+		if err := w.AddChange(c); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := w.Close(format.Trailer{}); err != nil {
+		t.Fatal(err)
+	}
+	return buf.Bytes()
+}
+
+// TestCopyOverAFileThenDeleted: a replaces a file by a copy of another,
+// b deletes it; the merge deletes the old file.
+func TestCopyOverAFileThenDeleted(t *testing.T) {
+	old, q := file("p", []byte("the old p"), 100), []byte("the content of q, copied over p")
+	copied := file("p", q, 150)
+	a := changesArchive(t, 100, &format.Change{Op: format.OpReplace, Old: old, New: copied, From: "q"})
+	b := changesArchive(t, 200, &format.Change{Op: format.OpDelete, Old: copied})
+	var out bytes.Buffer
+	if err := Merge(input("a", a), input("b", b), &out, Options{Tool: "test", Codec: archive.None}); err != nil {
+		t.Fatal(err)
+	}
+	r, err := archive.NewReader(&out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := r.Next()
+	if err != nil || c.Op != format.OpDelete || !bytes.Equal(c.Old.Hash, old.Hash) {
+		t.Fatalf("merged change %v, %v; want the delete of the old p", c, err)
+	}
+	if _, err := r.Next(); err != io.EOF {
+		t.Fatalf("after the delete: %v", err)
+	}
+}

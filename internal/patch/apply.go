@@ -40,6 +40,17 @@ type Options struct {
 	// Warn, if set, receives notes that do not fail the patch, such as
 	// owners that cannot be restored without root.
 	Warn func(msg string)
+	// Only, if not empty, restores from a full backup just the entries
+	// these patterns select (tree.Selector: .gitignore patterns, a
+	// directory selecting everything beneath it) and their parent
+	// directories, into an empty or missing DIR (see only.go).
+	Only []string
+	// Reread, with Only, opens the archive again from its start, for the
+	// content that selected files share with files outside the selection
+	// (a hard link, a duplicate). Without it the archive is copied into
+	// the staging directory as it is read, in case (in a dry run, into
+	// the system's temporary directory).
+	Reread func() (io.ReadCloser, error)
 }
 
 // Summary counts what Apply did (or, in a dry run, would do).
@@ -86,6 +97,13 @@ type step struct {
 	present    bool // something was at the path when it was checked
 	baseHash   []byte
 	baseKnown  bool // baseHash is the known file's or the old index's (recorded.go), not read
+	// dropped: a directory outside Options.Only, logged in case an entry
+	// beneath it is selected, which keeps it as its parent (only.go); a
+	// dropped step is none of the passes' business
+	dropped bool
+	// lateLink: a hard link whose first path is placed late (a directory
+	// that became a file), made once the late ones are (see commit)
+	lateLink bool
 }
 
 // state is what a check found on disk at a change's path.
@@ -121,21 +139,34 @@ type applier struct {
 	// laterSources counts old sources after the file copied from them,
 	// which checkLaterSources checks once the archive is read.
 	laterSources int
+	only         *only // the selection of Options.Only, or nil
 	// noClone: DIR's filesystem cannot clone files (see stageClone)
 	noClone bool
 }
 
 func (a *applier) run(in io.Reader) (err error) {
+	if len(a.opt.Only) > 0 {
+		a.only = newOnly(a.opt.Only, a.opt.Reread)
+		in = a.only.tee(in)
+		defer a.only.close()
+	}
 	src, err := openSource(in)
 	if err != nil {
 		return err
 	}
 	a.header = src.r.Header().Delta
+	if err := a.only.checkFull(a.header); err != nil {
+		return err
+	}
 	if err := a.openDir(); err != nil {
 		return err
 	}
 	if a.root != nil {
 		defer a.root.Close()
+	}
+	if err := a.checkEmpty(); err != nil {
+		a.removeCreatedDir()
+		return err
 	}
 	if a.disk, err = newDisk(a.root); err != nil {
 		return err
@@ -163,6 +194,11 @@ func (a *applier) run(in io.Reader) (err error) {
 			return err
 		}
 		a.ws.noSync = a.opt.NoSync
+		if err := a.only.keepCopy(a.root); err != nil {
+			a.ws.abandon()
+			a.removeCreatedDir()
+			return err
+		}
 		a.fds = newDirFds(a.root)
 		defer a.fds.close()
 		if cutoff := recordedCutoff(a.header, a.opt.NoKnown, time.Now().Add(faults.later)); cutoff != 0 && ctimesReal(a.root) {
@@ -196,7 +232,10 @@ func (a *applier) run(in io.Reader) (err error) {
 			return err
 		}
 		a.ws.top, a.ws.topWhole = a.header.TopDir()
-		if err := a.ws.claim(src.identity(), a.kept, a.stagedNames); err != nil {
+		if err := a.sameRun(src); err != nil {
+			return err
+		}
+		if err := a.ws.claim(a.identity(src), a.kept, a.stagedNames); err != nil {
 			return err
 		}
 		committing = true
@@ -223,6 +262,9 @@ func (a *applier) run(in io.Reader) (err error) {
 		return err
 	}
 	defer a.log.close()
+	if err := a.only.keepCopy(nil); err != nil {
+		return err
+	}
 	if err := a.read(src); err != nil {
 		return err
 	}
@@ -230,7 +272,7 @@ func (a *applier) run(in io.Reader) (err error) {
 		return err
 	}
 	if a.ws == nil && a.root != nil {
-		if pending, _ := readJournal(a.root); pending != nil && pending.Archive != src.identity() {
+		if pending, _ := readJournal(a.root); pending != nil && pending.Archive != a.identity(src) {
 			a.warn(fmt.Sprintf("%q holds an unfinished ibt-patch of another archive; a real run would refuse to start", a.dir))
 		}
 	}

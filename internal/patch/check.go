@@ -36,32 +36,49 @@ func (a *applier) read(src *source) error {
 		if err := a.advance(p); err != nil {
 			return err
 		}
-		s, err := a.check(src, c, i)
+		pick, err := a.selectChange(c)
 		if err != nil {
 			return err
 		}
+		if pick == pickSkip {
+			continue
+		}
+		s, err := a.check(src, c, i, pick == pickWait)
+		if err != nil {
+			return err
+		}
+		s.dropped = pick == pickDrop
 		if err := a.log.add(s); err != nil {
 			return err
 		}
-		a.count(s)
-		a.noteUnrestorable(c.New)
+		a.waitFor(s, pick)
+		if !s.dropped {
+			a.count(s)
+			a.noteUnrestorable(c.New)
+		}
 		if err := a.keepMTime(s); err != nil {
 			return err
 		}
 		if f := a.frameOf(parent(p)); f != nil && f.emptied && s.present {
 			f.present++
 		}
-		a.pushFrame(stepFrame(s))
+		f := stepFrame(s)
+		f.dropped, f.at = s.dropped, a.log.lastAt
+		a.pushFrame(f)
 	}
 	if err := a.advance(""); err != nil {
 		return err
 	}
-	return a.checkLaterSources()
+	if err := a.checkLaterSources(); err != nil {
+		return err
+	}
+	return a.readAgain(src)
 }
 
 // check checks one change against the archive so far and against DIR, and
-// stages its new version.
-func (a *applier) check(src *source, c *format.Change, i int) (*step, error) {
+// stages its new version; one that waits (Options.Only) has its content
+// staged by readAgain, but for an empty file.
+func (a *applier) check(src *source, c *format.Change, i int, wait bool) (*step, error) {
 	p := c.Path()
 	if err := a.checkEntries(c); err != nil {
 		return nil, err
@@ -100,6 +117,9 @@ func (a *applier) check(src *source, c *format.Change, i int) (*step, error) {
 	}
 	if err := a.checkDevice(s); err != nil {
 		return nil, err
+	}
+	if wait {
+		return s, a.stageLater(s)
 	}
 	if err := a.stage(src, s); err != nil {
 		return nil, err

@@ -16,7 +16,7 @@ import (
 //     renamed over their paths, each rename atomic;
 //  2. deepest first: deleted entries are removed, then a directory that
 //     became a file or symlink, emptied by now, makes way for its staged
-//     new version;
+//     new version; then, in path order, hard links to such files are made;
 //  3. deepest first: directories, and entries that were already in place
 //     or change only metadata, get their mode and mtime; directories the
 //     archive does not describe get back the mtime they had.
@@ -39,6 +39,19 @@ func (a *applier) commit() error {
 	a.fds.forget()
 	err = a.log.backward(func(s *step) error {
 		if err := a.remove(s); err != nil {
+			return a.commitErr(s.c.Path(), err)
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	a.fds.forget()
+	err = a.log.each(func(s *step) error {
+		if !s.lateLink {
+			return nil
+		}
+		if err := a.put(s, nil); err != nil { // out of path order: not noted
 			return a.commitErr(s.c.Path(), err)
 		}
 		return nil
@@ -83,7 +96,7 @@ func (a *applier) commit() error {
 // place does step 1 for s.
 func (a *applier) place(s *step) error {
 	c := s.c
-	if c.New == nil || s.state == stNew || s.late {
+	if c.New == nil || s.state == stNew || s.late || s.lateLink {
 		return nil
 	}
 	p := c.Path()
@@ -145,6 +158,9 @@ func (a *applier) remove(s *step) error {
 		}
 		a.stepped()
 		a.fds.forget()
+		if s.lateLink {
+			return nil // once its first path is placed
+		}
 		if err := a.put(s, nil); err != nil { // out of path order: not noted
 			return err
 		}

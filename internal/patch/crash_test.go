@@ -23,6 +23,7 @@ const (
 	crashCommitEnv  = "IBT_PATCH_CRASH_COMMIT"  // k: kill after the k-th commit step
 	crashStagingEnv = "IBT_PATCH_CRASH_STAGING" // k: kill when staging the k-th file
 	countEnv        = "IBT_PATCH_COUNT_STEPS"   // print the number of commit steps
+	onlyEnv         = "IBT_PATCH_ONLY"          // Options.Only, one pattern a line
 )
 
 func helperMain() int {
@@ -57,7 +58,11 @@ func helperMain() int {
 		return 1
 	}
 	defer f.Close()
-	if _, err := Apply(dir, f, Options{}); err != nil {
+	var only []string
+	if o := os.Getenv(onlyEnv); o != "" {
+		only = strings.Split(o, "\n")
+	}
+	if _, err := Apply(dir, f, Options{Only: only}); err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		return 1
 	}

@@ -32,6 +32,12 @@
 //	               its tree hash with the archive's, write the
 //	               known file
 //
+// With Options.Only the read passes over what the patterns do not select,
+// reads the archive a second time for content a selected file shares with
+// one outside the selection, and checks the tree hash of the archive's
+// entries instead of predict's; verify then checks DIR entry by entry
+// (only.go).
+//
 // A failure before the commit starts (claim included) leaves DIR as it
 // was: the workspace is removed (or, if it held an interrupted journal,
 // only stage/). A failure or a kill after claim keeps the journal; the
@@ -76,6 +82,8 @@
 //	                  file after its rename                      the open file)
 //	stage/ctime-probe ctimesReal: does the      ctimesReal       ctimesReal, at once
 //	                  filesystem keep ctimes?
+//	stage/archive     Options.Only, from a pipe: readAgain         unlinked at once
+//	                  a copy of the archive
 //	kept              claim (from stage/kept)   commit, and      finish
 //	                                            finish's flush
 //	journal           claim, by a rename of     the next run's   finish

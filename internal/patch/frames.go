@@ -25,6 +25,10 @@ type frame struct {
 	// counted against the archive's deletions below it (see checkEmptied).
 	emptied bool
 	present int64 // entries below it that the archive deletes and are on disk
+	// dropped: the step is a dropped directory (Options.Only), logged at
+	// offset at, which keepParents keeps if an entry beneath it is selected
+	dropped bool
+	at      int64
 }
 
 // entryType is an entry's type, or none.

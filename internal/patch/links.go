@@ -53,7 +53,8 @@ func (a *applier) unlinked(fi fs.FileInfo, old *format.Entry) (bool, error) {
 
 // linkTarget checks, at the commit, that the first path of the hard link
 // of s is a regular file of the new tree: one the archive placed, or an
-// unchanged one of the content the link records.
+// unchanged one of the content the link records. A first path placed late
+// makes the link late too.
 func (a *applier) linkTarget(s *step) error {
 	e := s.c.New
 	t, err := a.log.find(e.LinkTo)
@@ -61,9 +62,10 @@ func (a *applier) linkTarget(s *step) error {
 		return err
 	}
 	if t != nil {
-		if t.c.New == nil || t.c.New.Type != format.TypeFile || t.c.New.LinkTo != "" || t.late {
+		if t.c.New == nil || t.c.New.Type != format.TypeFile || t.c.New.LinkTo != "" {
 			return pathErr(ErrCorrupt, e.Path, "", "is a hard link to %q, which is not a file placed before it", e.LinkTo)
 		}
+		s.lateLink = t.late
 		return nil
 	}
 	fi, err := a.root.Lstat(e.LinkTo)

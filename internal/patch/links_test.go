@@ -114,3 +114,37 @@ func TestOwnersWithoutRootWarnOnce(t *testing.T) {
 		t.Errorf("err %v, warnings %q: want success and one warning", err, warns)
 	}
 }
+
+// TestHardLinkToADirectoryMadeAFile: the link's first path was a
+// directory, whose new file the commit places late, once the directory is
+// emptied; the link is made after it.
+func TestHardLinkToADirectoryMadeAFile(t *testing.T) {
+	for _, linkWasDir := range []bool{false, true} {
+		old := tr{"d": dir(), "d/x": file("x\n"), "e": file("old e\n")}
+		oldE := entry("e", old["e"])
+		cs := []*format.Change{}
+		dNew := fileEntry("d", "d is a file now\n")
+		e := linkOf("e", dNew)
+		cs = append(cs, &format.Change{Op: format.OpReplace, Old: entry("d", dir()), New: dNew},
+			&format.Change{Op: format.OpDelete, Old: fileEntry("d/x", "x\n")})
+		if linkWasDir {
+			old = tr{"d": dir(), "d/x": file("x\n"), "e": dir(), "e/y": file("y\n")}
+			oldE = entry("e", dir())
+		}
+		cs = append(cs, &format.Change{Op: format.OpReplace, Old: oldE, New: e})
+		if linkWasDir {
+			cs = append(cs, &format.Change{Op: format.OpDelete, Old: fileEntry("e/y", "y\n")})
+		}
+		arch := archiveOf(t, cs, map[string]string{"d": "d is a file now\n"}, []*format.Entry{dNew, e})
+		d := restored(t, old)
+		mustApply(t, d, arch)
+		fd, _ := os.Stat(filepath.Join(d, "d"))
+		fe, err := os.Stat(filepath.Join(d, "e"))
+		if err != nil || !os.SameFile(fd, fe) {
+			t.Errorf("e was a directory: %v: e is not a hard link of d: %v", linkWasDir, err)
+		}
+		if s := mustApply(t, d, arch); s.AlreadyApplied != len(cs) {
+			t.Errorf("second run %+v, want every change already applied", s)
+		}
+	}
+}

@@ -38,6 +38,9 @@ func (a *applier) predict(want []byte) error {
 			return nil // a dry run on a half-committed DIR: the same
 		}
 	}
+	if a.only != nil {
+		return a.predictOnly() // readAgain checked the archive's tree hash
+	}
 	var known *knownReader
 	if !a.opt.NoKnown {
 		known = openKnown(a.knownAt)

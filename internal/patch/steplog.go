@@ -40,6 +40,7 @@ type stepLog struct {
 	w, ow  *bufio.Writer
 	n      int64 // records
 	size   int64 // bytes of records
+	lastAt int64 // offset of the record added last
 	buf    []byte
 	drop   func() // removes the files of a dry run's log
 }
@@ -107,6 +108,7 @@ func (l *stepLog) add(s *step) error {
 	if _, err := l.w.Write(l.buf); err != nil {
 		return ioErr(logName, "write the step log", err)
 	}
+	l.lastAt = l.size
 	l.n++
 	l.size += int64(len(l.buf))
 	return nil
@@ -119,6 +121,19 @@ func (l *stepLog) flush() error {
 	}
 	if err := l.ow.Flush(); err != nil {
 		return ioErr(offsetName, "write the step log", err)
+	}
+	return nil
+}
+
+// keep turns the dropped step of the record at offset off into one the
+// passes take (see Options.Only): the one byte of its flags that says so
+// is written over in place.
+func (l *stepLog) keep(off int64) error {
+	if err := l.flush(); err != nil {
+		return err
+	}
+	if _, err := l.f.WriteAt([]byte{0}, off+4+recDroppedAt); err != nil {
+		return ioErr(logName, "write the step log", err)
 	}
 	return nil
 }
@@ -140,7 +155,8 @@ func (l *stepLog) at(off int64) (*step, error) {
 	return l.decode(b)
 }
 
-// find returns the step at path p, or nil if the archive has none (so far).
+// find returns the step at path p, or nil if the archive has none (so
+// far) or it is dropped.
 func (l *stepLog) find(p string) (*step, error) {
 	if err := l.flush(); err != nil {
 		return nil, err
@@ -172,7 +188,7 @@ func (l *stepLog) find(p string) (*step, error) {
 	if ferr != nil {
 		return nil, ferr
 	}
-	if i < int(l.n) && found != nil && found.c.Path() == p {
+	if i < int(l.n) && found != nil && found.c.Path() == p && !found.dropped {
 		return found, nil
 	}
 	return nil, nil
@@ -195,7 +211,18 @@ func (l *stepLog) forward() (*cursor, error) {
 }
 
 // next returns the next step, or nil at the end or on an error (see err).
+// Dropped steps are passed over.
 func (c *cursor) next() *step {
+	for {
+		s := c.record()
+		if s == nil || !s.dropped {
+			return s
+		}
+	}
+}
+
+// record returns the next record's step, dropped or not.
+func (c *cursor) record() *step {
 	if c.err != nil {
 		return nil
 	}
@@ -291,8 +318,10 @@ func (l *stepLog) backward(fn func(s *step) error) error {
 		if err != nil {
 			return err
 		}
-		if err := fn(s); err != nil {
-			return err
+		if !s.dropped {
+			if err := fn(s); err != nil {
+				return err
+			}
 		}
 		end -= 8 + n
 	}
@@ -325,6 +354,16 @@ const (
 	recOldSource
 )
 
+// Flags of the second byte of a record. keep clears the byte: a dropped
+// step is a directory, which has no other of these flags.
+const (
+	recDropped = 1 << iota
+	recLateLink
+)
+
+// recDroppedAt is the offset of the second byte of flags in a record.
+const recDroppedAt = 1
+
 // appendStep encodes what the commit and the verification need of s.
 func appendStep(b []byte, s *step) []byte {
 	c := s.c
@@ -346,7 +385,14 @@ func appendStep(b []byte, s *step) []byte {
 	if c.Old != nil {
 		oldType = c.Old.Type
 	}
-	b = append(b, flags, byte(c.Op), byte(s.state), byte(oldType))
+	var flags2 byte
+	if s.dropped {
+		flags2 |= recDropped
+	}
+	if s.lateLink {
+		flags2 |= recLateLink
+	}
+	b = append(b, flags, flags2, byte(c.Op), byte(s.state), byte(oldType))
 	b = binary.AppendUvarint(b, uint64(s.i))
 	b = appendBytes(b, []byte(c.Path()))
 	if e := c.New; e != nil {
@@ -431,6 +477,7 @@ func (d *recDecoder) bytes() []byte {
 func decodeStep(b []byte) (*step, error) {
 	d := &recDecoder{b: b}
 	flags := d.byte()
+	flags2 := d.byte()
 	op := format.Op(d.byte())
 	st := state(d.byte())
 	oldType := format.Type(d.byte())
@@ -438,7 +485,7 @@ func decodeStep(b []byte) (*step, error) {
 	p := string(d.bytes())
 	s := &step{c: &format.Change{Op: op}, state: st, i: int(i),
 		late: flags&recLate != 0, done: flags&recDone != 0, link: flags&recLink != 0,
-		oldXattrs: flags&recOldXattrs != 0}
+		oldXattrs: flags&recOldXattrs != 0, dropped: flags2&recDropped != 0, lateLink: flags2&recLateLink != 0}
 	if flags&recOld != 0 {
 		s.c.Old = &format.Entry{Path: p, Type: oldType}
 	}
