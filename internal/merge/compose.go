@@ -16,6 +16,9 @@ func (m *merger) both(ca, cb *format.Change) error {
 		return err
 	}
 	m.seenB(cb)
+	if err := m.keepSourceA(ca); err != nil {
+		return err
+	}
 	c := compose(ca.Old, cb.New)
 	if c == nil {
 		return nil // created then deleted, or back as it was
@@ -26,8 +29,7 @@ func (m *merger) both(ca, cb *format.Change) error {
 	if ca.From != "" && !cb.HasData() && c.New != nil && c.New.Type == format.TypeFile && (c.Op == format.OpCreate || c.Op == format.OpReplace) {
 		// b changed the copy's metadata only: it is still a's copy
 		c.From, c.FromNew = ca.From, ca.FromNew
-		m.fromA(c)
-		return m.add(c)
+		return m.copyA(c)
 	}
 	if err := m.add(c); err != nil {
 		return err
@@ -40,6 +42,8 @@ func (m *merger) both(ca, cb *format.Change) error {
 	switch {
 	case cb.HasData() && cb.Op != format.OpUpdate:
 		err = m.pump(m.b, m.b.R.Content(), s)
+	case cb.Op == format.OpUpdate && ca.HasData() && m.keptA[ca.Path()]:
+		err = m.throughKept(ca.Path(), s)
 	case cb.Op == format.OpUpdate && ca.HasData():
 		err = m.through(ca, s)
 	case cb.Op == format.OpUpdate && ca.Op == format.OpMeta && s.update:
@@ -48,7 +52,7 @@ func (m *merger) both(ca, cb *format.Change) error {
 		if ca.Op == format.OpUpdate && s.update {
 			err = m.copyOps(m.a, s)
 		} else if ca.Op != format.OpUpdate {
-			err = m.pump(m.a, m.a.R.Content(), s)
+			err = m.pump(m.a, m.contentA(ca), s)
 		} else {
 			err = unsupported(c, "an update of a file whose old version the merged archive does not keep")
 		}

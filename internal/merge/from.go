@@ -27,8 +27,11 @@ type sources struct {
 	bAt     map[string]format.Op // b's op at each of srcA, 0 for none
 	emitted map[string][]byte    // the merged new hash at each source, nil if none
 	fromsA  []*copyOf            // a's copies passed through, to check once joined
-	stash   map[string][2]int64  // offset and size in st of a's content of srcB
+	stash   map[string][2]int64  // offset and size in st of a's content of srcB, and of keptA
 	st      stashFile
+	// keptA: sources created in a that b changes too, whose content the
+	// join kept in st for a's copies of them (see copyA)
+	keptA map[string]bool
 }
 
 // copyOf is what the merge keeps of a change: the reader reuses its
@@ -69,6 +72,7 @@ func (s *stashFile) close() {
 func (m *merger) scan() error {
 	m.srcB, m.aAt, m.srcA = map[string]bool{}, map[string]*copyOf{}, map[string]bool{}
 	m.bAt, m.emitted, m.stash = map[string]format.Op{}, map[string][]byte{}, map[string][2]int64{}
+	m.keptA = map[string]bool{}
 	err := m.scanOne(m.b, func(in Input, c *format.Change) error {
 		if c.From != "" {
 			m.srcB[c.From] = c.FromNew
@@ -230,4 +234,72 @@ func (m *merger) fromB(cb, c *format.Change) error {
 	s := sink{w: m.w, update: c.Op == format.OpUpdate}
 	r := io.NewSectionReader(m.st.f, at[0], at[1])
 	return m.pump(Input{Name: "a temporary file"}, r, s)
+}
+
+// keepSourceA keeps, before the join composes it with b's change there,
+// the content a gives a file that a's copies later in a take as their
+// source: b changes it, so the merged archive cannot copy it, and those
+// copies are written with this content instead (copyA).
+func (m *merger) keepSourceA(ca *format.Change) error {
+	p := ca.Path()
+	if fromNew, ok := m.srcA[p]; !ok || !fromNew || !ca.HasData() || ca.Op == format.OpUpdate {
+		return nil
+	}
+	if _, ok := m.stash[p]; ok {
+		return nil // kept by the scan, for b's copies: a's content is still unread
+	}
+	if err := m.keep(m.a, p); err != nil {
+		return err
+	}
+	m.keptA[p] = true
+	return nil
+}
+
+// contentA is a's content of its created file ca: from the archive, or
+// from st where keepSourceA read it.
+func (m *merger) contentA(ca *format.Change) io.Reader {
+	if m.keptA[ca.Path()] {
+		at := m.stash[ca.Path()]
+		return io.NewSectionReader(m.st.f, at[0], at[1])
+	}
+	return m.a.R.Content()
+}
+
+// throughKept maps b's update of the file at p through a's content of it,
+// kept in st.
+func (m *merger) throughKept(p string, s sink) error {
+	if err := m.sp.reset(m.tempDir); err != nil {
+		return err
+	}
+	at := m.stash[p]
+	if err := m.sp.addContent(io.NewSectionReader(m.st.f, at[0], at[1])); err != nil {
+		return fmt.Errorf("failed to read a temporary file: %w", err)
+	}
+	return m.eachOp(m.b, func(copy bool, off, n int64, data []byte) error {
+		if !copy {
+			return s.literal(data)
+		}
+		return m.sp.emit(off, n, s)
+	})
+}
+
+// copyA writes c, a's copy of another file, as a copy where the merged
+// archive still gives its source that content; else, for a source created
+// earlier in a, as a created file with the content a gave the source
+// (kept by the scan or by keepSourceA), since b changed or deleted it.
+// Other copies are checked once the join is done (checkFromA).
+func (m *merger) copyA(c *format.Change) error {
+	if c.FromNew && c.New != nil {
+		at, kept := m.stash[c.From]
+		if h := m.emitted[c.From]; (h == nil || !bytes.Equal(h, c.New.Hash)) && kept && at[1] == c.New.Size {
+			n := *c
+			n.From, n.FromNew = "", false
+			if err := m.add(&n); err != nil {
+				return err
+			}
+			return m.pump(Input{Name: "a temporary file"}, io.NewSectionReader(m.st.f, at[0], at[1]), sink{w: m.w})
+		}
+	}
+	m.fromA(c)
+	return m.add(c)
 }

@@ -193,7 +193,9 @@ func (m *merger) add(c *format.Change) error {
 
 // onlyA copies a change of a alone: b leaves its path as a made it.
 func (m *merger) onlyA(c *format.Change) error {
-	m.fromA(c)
+	if c.From != "" {
+		return m.copyA(c)
+	}
 	if err := m.add(c); err != nil {
 		return err
 	}
