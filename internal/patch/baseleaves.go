@@ -31,6 +31,9 @@ import (
 // file written to during a patch is a race that no read of it rules out
 // either.
 
+// maxBaseReads bounds the reads of a base under way at once.
+const maxBaseReads = 64
+
 // span is a range [off, end) of a file.
 type span struct{ off, end int64 }
 
@@ -51,6 +54,7 @@ type baseLeaves struct {
 	read  span       // blocks to read, not yet started
 	queue []baseItem // leaves in order: read, being read or ready
 	reads int        // reads in queue
+	bytes int64      // the bytes they read
 	err   error
 	tee   *leavesTee // takes the leaves in order, if not nil
 }
@@ -135,7 +139,10 @@ func (b *baseLeaves) toRead(off, end int64) {
 }
 
 // startRead has the run of blocks to read read and hashed on another core,
-// and waits for the oldest read once maxInFlight are under way.
+// and waits for the oldest read once too much is under way: the blocks
+// that differ are scattered through a large file, and a disk that is not
+// in the page cache serves many small reads at once far faster than one
+// after the other.
 func (b *baseLeaves) startRead() {
 	r := b.read
 	b.read = span{}
@@ -145,7 +152,8 @@ func (b *baseLeaves) startRead() {
 	j := readLeaves(b.base, r.off, r.end-r.off, int(b.bs))
 	b.queue = append(b.queue, baseItem{job: j})
 	b.reads++
-	for b.reads >= maxInFlight {
+	b.bytes += r.end - r.off
+	for b.reads >= maxBaseReads || b.bytes > int64(maxInFlight)*chunkSize {
 		b.collect()
 	}
 }
@@ -159,6 +167,7 @@ func (b *baseLeaves) collect() {
 		return
 	}
 	b.reads--
+	b.bytes -= int64(len(it.job.data))
 	<-it.job.done
 	if it.job.werr != nil && b.err == nil {
 		b.err = it.job.werr

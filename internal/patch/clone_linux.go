@@ -73,3 +73,9 @@ func punchHole(f *os.File, off, n int64) error {
 		}
 	}
 }
+
+// onTmpfs reports whether f is on tmpfs, which keeps files in memory.
+func onTmpfs(f *os.File) bool {
+	var st unix.Statfs_t
+	return unix.Fstatfs(int(f.Fd()), &st) == nil && st.Type == unix.TMPFS_MAGIC
+}

@@ -19,7 +19,17 @@ var zeroBlock [sparseBlock]byte
 // times slower than writes of 64 KiB, which go through small pages; the
 // syscalls saved by larger writes are worth far less.
 // Measurements: BENCHMARKS.md, "Measurements behind design choices".
+// tmpfs has no such cost, and there a write of a whole chunk saves the
+// syscalls, and the hand-offs between goroutines that each costs.
 const writePiece = 64 << 10
+
+// piece returns the bound of one write to f: a whole chunk on tmpfs.
+func piece(f *os.File) int {
+	if onTmpfs(f) {
+		return chunkSize
+	}
+	return writePiece
+}
 
 // writebackChunk is how much of a staged file gets written before the
 // disk is asked to start writing it back (see startWriteback), so the
@@ -34,6 +44,7 @@ type sparseWriter struct {
 	f        *os.File
 	off, end int64 // bytes given, and the end of those written
 	started  int64 // the end of what writeback has been started for
+	piece    int   // the most one write writes (see piece)
 }
 
 func isZero(b []byte) bool { return bytes.Equal(b, zeroBlock[:len(b)]) }
@@ -52,8 +63,11 @@ func (w *sparseWriter) Write(p []byte) (int, error) {
 			k += m
 		}
 		if !zero {
-			for i := 0; i < k; i += writePiece {
-				if _, err := w.f.WriteAt(p[i:min(i+writePiece, k)], w.off+int64(i)); err != nil {
+			if w.piece == 0 {
+				w.piece = piece(w.f)
+			}
+			for i := 0; i < k; i += w.piece {
+				if _, err := w.f.WriteAt(p[i:min(i+w.piece, k)], w.off+int64(i)); err != nil {
 					return n - len(p), err
 				}
 			}
