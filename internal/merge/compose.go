@@ -42,8 +42,6 @@ func (m *merger) both(ca, cb *format.Change) error {
 	switch {
 	case cb.HasData() && cb.Op != format.OpUpdate:
 		err = m.pump(m.b, m.b.R.Content(), s)
-	case cb.Op == format.OpUpdate && ca.HasData() && m.keptA[ca.Path()]:
-		err = m.throughKept(ca.Path(), s)
 	case cb.Op == format.OpUpdate && ca.HasData():
 		err = m.through(ca, s)
 	case cb.Op == format.OpUpdate && ca.Op == format.OpMeta && s.update:
@@ -152,7 +150,7 @@ func (m *merger) through(ca *format.Change, s sink) error {
 		if err != nil {
 			return err
 		}
-	} else if err := m.sp.addContent(m.a.R.Content()); err != nil {
+	} else if err := m.sp.addContent(m.contentA(ca)); err != nil {
 		return fmt.Errorf("failed to read archive %q: %w", m.a.Name, err)
 	}
 	return m.eachOp(m.b, func(copy bool, off, n int64, data []byte) error {

@@ -265,24 +265,6 @@ func (m *merger) contentA(ca *format.Change) io.Reader {
 	return m.a.R.Content()
 }
 
-// throughKept maps b's update of the file at p through a's content of it,
-// kept in st.
-func (m *merger) throughKept(p string, s sink) error {
-	if err := m.sp.reset(m.tempDir); err != nil {
-		return err
-	}
-	at := m.stash[p]
-	if err := m.sp.addContent(io.NewSectionReader(m.st.f, at[0], at[1])); err != nil {
-		return fmt.Errorf("failed to read a temporary file: %w", err)
-	}
-	return m.eachOp(m.b, func(copy bool, off, n int64, data []byte) error {
-		if !copy {
-			return s.literal(data)
-		}
-		return m.sp.emit(off, n, s)
-	})
-}
-
 // copyA writes c, a's copy of another file, as a copy where the merged
 // archive still gives its source that content; else, for a source created
 // earlier in a, as a created file with the content a gave the source
