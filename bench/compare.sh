@@ -179,6 +179,11 @@ case_db() {
   measure db.ibt.pack "" "$P -o $W/inc.tar.gz $W/inc.delta"
   measure db.ibt.patch "rm -rf $W/r && cp -a $W/old $W/r && sync" "$PA $W/r -i $W/inc.tar.gz"
   samefile "$W/r/data.bin" "$N"
+  # rdiff made as durable and atomic as ibt-patch: into a temporary file, flushed, renamed
+  # over the old one, the directory flushed.
+  measure db.rdiff.durable "rm -rf $W/d && cp -a $W/old $W/d && sync" \
+    "rdiff -f patch $W/d/data.bin $W/rdiff.delta $W/d/.new && sync $W/d/.new && mv $W/d/.new $W/d/data.bin && sync $W/d"
+  samefile "$W/d/data.bin" "$N"; rm -rf "$W/d"
   measure db.ibt.patch.nosync "rm -rf $W/r && cp -a $W/old $W/r && sync" "$PA --no-sync $W/r -i $W/inc.tar.gz"
   samefile "$W/r/data.bin" "$N"
   # rdiff's own workflow, and rsync's: the receiver signs its tree, the sender makes the
@@ -205,6 +210,9 @@ case_db() {
   restore zstd -q -d -f --memory=2048MB --patch-from="$O" "$W/p.zst" -o "$W/z.out"; samefile "$W/z.out" "$N"
 
   measure db.ibt.full "" "$S $W/new | $D --full - | $DL | $P -o $W/full.tar.gz"
+  # a synthetic full: the old full and the incremental merged, without the tree
+  measure db.ibt.merge "" "$BIN/ibt-merge -o $W/synth.tar.gz $W/oldfull.tar.gz $W/inc.tar.gz"
+  rm -rf "$W/r"; restore "$PA" "$W/r" -i "$W/synth.tar.gz"; samefile "$W/r/data.bin" "$N"
   rm -rf "$W/r"; restore "$PA" "$W/r" -i "$W/full.tar.gz"; samefile "$W/r/data.bin" "$N"
   measure db.ibt.full.lz4 "" "$S $W/new | $D --full - | $DL | $P --codec lz4 -o $W/full.tar.lz4"
   rm -rf "$W/r"; restore "$PA" "$W/r" -i "$W/full.tar.lz4"; samefile "$W/r/data.bin" "$N"
@@ -226,7 +234,8 @@ case_db() {
   row db rdiff "patch (into a new file)" db.rdiff.patch.new "$nb" "$nb" "" "" "db.rdiff.patch" ""
   row db "cp + mv" "the new file beside the old, renamed over it (no delta, hash or flush)" db.floor "$nb" "$nb" "" "" "db.rdiff.patch" ""
   row db ibt "ibt-patch (the tree the old index was made of, as rdiff patches its signature's basis)" db.ibt.patch.signed "$nb" "$nb" "" "" "db.rdiff.patch" ""
-  row db ibt "ibt-patch (a copy of the old tree: its old version read and hashed)" db.ibt.patch "$nb" "$nb" "" "" "db.rdiff.patch" ""
+  row db rdiff "patch + sync + mv + sync (durable, as ibt-patch)" db.rdiff.durable "$nb" "$nb" "" "" "db.rdiff.patch" ""
+  row db ibt "ibt-patch (a copy of the old tree: its old version read and hashed)" db.ibt.patch "$nb" "$nb" "" "" "db.rdiff.durable" ""
   row db ibt "ibt-patch --no-sync (no flush, as rdiff)" db.ibt.patch.nosync "$nb" "$nb" "" "" "db.rdiff.patch" ""
   row db ibt "ibt-patch (the old tree as ibt-patch restored it)" db.ibt.patch.chain "$nb" "$nb" "" "" "db.rdiff.patch" ""
   row db rsync "-a --only-write-batch" db.rsync "$nb" "$nb" "$(size "$W/rsync.batch")" "$(gzsize "$W/rsync.batch")" "db.rsync" "db.rsync"
@@ -236,6 +245,7 @@ case_db() {
   row db tar "czf (full backup)" db.tar.gz "$nb" "$nb" "$(size "$W/full.tgz")" "" "db.tar.gz" "db.tar.gz"
   row db "tar | zstd -1" "full backup" db.tar.zstd "$nb" "$nb" "$(size "$W/full.tar.zst")" "" "db.tar.gz" "db.tar.gz"
   row db ibt "full: sign + diff --full + delta + pack" db.ibt.full "$nb" "$nb" "$(size "$W/full.tar.gz")" "" "db.tar.gz" "db.tar.gz"
+  row db ibt "ibt-merge old full + incremental (a synthetic full, no tree read)" db.ibt.merge "$nb" "$nb" "$(size "$W/synth.tar.gz")" "" "db.ibt.full" "db.ibt.full"
   row db ibt "full, ibt-pack --codec lz4" db.ibt.full.lz4 "$nb" "$nb" "$(size "$W/full.tar.lz4")" "" "db.tar.gz" "db.tar.gz"
   row db "tar | zstd -3 -T0" "full backup, on all cores" db.tar.zstd3 "$nb" "$nb" "$(size "$W/full3.tar.zst")" "" "db.tar.zstd3" "db.tar.zstd3"
   row db ibt "full, ibt-pack --codec zstd" db.ibt.full.zstd "$nb" "$nb" "$(size "$W/full-ibt.tar.zst")" "" "db.tar.zstd3" "db.tar.zstd3"
@@ -386,6 +396,11 @@ case_src() {
   measure src.ibt.pack "" "$P -o $W/inc1.tar.gz $W/inc.delta"
   measure src.ibt.inc "" "$S -o $W/new2.idx $NEW && $D $W/old.idx $W/new2.idx | $DL | $P -o $W/inc.tar.gz"
   measure src.ibt.patch "rm -rf $W/r && cp -a $OLD $W/r && sync" "$PA $W/r -i $W/inc.tar.gz"
+  # a synthetic full of the new tree from the old one's full and the incremental
+  "$S" "$OLD" | "$D" --full - | "$DL" | "$P" -o "$W/oldfull.tar.gz"
+  measure src.ibt.full "" "$S $NEW | $D --full - | $DL | $P -o $W/full.tar.gz"
+  measure src.ibt.merge "" "$BIN/ibt-merge -o $W/synth.tar.gz $W/oldfull.tar.gz $W/inc.tar.gz"
+  rm -rf "$W/r"; restore "$PA" "$W/r" -i "$W/synth.tar.gz"; same "$W/r" "$NEW"
   same "$W/r" "$NEW"
 
   row src rsync "-a -c --delete --only-write-batch" src.rsync "$nb" "$nb" "$(size "$W/rsync.batch")" "$(gzsize "$W/rsync.batch")" "src.rsync" "src.rsync"
@@ -396,6 +411,8 @@ case_src() {
   row src ibt ibt-pack src.ibt.pack "$nb" "$nb" "$(size "$W/inc1.tar.gz")" "" "" ""
   row src ibt "incremental: sign + diff + delta + pack" src.ibt.inc "$nb" "$nb" "$(size "$W/inc.tar.gz")" "" "src.rsync" "src.rsync"
   row src ibt "ibt-patch (old -> new)" src.ibt.patch "$nb" "$nb" "" "" "" ""
+  row src ibt "full: sign + diff --full + delta + pack" src.ibt.full "$nb" "$nb" "$(size "$W/full.tar.gz")" "" "" ""
+  row src ibt "ibt-merge old full + incremental (a synthetic full, no tree read)" src.ibt.merge "$nb" "$nb" "$(size "$W/synth.tar.gz")" "" "src.ibt.full" "src.ibt.full"
 
   if [ "$SRC_RDIFF" = 1 ]; then
     # rdiff, one process per file: a signature of every old file that is still there, a
@@ -565,10 +582,17 @@ if "db.ibt.sign" in meas:
           lambda r: "%s on the tree it signed (%s on a copy, %s restoring a chain; cp + mv, the floor, %s)" % (
               speed(r), speed(ratio("db.ibt.patch", "db.rdiff.patch")), speed(ratio("db.ibt.patch.chain", "db.rdiff.patch")),
               speed(ratio("db.floor", "db.rdiff.patch"))))
+    check("db: durable ibt-patch of a copy of the old tree no slower than rdiff's durable replace",
+          ratio("db.ibt.patch", "db.rdiff.durable"), lambda r: r >= 1, speed)
     check("db: incremental archive ≤ 1.5% of the new file", pct("db.ibt.pack"), lambda p: p <= 1.5, lambda p: "%.2f%%" % p)
     m = max(meas[k][1] for k in meas if k.startswith("db.ibt."))
     check("db: every ibt command under 64 MiB peak RSS", m, lambda m: m < 64 * 1024, lambda m: "%.0f MiB at most" % (m / 1024))
     check("db full backup: ≤ ½ the time of tar czf", ratio("db.ibt.full", "db.tar.gz"), lambda r: r >= 2, speed)
+    if "db.ibt.merge" in meas:
+        check("db: merging the old full and the incremental no slower than a fresh full", ratio("db.ibt.merge", "db.ibt.full"),
+              lambda r: r >= 1, speed)
+        check("db: synthetic full within 5% of a fresh full's size", int(byk["db.ibt.merge"][6]) / int(byk["db.ibt.full"][6]),
+              lambda x: abs(x - 1) <= 0.05, lambda x: "%.3f×" % x)
     check("db full backup: output ≤ 1.05× tar czf's", int(byk["db.ibt.full"][6]) / int(byk["db.tar.gz"][6]),
           lambda x: x <= 1.05, lambda x: "%.3f×" % x)
     check("db full backup, --codec zstd: no slower than tar | zstd -3 -T0", ratio("db.ibt.full.zstd", "db.tar.zstd3"),
