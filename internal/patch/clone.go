@@ -32,24 +32,31 @@ func (a *applier) cloneable(c *format.Change) bool {
 	return !a.noClone && faults.write == nil && c.Old.Size >= cloneMin
 }
 
-// stageClone builds the new version of the update of s in f, empty, from
-// a clone of base, and returns its length and file hash. The leaves go to
-// bl, if not nil, to hash the base with. A filesystem that cannot clone
-// gets the one-pass path.
-func (a *applier) stageClone(src *source, s *step, f, base *os.File, baseSize int64, bl *baseLeaves) (int64, []byte, error) {
-	c := s.c
-	p := c.Path()
+// tryClone makes f, the empty staged file of the update c, a clone of
+// base where that can be done, and reports whether it did. A filesystem
+// that cannot clone is not asked again in this run.
+func (a *applier) tryClone(f, base *os.File, c *format.Change) (bool, error) {
+	if f == nil || !a.cloneable(c) {
+		return false, nil
+	}
 	if err := cloneFile(f, base); err != nil {
 		if cloneUnsupported(err) {
 			a.noClone = true
 		}
 		if err := f.Truncate(0); err != nil {
-			return 0, nil, &writeError{err}
+			return false, &writeError{err}
 		}
-		return a.onePass(f, c.New, bl, func(w io.Writer) (int64, error) {
-			return applyOps(src, p, base, baseSize, w, c.New.Size, bl)
-		})
+		return false, nil
 	}
+	return true, nil
+}
+
+// stageClone builds the new version of the update of s in f, a clone of
+// base (see tryClone), and returns its length and file hash. The leaves go
+// to bl, if not nil, to hash the base with.
+func (a *applier) stageClone(src *source, s *step, f, base *os.File, baseSize int64, bl *baseLeaves) (int64, []byte, error) {
+	c := s.c
+	p := c.Path()
 	// A base that is the old version, read or vouched for, and whose
 	// leaves are cached: the staged file's hash takes them for the blocks
 	// the patch leaves alone (see leavescache.go).

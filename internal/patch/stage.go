@@ -250,13 +250,26 @@ func (a *applier) patch(src *source, s *step, f *os.File) (int64, []byte, error)
 		}
 		s.baseKnown = s.baseHash != nil
 	}
+	cloned, err := a.tryClone(f, base, c)
+	if err != nil {
+		return 0, nil, err
+	}
 	if s.unverified && s.baseHash == nil {
 		if faults.read != nil {
 			faults.read(p)
 		}
-		if bl = newBaseLeaves(base, fi.Size(), c.New.Size); bl == nil {
-			// Block sizes differ: the base is hashed on its own,
-			// alongside, for settleBase once this returns.
+		// A clone reads little of its base, which may not be in the page
+		// cache: its hash shares the leaves of the blocks copied in place
+		// (baseLeaves). Written in one pass, the base is read anyway, and
+		// hashing all of it alongside, on the other cores, took less time
+		// than sharing leaves (0.53 s against 0.74 s for the db corpus's
+		// update, whose insertions shift most blocks).
+		if cloned {
+			bl = newBaseLeaves(base, fi.Size(), c.New.Size)
+		}
+		if bl == nil {
+			// hashed on its own, alongside, for settleBase once this
+			// returns
 			done := make(chan struct{})
 			go func() {
 				defer close(done)
@@ -271,7 +284,7 @@ func (a *applier) patch(src *source, s *step, f *os.File) (int64, []byte, error)
 	}
 	var n int64
 	var sum []byte
-	if cloned := f != nil && a.cloneable(c); cloned {
+	if cloned {
 		n, sum, err = a.stageClone(src, s, f, base, fi.Size(), bl)
 	} else {
 		n, sum, err = a.onePass(f, c.New, bl, func(w io.Writer) (int64, error) { return applyOps(src, p, base, c.Old.Size, w, c.New.Size, bl) })
