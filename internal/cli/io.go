@@ -45,10 +45,16 @@ func (c *runContext) openInput(name string) (io.ReadCloser, error) {
 // output is where a tool writes its stream: standard output, or a file that
 // is written under a temporary name beside its destination and renamed into
 // place by commit, so that a failed run never leaves a partial file behind.
+// A destination that exists and is not a regular file (/dev/null, a named
+// pipe) is written in place: renaming over it would replace a device with
+// a file.
 type output struct {
 	*bufio.Writer
 	name string   // destination path, "" for stdout
 	tmp  *os.File // the file being written, when name != ""
+	// direct is FILE itself when it is not a regular file (/dev/null, a
+	// named pipe, a tape): written in place, never replaced.
+	direct *os.File
 	// private makes the file readable by its owner only: indexes and
 	// diffs hold the secret seed of their block signatures.
 	private bool
@@ -63,6 +69,13 @@ func (c *runContext) openOutput(o outputFlag) (*output, error) {
 				"redirect the output to a file with '> FILE' or '-o FILE', or pipe it to the next tool")
 		}
 		return &output{Writer: bufio.NewWriterSize(&meteredWriter{w: c.env.Stdout, c: c}, 256<<10)}, nil
+	}
+	if fi, err := os.Stat(o.Output); err == nil && !fi.Mode().IsRegular() && !fi.IsDir() {
+		f, err := os.OpenFile(o.Output, os.O_WRONLY, 0)
+		if err != nil {
+			return nil, fmt.Errorf("failed to open output file %q: %w", o.Output, oserr.Cause(err))
+		}
+		return &output{Writer: bufio.NewWriterSize(&meteredWriter{w: f, c: c}, 256<<10), name: o.Output, direct: f}, nil
 	}
 	dir, base := filepath.Split(o.Output)
 	if dir == "" {
@@ -82,6 +95,14 @@ func (o *output) commit() error {
 	if err := o.Flush(); err != nil {
 		o.abort()
 		return fmt.Errorf("failed to write output: %w", err)
+	}
+	if o.direct != nil {
+		err := o.direct.Close()
+		o.direct = nil
+		if err != nil {
+			return fmt.Errorf("failed to write output file %q: %w", o.name, oserr.Cause(err))
+		}
+		return nil
 	}
 	if o.tmp == nil {
 		return nil
@@ -117,6 +138,10 @@ func (o *output) commit() error {
 
 // abort discards a file output; it is a no-op for stdout or once committed.
 func (o *output) abort() {
+	if o.direct != nil {
+		o.direct.Close()
+		o.direct = nil
+	}
 	if o.tmp != nil {
 		o.tmp.Close()
 		os.Remove(o.tmp.Name())
