@@ -23,7 +23,7 @@ import (
 
 // cloneMin is the smallest base worth a clone: below it, the one-pass path
 // writes the file in about the time the clone and the read-back take.
-const cloneMin = 1 << 20
+var cloneMin int64 = 1 << 20
 
 // cloneable reports whether the update c is staged by cloning its base.
 // Tests that inject write faults take the one-pass path, which they

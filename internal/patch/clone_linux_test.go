@@ -267,3 +267,26 @@ func hexHash(n node) string {
 	}
 	return hex.EncodeToString(h.Sum())
 }
+
+// TestKilledWhileCloningThenRerunFinishes is the crash test on XFS with
+// reflink, every update cloned: killed at points of the commit, every file
+// is its old or new version, and a rerun finishes. (Killed while staging,
+// a run leaves only its staging directory, which the next run empties; the
+// staging crash points inject write faults, which take the one-pass path,
+// and are left to TestKilledAtAnyPointThenRerunFinishes.)
+func TestKilledWhileCloningThenRerunFinishes(t *testing.T) {
+	if testing.Short() {
+		t.Skip("subprocess crash test")
+	}
+	mnt := mountXFS(t, 512<<20)
+	n := 0
+	newDir := func() string {
+		n++
+		d := filepath.Join(mnt, strconv.Itoa(n))
+		if err := os.Mkdir(d, 0o755); err != nil {
+			t.Fatal(err)
+		}
+		return d
+	}
+	killedAtAnyPoint(t, newDir, false, cloneMinEnv+"=0")
+}

@@ -24,6 +24,7 @@ const (
 	crashStagingEnv = "IBT_PATCH_CRASH_STAGING" // k: kill when staging the k-th file
 	countEnv        = "IBT_PATCH_COUNT_STEPS"   // print the number of commit steps
 	onlyEnv         = "IBT_PATCH_ONLY"          // Options.Only, one pattern a line
+	cloneMinEnv     = "IBT_PATCH_CLONE_MIN"     // cloneMin: the smallest update cloned
 )
 
 func helperMain() int {
@@ -34,6 +35,9 @@ func helperMain() int {
 		}
 	}
 	steps := 0
+	if m, err := strconv.ParseInt(os.Getenv(cloneMinEnv), 10, 64); err == nil {
+		cloneMin = m
+	}
 	if k, err := strconv.Atoi(os.Getenv(crashCommitEnv)); err == nil {
 		faults.commitStep = func() {
 			if steps++; steps == k {
@@ -163,6 +167,14 @@ func TestKilledAtAnyPointThenRerunFinishes(t *testing.T) {
 	if testing.Short() {
 		t.Skip("subprocess crash test")
 	}
+	killedAtAnyPoint(t, t.TempDir, true)
+}
+
+// killedAtAnyPoint kills ibt-patch at points of its staging (if staging)
+// and of its commit, in trees of bigTrees made in directories that newDir
+// returns, and checks that every file is its old or new version and that a
+// rerun finishes. env goes to every run.
+func killedAtAnyPoint(t *testing.T, newDir func() string, staging bool, env ...string) {
 	old, new := bigTrees()
 	arch := filepath.Join(t.TempDir(), "inc.tar.gz")
 	if err := os.WriteFile(arch, makeArchive(t, old, new), 0o644); err != nil {
@@ -170,10 +182,14 @@ func TestKilledAtAnyPointThenRerunFinishes(t *testing.T) {
 	}
 	want := treeListing(t, new)
 	fresh := func() string {
-		d := filepath.Join(t.TempDir(), "dir")
+		d := filepath.Join(newDir(), "dir")
 		os.Mkdir(d, 0o755)
 		materialize(t, d, old)
 		return d
+	}
+	runHelper := func(t *testing.T, dir, arch string, more ...string) (bool, string) {
+		t.Helper()
+		return runHelper(t, dir, arch, append(append([]string(nil), env...), more...)...)
 	}
 	// count the commit steps of an uninterrupted run
 	d := fresh()
@@ -185,7 +201,9 @@ func TestKilledAtAnyPointThenRerunFinishes(t *testing.T) {
 	type point struct{ env []string }
 	var points []point
 	for _, k := range []int{1, 2, 3} {
-		points = append(points, point{[]string{fmt.Sprintf("%s=%d", crashStagingEnv, k*30)}})
+		if staging {
+			points = append(points, point{[]string{fmt.Sprintf("%s=%d", crashStagingEnv, k*30)}})
+		}
 	}
 	for k := 1; k <= total; k += max(1, total/14) {
 		points = append(points, point{[]string{fmt.Sprintf("%s=%d", crashCommitEnv, k)}})
