@@ -37,13 +37,19 @@ func TestMerge(t *testing.T) {
 	}
 }
 
-func mergeChain(t *testing.T, seed int64, archives int, on map[string]bool) {
+// newMergeRun starts a run of seed with an empty source tree, and its
+// generator.
+func newMergeRun(t *testing.T, seed int64) (*run, *gen) {
 	work := t.TempDir()
 	r := &run{t: t, seed: seed, work: work, src: filepath.Join(work, "src")}
 	if err := os.Mkdir(r.src, 0o755); err != nil {
 		t.Fatal(err)
 	}
-	g := newGen(seed, r.src)
+	return r, newGen(seed, r.src)
+}
+
+func mergeChain(t *testing.T, seed int64, archives int, on map[string]bool) {
+	r, g := newMergeRun(t, seed)
 	defer func() {
 		if p := recover(); p != nil {
 			r.fail("%v", p)
@@ -60,11 +66,11 @@ func mergeChain(t *testing.T, seed int64, archives int, on map[string]bool) {
 	want := r.listSrc()
 	r.changes = []string{fmt.Sprintf("merging the suffixes of a chain of %d archives", archives)}
 	for from := 0; from < archives-1; from++ {
-		dir := filepath.Join(work, fmt.Sprintf("restore-%d", from))
+		dir := filepath.Join(r.work, fmt.Sprintf("restore-%d", from))
 		for _, a := range r.arch[:from] {
 			r.tool("ibt-patch", dir, "-i", a, "--no-sync")
 		}
-		merged := filepath.Join(work, fmt.Sprintf("merged-%d.tar", from))
+		merged := filepath.Join(r.work, fmt.Sprintf("merged-%d.tar", from))
 		r.tool("ibt-merge", append([]string{"-o", merged}, r.arch[from:]...)...)
 		r.tool("ibt-cat", "--summary", merged)
 		r.tool("ibt-patch", dir, "-i", merged, "--no-sync")
@@ -112,12 +118,7 @@ func FuzzMerge(f *testing.F) {
 // mergeRun makes a chain of archives, merges the archives from to to, and
 // checks the merge (see FuzzMerge).
 func mergeRun(t *testing.T, seed int64, archives, from, to, pick int, on map[string]bool) {
-	work := t.TempDir()
-	r := &run{t: t, seed: seed, work: work, src: filepath.Join(work, "src")}
-	if err := os.Mkdir(r.src, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	g := newGen(seed, r.src)
+	r, g := newMergeRun(t, seed)
 	defer func() {
 		if p := recover(); p != nil {
 			r.fail("%v\n%s", p, debug.Stack())
@@ -143,13 +144,13 @@ func mergeRun(t *testing.T, seed int64, archives, from, to, pick int, on map[str
 	}
 	r.step = to
 	r.changes = []string{fmt.Sprintf("merging archives %d to %d of %d", from, to, archives)}
-	merged := filepath.Join(work, "merged.tar")
+	merged := filepath.Join(r.work, "merged.tar")
 	args := append([]string{"-o", merged, "--codec", "none"}, r.arch[from:to+1]...)
 	if out, ok := r.mayRefuse("ibt-merge", args...); !ok {
 		t.Skipf("ibt-merge does not compose this chain yet: %s", out)
 	}
 	r.tool("ibt-merge", append([]string{"-n"}, r.arch[from:to+1]...)...)
-	dir := filepath.Join(work, "restore")
+	dir := filepath.Join(r.work, "restore")
 	for _, a := range r.arch[:from] {
 		r.tool("ibt-patch", dir, "-i", a, "--no-sync")
 	}
@@ -170,7 +171,7 @@ func mergeRun(t *testing.T, seed int64, archives, from, to, pick int, on map[str
 	sort.Strings(dirs)
 	d := dirs[pick%len(dirs)]
 	r.changes = append(r.changes, fmt.Sprintf("restoring --only %q of the merge", d))
-	sub := filepath.Join(work, "subtree")
+	sub := filepath.Join(r.work, "subtree")
 	r.tool("ibt-patch", sub, "-i", merged, "--no-sync", "--only", "/"+escapePattern(d))
 	r.compare(sub, subtree(want[to], d), "after ibt-patch --only")
 }
