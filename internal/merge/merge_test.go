@@ -63,23 +63,32 @@ func file(p string, b []byte, mtime int64) *format.Entry {
 		BlockSize: uint32(format.BlockSize(int64(len(b))))}
 }
 
+// newTestWriter starts a plain archive of a delta made from an old index
+// of time tm.
+func newTestWriter(t *testing.T, buf *bytes.Buffer, tm int64) *archive.Writer {
+	t.Helper()
+	h := format.Header{Kind: format.KindDelta, Version: format.Version, Hash: format.HashAlgorithm,
+		Weak: format.WeakAlgorithm, Strong: format.StrongAlgorithm, Tool: "test", Time: tm}
+	w, err := archive.NewWriter(buf, h, archive.WriterOptions{Codec: archive.None})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return w
+}
+
 // updateArchive is an archive of one update of path from old to ops(old),
 // made from an old index of time t.
 func updateArchive(t *testing.T, tm int64, old []byte, ops []op, mtime int64) []byte {
 	t.Helper()
 	var buf bytes.Buffer
-	h := format.Header{Kind: format.KindDelta, Version: format.Version, Hash: format.HashAlgorithm,
-		Weak: format.WeakAlgorithm, Strong: format.StrongAlgorithm, Tool: "test", Time: tm}
-	w, err := archive.NewWriter(&buf, h, archive.WriterOptions{Codec: archive.None})
-	if err != nil {
-		t.Fatal(err)
-	}
+	w := newTestWriter(t, &buf, tm)
 	nw := apply(old, ops)
 	c := &format.Change{Op: format.OpUpdate, Old: file("f", old, tm), New: file("f", nw, mtime)}
 	if err := w.AddChange(c); err != nil {
 		t.Fatal(err)
 	}
 	for _, o := range ops {
+		var err error
 		if o.lit != nil {
 			err = w.WriteLiteral(o.lit)
 		} else {
@@ -182,12 +191,7 @@ func TestChainRefused(t *testing.T) {
 func changesArchive(t *testing.T, tm int64, cs ...*format.Change) []byte {
 	t.Helper()
 	var buf bytes.Buffer
-	h := format.Header{Kind: format.KindDelta, Version: format.Version, Hash: format.HashAlgorithm,
-		Weak: format.WeakAlgorithm, Strong: format.StrongAlgorithm, Tool: "test", Time: tm}
-	w, err := archive.NewWriter(&buf, h, archive.WriterOptions{Codec: archive.None})
-	if err != nil {
-		t.Fatal(err)
-	}
+	w := newTestWriter(t, &buf, tm)
 	for _, c := range cs {
 		if err := w.AddChange(c); err != nil {
 			t.Fatal(err)
