@@ -41,12 +41,13 @@ Example:
 
 type patchCmd struct {
 	commonFlags
-	Dir     string   `arg:"" help:"The directory to patch (created if missing, for a full backup)."`
-	Input   string   `short:"i" default:"-" placeholder:"ARCHIVE" help:"Read the archive from ARCHIVE ('-', the default, for standard input)."`
-	DryRun  bool     `short:"n" help:"Report what would change, and change nothing."`
-	NoKnown bool     `name:"no-known" help:"Read every file the patch checks or verifies instead of trusting the known file of DIR (kept in the user's cache directory, ibt/ under $XDG_CACHE_HOME or ~/.cache), the hashes the last run verified, or the archive's old entries where DIR is the tree they were signed from, and keep no known file: for filesystems whose attributes a client caches (NFS)."`
-	NoSync  bool     `name:"no-sync" help:"Do not flush the staged files, the journal and the patched tree to disk: faster, as rdiff and rsync do by default. A killed run is still finished by the next one, but a power failure or system crash soon after may leave files empty."`
-	Only    []string `placeholder:"PATTERN" sep:"none" help:"Restore from a full backup only the paths matching PATTERN, in .gitignore syntax as ibt-sign's --exclude (a directory with everything beneath it), and their parent directories, into an empty or missing DIR; repeatable."`
+	Dir      string   `arg:"" help:"The directory to patch (created if missing, for a full backup)."`
+	Input    string   `short:"i" default:"-" placeholder:"ARCHIVE" help:"Read the archive from ARCHIVE ('-', the default, for standard input)."`
+	DryRun   bool     `short:"n" help:"Report what would change, and change nothing."`
+	NoCache  bool     `name:"no-cache" aliases:"no-known" help:"Read every file the patch checks or verifies instead of trusting the known file of DIR (the hashes the last run verified, kept in the cache directory) or the archive's old entries where DIR is the tree they were signed from, and keep no known file: for filesystems whose attributes a client caches (NFS). --no-known is the same."`
+	CacheDir string   `name:"cache-dir" placeholder:"DIR" help:"Keep the known files and the leaves of large files in DIR instead of ibt/ in the user's cache directory ($XDG_CACHE_HOME or ~/.cache). Each known file is named by the SHA-256 of the patched directory's absolute path and vouches only for files whose device, inode, size, mtime and ctime it recorded."`
+	NoSync   bool     `name:"no-sync" help:"Do not flush the staged files, the journal and the patched tree to disk: faster, as rdiff and rsync do by default. A killed run is still finished by the next one, but a power failure or system crash soon after may leave files empty."`
+	Only     []string `placeholder:"PATTERN" sep:"none" help:"Restore from a full backup only the paths matching PATTERN, in .gitignore syntax as ibt-sign's --exclude (a directory with everything beneath it), and their parent directories, into an empty or missing DIR; repeatable."`
 }
 
 func (p *patchCmd) run(c *runContext) error {
@@ -56,7 +57,7 @@ func (p *patchCmd) run(c *runContext) error {
 		return err
 	}
 	defer in.Close()
-	opt := patch.Options{DryRun: p.DryRun, NoSync: p.NoSync, NoKnown: p.NoKnown, KnownDir: knownDir(), Warn: func(msg string) { c.warnf("%s", msg) }}
+	opt := patch.Options{DryRun: p.DryRun, NoSync: p.NoSync, NoKnown: p.NoCache, KnownDir: p.cacheDir(), Warn: func(msg string) { c.warnf("%s", msg) }}
 	if len(p.Only) > 0 {
 		for _, o := range p.Only {
 			if !tree.IsPattern(o) {
@@ -89,6 +90,14 @@ func (p *patchCmd) run(c *runContext) error {
 		c.summary += " (dry run: nothing changed)"
 	}
 	return nil
+}
+
+// cacheDir is --cache-dir, or knownDir.
+func (p *patchCmd) cacheDir() string {
+	if p.CacheDir != "" {
+		return p.CacheDir
+	}
+	return knownDir()
 }
 
 // knownDir is where ibt-patch keeps the known files of the trees it
