@@ -139,7 +139,11 @@ type readResult struct {
 
 // readArchive reads a whole archive, applying deltas to olds.
 func readArchive(data []byte, olds map[string][]byte) (*readResult, *Reader, error) {
-	r, err := NewReader(bytes.NewReader(data))
+	return readArchiveWith(NewReader, data, olds)
+}
+
+func readArchiveWith(open func(io.Reader) (*Reader, error), data []byte, olds map[string][]byte) (*readResult, *Reader, error) {
+	r, err := open(bytes.NewReader(data))
 	if err != nil {
 		return nil, nil, err
 	}

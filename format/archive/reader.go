@@ -28,6 +28,7 @@ var memberLimits = format.MsgpackLimits{Depth: 16, AnyType: true}
 // checksum. Any error is final: later calls return it again.
 type Reader struct {
 	zr      *bufio.Reader // the tar stream, decoded
+	ahead   *aheadReader  // decoding it, for NewReadAheadReader
 	pos     countingReader
 	tr      *tar.Reader
 	hdr     Header
@@ -77,7 +78,23 @@ type DeltaOp struct {
 }
 
 // NewReader recognises the codec of the archive in r and reads its header.
-func NewReader(r io.Reader) (*Reader, error) {
+func NewReader(r io.Reader) (*Reader, error) { return newReader(r, false) }
+
+// NewReadAheadReader is NewReader with the decompression on a goroutine of
+// its own, a megabyte ahead of the caller: faster where the caller's own
+// work leaves a core free. Close stops that goroutine.
+func NewReadAheadReader(r io.Reader) (*Reader, error) { return newReader(r, true) }
+
+// Close stops the decompression of a NewReadAheadReader; a Reader from
+// NewReader has nothing to stop. The Reader is of no use afterwards.
+func (r *Reader) Close() error {
+	if r.ahead != nil {
+		r.ahead.close()
+	}
+	return nil
+}
+
+func newReader(r io.Reader, ahead bool) (ar *Reader, err error) {
 	br := bufio.NewReaderSize(r, 64<<10)
 	codec, err := sniff(br)
 	if err != nil {
@@ -89,6 +106,16 @@ func NewReader(r io.Reader) (*Reader, error) {
 		if err != nil {
 			return nil, err
 		}
+		if ahead {
+			a := newAheadReader(z)
+			defer func() {
+				if err != nil {
+					a.close()
+				}
+			}()
+			z = a
+			ar = &Reader{ahead: a}
+		}
 		zr = bufio.NewReaderSize(z, 64<<10)
 		head, err := zr.Peek(512)
 		if format.Sniff(head) != format.InputTar {
@@ -98,7 +125,10 @@ func NewReader(r io.Reader) (*Reader, error) {
 			return nil, notArchiveGuess(head)
 		}
 	}
-	ar := &Reader{zr: zr, digest: xxhash.New(), member: "the start"}
+	if ar == nil {
+		ar = &Reader{}
+	}
+	ar.zr, ar.digest, ar.member = zr, xxhash.New(), "the start"
 	ar.pos.r = zr
 	ar.tr = tar.NewReader(&ar.pos)
 	hdr, err := ar.nextMember()

@@ -104,6 +104,12 @@ type step struct {
 	// lateLink: a hard link whose first path is placed late (a directory
 	// that became a file), made once the late ones are (see commit)
 	lateLink bool
+	// inside: created below a directory staged whole (see stageTree), at
+	// staged, and placed with it; a regular file's identity once staged
+	// is dev, ino and ctime, for the placed log
+	inside   bool
+	dev, ino uint64
+	ctime    int64
 }
 
 // state is what a check found on disk at a change's path.
@@ -142,6 +148,9 @@ type applier struct {
 	only         *only // the selection of Options.Only, or nil
 	// noClone: DIR's filesystem cannot clone files (see stageClone)
 	noClone bool
+	// writePiece: the most one write to a staged file writes (see piece),
+	// once asked
+	writePiece int
 }
 
 func (a *applier) run(in io.Reader) (err error) {
@@ -150,10 +159,11 @@ func (a *applier) run(in io.Reader) (err error) {
 		in = a.only.tee(in)
 		defer a.only.close()
 	}
-	src, err := openSource(in)
+	src, err := openSource(in, a.only == nil) // only's copy is written as it is read
 	if err != nil {
 		return err
 	}
+	defer src.close()
 	a.header = src.r.Header().Delta
 	if err := a.only.checkFull(a.header); err != nil {
 		return err

@@ -93,6 +93,14 @@ func (a *applier) check(src *source, c *format.Change, i int, wait bool) (*step,
 			return nil, err
 		}
 	}
+	if staged := a.insideStaged(c); staged != "" {
+		// below a directory that was not in DIR: nothing is at p either
+		s := &step{c: c, i: i, state: stAbsent, staged: staged, inside: true}
+		if err := a.checkDevice(s); err != nil {
+			return nil, err
+		}
+		return s, a.stage(src, s)
+	}
 	fi, err := a.disk.lstat(p)
 	if err != nil {
 		return nil, err

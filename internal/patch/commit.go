@@ -61,7 +61,7 @@ func (a *applier) commit() error {
 	}
 	err = a.log.backward(func(s *step) error {
 		c := s.c
-		if c.New == nil || s.staged != "" || (s.done && c.New.Type != format.TypeDir) {
+		if c.New == nil || (s.staged != "" || s.done) && c.New.Type != format.TypeDir {
 			return nil
 		}
 		if err := setMeta(a.root, c.New.Path, c.New, a.chown); err != nil {
@@ -100,6 +100,24 @@ func (a *applier) place(s *step) error {
 		return nil
 	}
 	p := c.Path()
+	if s.inside {
+		// placed with the directory staged whole above it
+		if c.New.Type == format.TypeFile && a.placed != nil {
+			a.placed.add(p, s.dev, s.ino, s.ctime)
+		}
+		return nil
+	}
+	if c.New.Type == format.TypeDir && s.staged != "" {
+		// a directory staged whole: an empty directory made at p since
+		// the check would be replaced, a non-empty one or a file refused
+		a.fds.forget()
+		if err := a.fds.rename(s.staged, p); err != nil {
+			return err
+		}
+		a.fds.forget()
+		a.stepped()
+		return nil
+	}
 	if c.New.Type == format.TypeDir {
 		a.fds.forget()
 		if s.state == stOld {

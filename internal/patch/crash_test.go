@@ -25,6 +25,7 @@ const (
 	countEnv        = "IBT_PATCH_COUNT_STEPS"   // print the number of commit steps
 	onlyEnv         = "IBT_PATCH_ONLY"          // Options.Only, one pattern a line
 	cloneMinEnv     = "IBT_PATCH_CLONE_MIN"     // cloneMin: the smallest update cloned
+	fullRestoreEnv  = "IBT_TEST_FULL_RESTORE"   // killedAtAnyPoint: restore the new tree into an empty DIR
 )
 
 func helperMain() int {
@@ -170,12 +171,30 @@ func TestKilledAtAnyPointThenRerunFinishes(t *testing.T) {
 	killedAtAnyPoint(t, t.TempDir, true)
 }
 
+// A full restore into an empty DIR stages each top-level directory whole
+// and places it with one rename (see stageTree): a kill at any point of
+// it leaves each file missing or new, and a rerun finishes.
+func TestFullRestoreKilledAtAnyPointThenRerunFinishes(t *testing.T) {
+	t.Parallel()
+	if testing.Short() {
+		t.Skip("subprocess crash test")
+	}
+	killedAtAnyPoint(t, t.TempDir, true, fullRestoreEnv+"=1")
+}
+
 // killedAtAnyPoint kills ibt-patch at points of its staging (if staging)
 // and of its commit, in trees of bigTrees made in directories that newDir
 // returns, and checks that every file is its old or new version and that a
 // rerun finishes. env goes to every run.
 func killedAtAnyPoint(t *testing.T, newDir func() string, staging bool, env ...string) {
 	old, new := bigTrees()
+	full := false
+	for _, e := range env {
+		full = full || e == fullRestoreEnv+"=1"
+	}
+	if full {
+		old = tr{}
+	}
 	arch := filepath.Join(t.TempDir(), "inc.tar.gz")
 	if err := os.WriteFile(arch, makeArchive(t, old, new), 0o644); err != nil {
 		t.Fatal(err)
@@ -195,8 +214,13 @@ func killedAtAnyPoint(t *testing.T, newDir func() string, staging bool, env ...s
 	d := fresh()
 	_, out := runHelper(t, d, arch, countEnv+"=1")
 	total, _ := strconv.Atoi(out)
-	if got := withoutRoot(listing(t, d)); got != want || total < 100 {
+	if got := withoutRoot(listing(t, d)); got != want || total < 100 && !full {
 		t.Fatalf("uninterrupted run: %d steps, tree:\n%s", total, got)
+	}
+	if files := len(new.paths()); full && total > files/4 {
+		// one rename a top-level entry and the directories' metadata,
+		// not one rename a file
+		t.Fatalf("a full restore of %d entries took %d commit steps", files, total)
 	}
 	type point struct{ env []string }
 	var points []point

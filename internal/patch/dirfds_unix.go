@@ -26,6 +26,10 @@ type dirFds struct {
 	stage *os.File // stageDir, or nil until first used
 	dir   string   // the path of cur
 	cur   *os.File // a directory of DIR, or nil
+	// sdir and scur: the directory of the last staged name below a
+	// directory staged whole (see stageTree), where the next ones go too
+	sdir string
+	scur *os.File
 }
 
 func newDirFds(root *os.Root) *dirFds { return &dirFds{root: root} }
@@ -35,6 +39,49 @@ func newDirFds(root *os.Root) *dirFds { return &dirFds{root: root} }
 func stageBase(name string) (string, bool) {
 	base, ok := strings.CutPrefix(name, stageDir+"/")
 	return base, ok && base != "" && !strings.Contains(base, "/")
+}
+
+// stagedParent returns an open descriptor of the directory of the staged
+// root name, directly in the staging directory or below a directory
+// staged whole, and name's last component; ok is false for any other name.
+func (d *dirFds) stagedParent(name string) (dir *os.File, base string, ok bool, err error) {
+	if base, ok := stageBase(name); ok {
+		dir, err := d.stageDir()
+		return dir, base, true, err
+	}
+	if !strings.HasPrefix(name, stageDir+"/") {
+		return nil, "", false, nil
+	}
+	sdir, base := path.Split(name)
+	sdir = strings.TrimSuffix(sdir, "/")
+	if d.scur == nil || d.sdir != sdir {
+		if d.scur != nil {
+			d.scur.Close()
+			d.scur, d.sdir = nil, ""
+		}
+		f, err := d.root.OpenFile(sdir, os.O_RDONLY|unix.O_DIRECTORY|unix.O_NOFOLLOW, 0)
+		if err != nil {
+			return nil, "", true, err
+		}
+		d.sdir, d.scur = sdir, f
+	}
+	return d.scur, base, true, nil
+}
+
+// mkdirStaged makes the directory name, a root name in the staging
+// directory or below a directory staged whole, for this run alone (0700).
+func (d *dirFds) mkdirStaged(name string) error {
+	dir, base, ok, err := d.stagedParent(name)
+	if !ok {
+		return d.root.Mkdir(name, 0o700)
+	}
+	if err != nil {
+		return err
+	}
+	if err := unix.Mkdirat(int(dir.Fd()), base, 0o700); err != nil {
+		return &fs.PathError{Op: "mkdirat", Path: name, Err: err}
+	}
+	return nil
 }
 
 func (d *dirFds) stageDir() (*os.File, error) {
@@ -54,11 +101,10 @@ func (d *dirFds) stageDir() (*os.File, error) {
 // os.Root's OpenFile tries to register it with at four fcntls and an
 // epoll_ctl a file.
 func (d *dirFds) createStaged(name string) (*os.File, error) {
-	base, ok := stageBase(name)
+	dir, base, ok, err := d.stagedParent(name)
 	if !ok {
 		return d.root.OpenFile(name, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o600)
 	}
-	dir, err := d.stageDir()
 	if err != nil {
 		return nil, err
 	}
@@ -81,11 +127,10 @@ func openat(dirfd int, name string, flags int, mode uint32) (int, error) {
 // stagedMTime sets the mtime of the staged entry name (a root name),
 // leaving its atime and not following it.
 func (d *dirFds) stagedMTime(name string, mtime int64) error {
-	base, ok := stageBase(name)
+	dir, base, ok, err := d.stagedParent(name)
 	if !ok {
 		return d.root.Chtimes(name, time.Time{}, time.Unix(0, mtime))
 	}
-	dir, err := d.stageDir()
 	if err != nil {
 		return err
 	}
@@ -139,11 +184,24 @@ func (d *dirFds) identity(p string) (dev, ino uint64, ctime int64, ok bool) {
 	if err != nil {
 		return 0, 0, 0, false
 	}
+	return statIdentity(dir, base)
+}
+
+func statIdentity(dir *os.File, base string) (dev, ino uint64, ctime int64, ok bool) {
 	var st unix.Stat_t
 	if unix.Fstatat(int(dir.Fd()), base, &st, unix.AT_SYMLINK_NOFOLLOW) != nil || st.Mode&unix.S_IFMT != unix.S_IFREG {
 		return 0, 0, 0, false
 	}
 	return uint64(st.Dev), uint64(st.Ino), st.Ctim.Nano(), true
+}
+
+// stagedIdentity is identity for the staged root name of a regular file.
+func (d *dirFds) stagedIdentity(name string) (dev, ino uint64, ctime int64, ok bool) {
+	dir, base, ok, err := d.stagedParent(name)
+	if !ok || err != nil {
+		return 0, 0, 0, false
+	}
+	return statIdentity(dir, base)
 }
 
 // forget closes the directory of the last path: the commit calls it
@@ -157,6 +215,10 @@ func (d *dirFds) forget() {
 
 func (d *dirFds) close() {
 	d.forget()
+	if d.scur != nil {
+		d.scur.Close()
+		d.scur, d.sdir = nil, ""
+	}
 	if d.stage != nil {
 		d.stage.Close()
 		d.stage = nil

@@ -32,6 +32,12 @@ func (d *dirFds) identity(p string) (dev, ino uint64, ctime int64, ok bool) {
 	return n.Dev, n.Inode, n.CTime, true
 }
 
+func (d *dirFds) mkdirStaged(name string) error { return d.root.Mkdir(name, 0o700) }
+
+func (d *dirFds) stagedIdentity(name string) (dev, ino uint64, ctime int64, ok bool) {
+	return d.identity(name)
+}
+
 func (d *dirFds) forget() {}
 
 func (d *dirFds) close() {}

@@ -29,6 +29,8 @@ type frame struct {
 	// offset at, which keepParents keeps if an entry beneath it is selected
 	dropped bool
 	at      int64
+	// staged: a directory staged whole (see stageTree), at this root name
+	staged string
 }
 
 // entryType is an entry's type, or none.
@@ -116,5 +118,14 @@ func stepFrame(s *step) frame {
 		new:     typeOfEntry(c.New),
 		late:    s.late,
 		emptied: s.state == stOld && c.Old.Type == format.TypeDir && (c.New == nil || c.New.Type != format.TypeDir),
+		staged:  stagedTree(s),
 	}
+}
+
+// stagedTree returns the root name of s if it is a directory staged whole.
+func stagedTree(s *step) string {
+	if s.staged != "" && s.c.New != nil && s.c.New.Type == format.TypeDir {
+		return s.staged
+	}
+	return ""
 }

@@ -18,13 +18,22 @@ type source struct {
 	r *archive.Reader
 }
 
-func openSource(in io.Reader) (*source, error) {
-	r, err := archive.NewReader(in)
+// openSource opens the archive read from in; ahead decompresses it on a
+// goroutine of its own, which in must then allow.
+func openSource(in io.Reader, ahead bool) (*source, error) {
+	open := archive.NewReader
+	if ahead {
+		open = archive.NewReadAheadReader
+	}
+	r, err := open(in)
 	if err != nil {
 		return nil, corrupt(err)
 	}
 	return &source{r: r}, nil
 }
+
+// close stops the archive's decompression.
+func (s *source) close() { s.r.Close() }
 
 // corrupt classes an archive reading error, keeping the reader's own
 // classes (truncated, not an archive) and hint in the chain.

@@ -19,8 +19,11 @@ import (
 // when the new version is already in place.
 func (a *applier) stage(src *source, s *step) error {
 	c := s.c
+	if a.stagesTree(s) {
+		return a.stageTree(s)
+	}
 	place := !a.opt.DryRun && s.state != stNew && c.New != nil && c.New.Type != format.TypeDir
-	if place {
+	if place && !s.inside {
 		s.staged = stageName(s.i)
 	}
 	if c.New != nil && c.New.LinkTo != "" {
@@ -185,7 +188,63 @@ func (a *applier) stageFile(s *step, content func(f *os.File) (int64, []byte, er
 	if err := a.fds.stagedMTime(s.staged, e.MTime); err != nil {
 		return ioErr(p, "set the mtime of its staging file", err)
 	}
+	if s.inside {
+		// the identity it keeps once its directory is renamed into place
+		// (the last change of its inode), for the placed log
+		var ok bool
+		if s.dev, s.ino, s.ctime, ok = a.fds.stagedIdentity(s.staged); !ok {
+			return ioErr(p, "look at its staging file", errors.ErrUnsupported)
+		}
+	}
 	return nil
+}
+
+// A directory that is not in DIR and that the archive creates is staged
+// whole: it is made in the staging directory, and every entry the archive
+// creates below it is made inside it, at its place in the tree, not staged
+// on its own; the commit then places the whole subtree with one rename.
+// A full restore into an empty DIR is then a rename per top-level entry
+// instead of one per file, and the lookups of paths in DIR that cannot
+// exist are saved. Directories inside get their metadata in the commit's
+// last pass, as a directory made in place does, deepest first, after the
+// rename; until then they are 0700 and without ACLs, so that nothing
+// below them inherits a default ACL the archive does not record. Hard
+// links are made at the commit as anywhere else, once the subtree holding
+// their first path is in place. A --only restore and a dry run stage
+// nothing whole.
+
+// stagesTree reports whether s is a directory to stage whole (or, below
+// one, to make inside it).
+func (a *applier) stagesTree(s *step) bool {
+	c := s.c
+	return !a.opt.DryRun && a.only == nil && c.New != nil && c.New.Type == format.TypeDir && s.state == stAbsent && !s.present
+}
+
+// stageTree makes the directory of s in the staging directory, or inside
+// the directory staged whole above it.
+func (a *applier) stageTree(s *step) error {
+	if !s.inside {
+		s.staged = stageName(s.i)
+	}
+	if err := a.fds.mkdirStaged(s.staged); err != nil {
+		return ioErr(s.c.Path(), "create its directory in staging", err)
+	}
+	return nil
+}
+
+// insideStaged returns the root name at which c's new entry is made, if
+// c creates it below a directory staged whole, or "". A hard link is made
+// at the commit instead (see stage).
+func (a *applier) insideStaged(c *format.Change) string {
+	if c.Op != format.OpCreate || c.New == nil || c.New.LinkTo != "" || a.opt.DryRun || a.only != nil {
+		return ""
+	}
+	p := c.Path()
+	f := a.frameOf(parent(p))
+	if f == nil || f.staged == "" {
+		return ""
+	}
+	return f.staged + p[len(f.path):]
 }
 
 // onePass writes what fill produces to f (nil in a dry run), keeping its
@@ -196,7 +255,10 @@ func (a *applier) onePass(f *os.File, e *format.Entry, base *baseLeaves, fill fu
 	var sparse *sparseWriter
 	var out io.Writer
 	if f != nil {
-		sparse = &sparseWriter{f: f}
+		if a.writePiece == 0 {
+			a.writePiece = piece(f) // every staged file is on DIR's filesystem
+		}
+		sparse = &sparseWriter{f: f, piece: a.writePiece}
 		out = sparse
 		if faults.write != nil {
 			out = faults.write(e.Path, out)

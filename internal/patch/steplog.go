@@ -359,6 +359,7 @@ const (
 const (
 	recDropped = 1 << iota
 	recLateLink
+	recInside
 )
 
 // recDroppedAt is the offset of the second byte of flags in a record.
@@ -392,6 +393,9 @@ func appendStep(b []byte, s *step) []byte {
 	if s.lateLink {
 		flags2 |= recLateLink
 	}
+	if s.inside {
+		flags2 |= recInside
+	}
 	b = append(b, flags, flags2, byte(c.Op), byte(s.state), byte(oldType))
 	b = binary.AppendUvarint(b, uint64(s.i))
 	b = appendBytes(b, []byte(c.Path()))
@@ -418,6 +422,12 @@ func appendStep(b []byte, s *step) []byte {
 	}
 	if c.From != "" && !c.FromNew {
 		b = appendBytes(b, []byte(c.From))
+	}
+	if s.inside {
+		b = appendBytes(b, []byte(s.staged))
+		b = binary.AppendUvarint(b, s.dev)
+		b = binary.AppendUvarint(b, s.ino)
+		b = binary.AppendVarint(b, s.ctime)
 	}
 	return b
 }
@@ -485,7 +495,8 @@ func decodeStep(b []byte) (*step, error) {
 	p := string(d.bytes())
 	s := &step{c: &format.Change{Op: op}, state: st, i: int(i),
 		late: flags&recLate != 0, done: flags&recDone != 0, link: flags&recLink != 0,
-		oldXattrs: flags&recOldXattrs != 0, dropped: flags2&recDropped != 0, lateLink: flags2&recLateLink != 0}
+		oldXattrs: flags&recOldXattrs != 0, dropped: flags2&recDropped != 0, lateLink: flags2&recLateLink != 0,
+		inside: flags2&recInside != 0}
 	if flags&recOld != 0 {
 		s.c.Old = &format.Entry{Path: p, Type: oldType}
 	}
@@ -517,13 +528,21 @@ func decodeStep(b []byte) (*step, error) {
 	if flags&recOldSource != 0 {
 		s.c.From = string(d.bytes())
 	}
+	var staged string
+	if s.inside {
+		staged = string(d.bytes())
+		s.dev, s.ino, s.ctime = d.uvarint(), d.uvarint(), d.varint()
+	}
 	if d.err == nil && len(d.b) != 0 {
 		d.err = errBadRecord
 	}
 	if d.err != nil {
 		return nil, d.err
 	}
-	if flags&recStaged != 0 {
+	switch {
+	case s.inside:
+		s.staged = staged
+	case flags&recStaged != 0:
 		s.staged = stageName(s.i)
 	}
 	return s, nil
