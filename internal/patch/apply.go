@@ -151,6 +151,9 @@ type applier struct {
 	// writePiece: the most one write to a staged file writes (see piece),
 	// once asked
 	writePiece int
+	// fresh: what a file created in the staging directory gets, once
+	// asked (see freshFile)
+	fresh *freshFile
 }
 
 func (a *applier) run(in io.Reader) (err error) {

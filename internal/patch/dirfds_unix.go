@@ -100,15 +100,15 @@ func (d *dirFds) stageDir() (*os.File, error) {
 // plain blocking one: a regular file gains nothing from the poller, which
 // os.Root's OpenFile tries to register it with at four fcntls and an
 // epoll_ctl a file.
-func (d *dirFds) createStaged(name string) (*os.File, error) {
+func (d *dirFds) createStaged(name string, mode uint32) (*os.File, error) {
 	dir, base, ok, err := d.stagedParent(name)
 	if !ok {
-		return d.root.OpenFile(name, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o600)
+		return d.root.OpenFile(name, os.O_RDWR|os.O_CREATE|os.O_EXCL, fs.FileMode(mode))
 	}
 	if err != nil {
 		return nil, err
 	}
-	fd, err := openat(int(dir.Fd()), base, unix.O_RDWR|unix.O_CREAT|unix.O_EXCL|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0o600)
+	fd, err := openat(int(dir.Fd()), base, unix.O_RDWR|unix.O_CREAT|unix.O_EXCL|unix.O_NOFOLLOW|unix.O_CLOEXEC, mode)
 	if err != nil {
 		return nil, &fs.PathError{Op: "openat", Path: name, Err: err}
 	}

@@ -13,8 +13,8 @@ type dirFds struct{ root *os.Root }
 
 func newDirFds(root *os.Root) *dirFds { return &dirFds{root: root} }
 
-func (d *dirFds) createStaged(name string) (*os.File, error) {
-	return d.root.OpenFile(name, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o600)
+func (d *dirFds) createStaged(name string, mode uint32) (*os.File, error) {
+	return d.root.OpenFile(name, os.O_RDWR|os.O_CREATE|os.O_EXCL, os.FileMode(mode))
 }
 
 func (d *dirFds) stagedMTime(name string, mtime int64) error {

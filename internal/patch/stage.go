@@ -132,8 +132,9 @@ func (a *applier) stageFile(s *step, content func(f *os.File) (int64, []byte, er
 	e := s.c.New
 	p := e.Path
 	var f *os.File
+	fresh := a.freshFile()
 	if s.staged != "" {
-		f, err = a.fds.createStaged(s.staged)
+		f, err = a.fds.createStaged(s.staged, fresh.createMode(e))
 		if err != nil {
 			return ioErr(p, "create its staging file", err)
 		}
@@ -169,13 +170,15 @@ func (a *applier) stageFile(s *step, content func(f *os.File) (int64, []byte, er
 			return ioErr(p, "flush its staging file to disk", err)
 		}
 	}
-	if a.chown {
+	if a.chown && !fresh.owns(e) {
 		if err := f.Chown(int(e.UID), int(e.GID)); err != nil {
 			return ioErr(p, "chown its staging file", err)
 		}
 	}
-	if err := f.Chmod(fileMode(e.Mode)); err != nil {
-		return ioErr(p, "chmod its staging file", err)
+	if fresh.createMode(e) != e.Mode {
+		if err := f.Chmod(fileMode(e.Mode)); err != nil {
+			return ioErr(p, "chmod its staging file", err)
+		}
 	}
 	if err := a.xattrsOnFd(f, e); err != nil {
 		return ioErr(p, "set the extended attributes of its staging file", err)
@@ -197,6 +200,56 @@ func (a *applier) stageFile(s *step, content func(f *os.File) (int64, []byte, er
 		}
 	}
 	return nil
+}
+
+// freshFile is what a file created in the staging directory gets, found
+// by creating one: its owner, and the permissions a mode of 0777 leaves
+// (the umask's, or a default ACL's). A staged file whose entry has that
+// owner needs no chown, and one created with a mode the umask leaves whole,
+// without setuid, setgid or sticky bits, no chmod: two system calls of the
+// eight a small file costs. The verification checks both, as root.
+type freshFile struct {
+	uid, gid, perm uint32
+	ok             bool
+}
+
+// freshFile probes the staging directory once; in a dry run, or if the
+// probe fails, every file is given its owner and mode.
+func (a *applier) freshFile() *freshFile {
+	if a.fresh != nil {
+		return a.fresh
+	}
+	a.fresh = &freshFile{}
+	if a.opt.DryRun || a.root == nil {
+		return a.fresh
+	}
+	name := stageDir + "/fresh-probe"
+	f, err := a.root.OpenFile(name, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o777)
+	if err != nil {
+		return a.fresh
+	}
+	fi, err := f.Stat()
+	f.Close()
+	if a.root.Remove(name) != nil || err != nil {
+		return a.fresh
+	}
+	n := tree.NodeFromInfo(name, fi, "")
+	a.fresh = &freshFile{uid: n.UID, gid: n.GID, perm: n.Mode & 0o777, ok: fi.Mode().IsRegular()}
+	return a.fresh
+}
+
+// owns reports whether a file created in staging has e's owner already.
+func (f *freshFile) owns(e *format.Entry) bool {
+	return f.ok && f.uid == e.UID && f.gid == e.GID
+}
+
+// createMode returns the mode to create e's staged file with: e's own if
+// creating gives it, or 0600 (then set by chmod).
+func (f *freshFile) createMode(e *format.Entry) uint32 {
+	if f.ok && e.Mode&^0o777 == 0 && e.Mode&f.perm == e.Mode {
+		return e.Mode
+	}
+	return 0o600
 }
 
 // A directory that is not in DIR and that the archive creates is staged
