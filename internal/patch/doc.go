@@ -45,6 +45,11 @@
 // hash, and refuses any other archive. A dry run does read and predict only, with the step log in
 // the system's temporary directory, and touches nothing in DIR.
 //
+// A directory the archive creates where DIR has nothing is staged whole,
+// with everything the archive creates below it, and placed by one rename
+// (stageTree in stage.go): a full restore into an empty DIR costs a
+// rename a top-level entry, not one a file.
+//
 // Reading a file is the cost to avoid: a file is taken as unchanged without
 // reading it when the known file (the last verified run's hashes, in the
 // user's cache directory; known.go) or the archive's old entries
@@ -69,7 +74,11 @@
 //	stage/            openWorkspace, emptied    -                finish, abandon
 //	                  on every run
 //	stage/<n>         stage: the verified new   commit           commit (renamed over
-//	                  version of change n                        its path), finish
+//	                  version of change n; a                     its path), finish
+//	                  directory staged whole
+//	                  holds every entry the
+//	                  archive creates below it
+//	                  (stageTree)
 //	stage/steps       read: one record a step   commit, verify   finish (verify reads
 //	                  in path order                              the open file)
 //	stage/steps.off   read: each record's       stepLog.find:    finish
@@ -82,6 +91,8 @@
 //	                  file after its rename                      the open file)
 //	stage/ctime-probe ctimesReal: does the      ctimesReal       ctimesReal, at once
 //	                  filesystem keep ctimes?
+//	stage/fresh-probe freshFile: the owner and  freshFile        freshFile, at once
+//	                  mode a new file gets
 //	stage/archive     Options.Only, from a pipe: readAgain         unlinked at once
 //	                  a copy of the archive
 //	kept              claim (from stage/kept)   commit, and      finish
@@ -97,7 +108,7 @@
 // cache directory for ibt-patch), named known-<first 16 bytes of the
 // SHA-256 of DIR's absolute path, in hex>: written by verify once the tree
 // hash matched (through known-<hex>.tmp and a rename), read by the checks,
-// predict and verify of the next run, removed by --no-known. A patched DIR
+// predict and verify of the next run, removed by --no-cache (--no-known). A patched DIR
 // thus holds exactly the archive's tree and nothing of ibt's.
 //
 // The journal lists no operations: the archive is the plan. It keeps what
