@@ -110,6 +110,9 @@ type step struct {
 	inside   bool
 	dev, ino uint64
 	ctime    int64
+	// data: the content of a small file to stage below a directory
+	// staged whole, checked against its hash, for the stage writer
+	data []byte
 }
 
 // state is what a check found on disk at a change's path.
@@ -154,6 +157,9 @@ type applier struct {
 	// fresh: what a file created in the staging directory gets, once
 	// asked (see freshFile)
 	fresh *freshFile
+	// writer stages small files below directories staged whole and logs
+	// every step, while the archive is read (see stagewriter.go)
+	writer *stageWriter
 }
 
 func (a *applier) run(in io.Reader) (err error) {

@@ -18,6 +18,8 @@ const stagingName = tree.StagingName
 // staging its new version, and logs the steps for the commit (see
 // stepLog). Only the frames of the current path stay in memory.
 func (a *applier) read(src *source) error {
+	a.startWriter()
+	defer a.stopWriter()
 	var last string
 	for i := 0; ; i++ {
 		c, err := src.next()
@@ -48,7 +50,7 @@ func (a *applier) read(src *source) error {
 			return err
 		}
 		s.dropped = pick == pickDrop
-		if err := a.log.add(s); err != nil {
+		if err := a.logStep(s); err != nil {
 			return err
 		}
 		a.waitFor(s, pick)
@@ -63,10 +65,16 @@ func (a *applier) read(src *source) error {
 			f.present++
 		}
 		f := stepFrame(s)
-		f.dropped, f.at = s.dropped, a.log.lastAt
+		f.dropped = s.dropped
+		if a.writer == nil {
+			f.at = a.log.lastAt // for Options.Only, which has no stage writer
+		}
 		a.pushFrame(f)
 	}
 	if err := a.advance(""); err != nil {
+		return err
+	}
+	if err := a.stopWriter(); err != nil {
 		return err
 	}
 	if err := a.checkLaterSources(); err != nil {

@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"sync"
 	"syscall"
 	"testing"
 
@@ -250,6 +251,44 @@ func TestFullDiskLeavesDirUntouched(t *testing.T) {
 			}
 		})
 	}
+}
+
+// A full restore stages its small files on the stage writer (see
+// stagewriter.go): a failure there still leaves DIR as it was.
+func TestFullDiskInAFullRestoreLeavesDirUntouched(t *testing.T) {
+	// every file below a directory staged whole, the second one failing
+	full := makeArchive(t, tr{}, tr{"d": dir(), "d/a": file("alpha\n"), "d/b": file("beta\n"), "d/e/c": file("gamma\n"), "d/e": dir()})
+	for _, limit := range []int{0, 8} {
+		t.Run(fmt.Sprint(limit), func(t *testing.T) {
+			d := filepath.Join(t.TempDir(), "dir")
+			if err := os.Mkdir(d, 0o755); err != nil {
+				t.Fatal(err)
+			}
+			var mu sync.Mutex
+			left := limit
+			faults.write = func(_ string, w io.Writer) io.Writer {
+				return lockedWriter{&mu, failingWriter{w, &left}}
+			}
+			defer func() { faults.write = nil }()
+			err := refused(t, d, full, nil, "")
+			if !errors.Is(err, syscall.ENOSPC) {
+				t.Errorf("error %q does not say the disk is full", err)
+			}
+		})
+	}
+}
+
+// lockedWriter writes to w under mu: the stage writer and the reading
+// both write staged files.
+type lockedWriter struct {
+	mu *sync.Mutex
+	w  io.Writer
+}
+
+func (l lockedWriter) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.w.Write(p)
 }
 
 func TestFullTmpfsLeavesDirUntouched(t *testing.T) {

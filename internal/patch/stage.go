@@ -51,6 +51,8 @@ func (a *applier) stage(src *source, s *step) error {
 			return a.settleBase(src, s, err)
 		}
 		return err
+	case a.stagesLater(s):
+		return a.stageLaterContent(src, s)
 	case c.HasData():
 		return a.stageFile(s, func(f *os.File) (int64, []byte, error) {
 			return a.onePass(f, c.New, nil, func(w io.Writer) (int64, error) { return copyContent(w, src.content(), c.New.Size) })
@@ -154,17 +156,44 @@ func (a *applier) stageFile(s *step, content func(f *os.File) (int64, []byte, er
 		}
 		return err
 	}
-	if n != e.Size {
-		return pathErr(ErrCorrupt, p, "", "the archive's data gives %d bytes, the entry says %d", n, e.Size)
-	}
-	if !bytes.Equal(sum, e.Hash) {
-		return pathErr(ErrCorrupt, p, "the archive is damaged; make it again or use another copy",
-			"the new version built from the archive does not match its recorded hash (expected %s %s, got %s)", format.HashAlgorithm, short(e.Hash), short(sum))
+	if err := checkStaged(e, n, sum); err != nil {
+		return err
 	}
 	if f == nil {
 		return nil
 	}
 	a.sum.BytesWritten += n
+	err = a.settleStaged(a.fds, f, s)
+	f = nil
+	return err
+}
+
+// checkStaged checks the length and hash of the new version of e built
+// from the archive.
+func checkStaged(e *format.Entry, n int64, sum []byte) error {
+	if n != e.Size {
+		return pathErr(ErrCorrupt, e.Path, "", "the archive's data gives %d bytes, the entry says %d", n, e.Size)
+	}
+	if !bytes.Equal(sum, e.Hash) {
+		return pathErr(ErrCorrupt, e.Path, "the archive is damaged; make it again or use another copy",
+			"the new version built from the archive does not match its recorded hash (expected %s %s, got %s)", format.HashAlgorithm, short(e.Hash), short(sum))
+	}
+	return nil
+}
+
+// settleStaged gives the staged file f of s, written, its metadata, and
+// closes it; below a directory staged whole it notes the identity the
+// file keeps once placed. It runs on the stage writer too (see
+// stagewriter.go), with a dirFds of the writer's own.
+func (a *applier) settleStaged(fds *dirFds, f *os.File, s *step) (err error) {
+	defer func() {
+		if f != nil {
+			f.Close()
+		}
+	}()
+	e := s.c.New
+	p := e.Path
+	fresh := a.freshFile()
 	if !a.opt.NoSync {
 		if err := flushStaged(f); err != nil {
 			return ioErr(p, "flush its staging file to disk", err)
@@ -188,14 +217,14 @@ func (a *applier) stageFile(s *step, content func(f *os.File) (int64, []byte, er
 	if err != nil {
 		return ioErr(p, "write its new version to staging", err)
 	}
-	if err := a.fds.stagedMTime(s.staged, e.MTime); err != nil {
+	if err := fds.stagedMTime(s.staged, e.MTime); err != nil {
 		return ioErr(p, "set the mtime of its staging file", err)
 	}
 	if s.inside {
 		// the identity it keeps once its directory is renamed into place
 		// (the last change of its inode), for the placed log
 		var ok bool
-		if s.dev, s.ino, s.ctime, ok = a.fds.stagedIdentity(s.staged); !ok {
+		if s.dev, s.ino, s.ctime, ok = fds.stagedIdentity(s.staged); !ok {
 			return ioErr(p, "look at its staging file", errors.ErrUnsupported)
 		}
 	}

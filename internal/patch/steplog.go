@@ -43,6 +43,9 @@ type stepLog struct {
 	lastAt int64 // offset of the record added last
 	buf    []byte
 	drop   func() // removes the files of a dry run's log
+	// wait, if set, waits until every step given to the stage writer is
+	// added (see stagewriter.go); every read of the log calls it first
+	wait func() error
 }
 
 // newStepLog creates the log in the staging directory, or for a dry run,
@@ -116,6 +119,11 @@ func (l *stepLog) add(s *step) error {
 
 // flush makes every added record readable.
 func (l *stepLog) flush() error {
+	if l.wait != nil {
+		if err := l.wait(); err != nil {
+			return err
+		}
+	}
 	if err := l.w.Flush(); err != nil {
 		return ioErr(logName, "write the step log", err)
 	}
