@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
 
 	"github.com/ibt-tools/ibt/format"
 	"github.com/ibt-tools/ibt/internal/hint"
@@ -18,8 +17,8 @@ import (
 // at once, while a single large file would otherwise leave cores idle.
 // progress is told of the bytes as they are read, so that a bar moves
 // during a large file too.
-func signFileWorkers(root *os.Root, e *format.Entry, workers int, key *format.StrongKey, progress func(int64)) error {
-	f, fi, err := tree.OpenFile(root, e.Path)
+func signFileWorkers(files *tree.Files, e *format.Entry, workers int, key *format.StrongKey, progress func(int64)) error {
+	f, fi, err := files.Open(e.Path)
 	if err != nil {
 		return err
 	}
