@@ -481,6 +481,9 @@ case_many() {
   measure many.ibt.pack "" "$P -o $W/inc1.tar.gz $W/inc.delta"
   measure many.ibt.inc "" "$S $prev -o $W/new2.idx $T && $D $W/old.idx $W/new2.idx | $DL | $P -o $W/inc.tar.gz"
   measure many.ibt.sign "" "$S -o $W/full.idx $T"
+  # The full backup of the tree against tar czf of it (issue 16: no slower).
+  measure many.tar.gz "" "tar czf $W/full.tgz -C $T ."
+  measure many.ibt.full "" "$S $T | $D --full - | $DL | $P -o $W/full.tar.gz"
 
   say "many: verifying the restores"
   rm -rf "$W/r"; cp -a "$B" "$W/r"; restore "$PA" "$W/r" -i "$W/inc.tar.gz"
@@ -510,6 +513,8 @@ case_many() {
   row many ibt ibt-pack many.ibt.pack "$nb" "$nb" "$(size "$W/inc1.tar.gz")" "" "" ""
   row many ibt "incremental: $signop + diff + delta + pack" many.ibt.inc "$nb" "$nb" "$(size "$W/inc.tar.gz")" "" "many.rsync" "many.rsync"
   row many ibt "ibt-sign, every file read" many.ibt.sign "$nb" "$nb" "$(size "$W/full.idx")" "" "many.rsync" ""
+  row many tar "czf (full backup)" many.tar.gz "$nb" "$nb" "$(size "$W/full.tgz")" "" "many.tar.gz" "many.tar.gz"
+  row many ibt "full: sign + diff --full + delta + pack" many.ibt.full "$nb" "$nb" "$(size "$W/full.tar.gz")" "" "many.tar.gz" "many.tar.gz"
   row many ibt "ibt-patch: the incremental and back, on a restored tree" many.ibt.chain "$nb" "$nb" "" "" "many.ibt.chain.noknown" ""
   row many ibt "the same without the known file (1 run)" many.ibt.chain.noknown "$nb" "$nb" "" "" "many.ibt.chain.noknown" ""
 }
@@ -625,6 +630,7 @@ if "xfs.chain.ibt" in meas:
 if "many.ibt.inc" in meas:
     check("many: %s + diff + delta + pack ≤ ½ the time of rsync's batch" % byk["many.ibt.signprev"][2],
           ratio("many.ibt.inc", "many.rsync"), lambda r: r >= 2, speed)
+    check("many full backup: no slower than tar czf", ratio("many.ibt.full", "many.tar.gz"), lambda r: r >= 1, speed)
 print("| target | measured | met |")
 print("|---|---:|:---:|")
 for target, shown, ok in checks:

@@ -61,7 +61,8 @@ func Write(diff *format.Reader, root *os.Root, opt Options, w io.Writer) (Stats,
 	if jobs <= 0 {
 		jobs = runtime.GOMAXPROCS(0)
 	}
-	dw := &deltaWriter{w: fw, root: root, jobs: jobs, key: key}
+	dw := &deltaWriter{w: fw, files: tree.NewFiles(root), jobs: jobs, key: key}
+	defer dw.files.Close()
 	for {
 		rec, err := diff.Next()
 		if err == io.EOF {
@@ -88,7 +89,7 @@ func Write(diff *format.Reader, root *os.Root, opt Options, w io.Writer) (Stats,
 // followed by its data.
 type deltaWriter struct {
 	w     *format.Writer
-	root  *os.Root
+	files *tree.Files // the tree's files, read in path order
 	jobs  int
 	key   *format.StrongKey // of the old signatures
 	werr  error             // the error of the last failed write
@@ -119,7 +120,7 @@ func (d *deltaWriter) change(ch *format.Change) error {
 		}
 	}
 	e := ch.New
-	f, fi, err := tree.OpenFile(d.root, e.Path)
+	f, fi, err := d.files.Open(e.Path)
 	if err != nil {
 		return hint.With(err,
 			"the directory changed since it was signed: run ibt-sign and ibt-diff again")

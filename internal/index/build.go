@@ -243,10 +243,12 @@ func Build(root *os.Root, opt Options, w io.Writer) (Stats, error) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
+			files := tree.NewFiles(root) // batches are runs of the walk: mostly one directory's files
+			defer files.Close()
 			for b := range work {
 				for i := range b.jobs {
 					if j := &b.jobs[i]; j.hash && ctx.Err() == nil {
-						j.err = signFileWorkers(root, &j.entry, jobs, key, progress)
+						j.err = signFileWorkers(files, &j.entry, jobs, key, progress)
 					}
 				}
 				close(b.done)

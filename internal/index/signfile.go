@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
 
 	"github.com/ibt-tools/ibt/format"
 	"github.com/ibt-tools/ibt/internal/hint"
@@ -18,8 +17,8 @@ import (
 // at once, while a single large file would otherwise leave cores idle.
 // progress is told of the bytes as they are read, so that a bar moves
 // during a large file too.
-func signFileWorkers(root *os.Root, e *format.Entry, workers int, key *format.StrongKey, progress func(int64)) error {
-	f, fi, err := tree.OpenFile(root, e.Path)
+func signFileWorkers(files *tree.Files, e *format.Entry, workers int, key *format.StrongKey, progress func(int64)) error {
+	f, fi, err := files.Open(e.Path)
 	if err != nil {
 		return err
 	}
@@ -31,7 +30,7 @@ func signFileWorkers(root *os.Root, e *format.Entry, workers int, key *format.St
 		testHookReading(e.Path)
 	}
 	e.BlockSize = uint32(format.BlockSize(e.Size))
-	e.Hash, e.Sig, err = rsync.SignFile(withProgress(tree.SparseReader(f), progress), e.Size, workers, key)
+	e.Hash, e.Sig, err = rsync.SignFile(withProgress(endAt(tree.SparseReader(f), e.Size), progress), e.Size, workers, key)
 	if errors.Is(err, rsync.ErrSizeChanged) {
 		return changedWhileReading(e.Path)
 	}
@@ -64,6 +63,36 @@ func (p *progressReaderAt) ReadAt(b []byte, off int64) (int, error) {
 	n, err := p.r.ReadAt(b, off)
 	p.progress(int64(n))
 	return n, err
+}
+
+// endReaderAt reads r below size, the size of the open file as its fstat
+// gave it, and answers a read at size or beyond as the end of the file
+// without a system call. SignFile reads there only to probe for content
+// beyond size; signFileWorkers's fstat after the read catches a file that
+// grew all the same, and on a tree of small files the probe was one system
+// call in ten.
+type endReaderAt struct {
+	r    io.ReaderAt
+	size int64
+}
+
+func (e *endReaderAt) ReadAt(b []byte, off int64) (int, error) {
+	if off >= e.size && len(b) > 0 {
+		return 0, io.EOF
+	}
+	return e.r.ReadAt(b, off)
+}
+
+// endAt wraps r in an endReaderAt that still finds r's data if r can.
+func endAt(r io.ReaderAt, size int64) io.ReaderAt {
+	e := &endReaderAt{r, size}
+	if df, ok := r.(rsync.DataFinder); ok {
+		return struct {
+			*endReaderAt
+			rsync.DataFinder
+		}{e, df}
+	}
+	return e
 }
 
 // withProgress wraps r in a progressReaderAt that still finds r's data if
