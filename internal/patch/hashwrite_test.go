@@ -130,3 +130,13 @@ func BenchmarkHashWriter(b *testing.B) {
 		h.close()
 	}
 }
+
+func BenchmarkHashReaderAt(b *testing.B) {
+	data := make([]byte, 64<<20)
+	b.SetBytes(int64(len(data)))
+	for b.Loop() {
+		if _, err := hashReaderAt(bytes.NewReader(data), int64(len(data)), nil, nil); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
