@@ -12,13 +12,14 @@ import (
 )
 
 // LeafRunSize is the length of the runs LeafPipe.ReadAll reads: large
-// enough that a run's overhead vanishes and a disk gets large reads, small
-// enough that a few runs in work at once hold little memory. It is a
-// multiple of every block size (format.MaxBlockSize divides it).
+// enough that a run's overhead vanishes, small enough that the runs of a
+// file of a few of them keep several cores busy. It is a multiple of every
+// block size (format.MaxBlockSize divides it).
 const LeafRunSize = 4 << 20
 
-// runPool recycles LeafRunSize read buffers between runs and files.
-var runPool = sync.Pool{New: func() any { b := make([]byte, LeafRunSize); return &b }}
+// readPool recycles the signChunk buffers runs read into, a piece of the
+// run at a time: hashed while still in the cache.
+var readPool = sync.Pool{New: func() any { b := make([]byte, signChunk); return &b }}
 
 // LeafPipe is the one producer of the leaves of a "sha256-blocks" file hash
 // (format.FileHasher) and, when it signs, of the signature entries of the
@@ -69,9 +70,8 @@ type LeafOptions struct {
 // another goroutine (done not nil), or with its leaves ready.
 type leafRun struct {
 	off    int64
-	n      int64 // bytes of content
-	data   []byte
-	pooled bool
+	n      int64  // bytes of content
+	data   []byte // kept for Go until collected
 	leaves []byte
 	sig    []byte
 	err    error
@@ -91,12 +91,6 @@ func NewLeafPipe(size int64, blockSize int, opt LeafOptions) *LeafPipe {
 	}
 	return p
 }
-
-// Offset returns where the next run starts: the bytes of the runs given.
-func (p *LeafPipe) Offset() int64 { return p.next }
-
-// Err returns the first error of a run collected so far.
-func (p *LeafPipe) Err() error { return p.err }
 
 // Hash hashes data, the next whole blocks of the file (the last one may be
 // short if it ends the file), on the caller's goroutine. data is not kept.
@@ -230,10 +224,6 @@ func (p *LeafPipe) collect() {
 		p.err = r.err
 	}
 	p.add(r.off, r.leaves, r.sig)
-	if r.pooled {
-		b := r.data[:cap(r.data)]
-		runPool.Put(&b)
-	}
 	r.data = nil
 	if r.after != nil {
 		if err := r.after(); err != nil && p.err == nil {
@@ -279,15 +269,19 @@ func (p *LeafPipe) hashBlocks(data, leaves, sig []byte, ss *format.StrongSummer)
 	return leaves, sig
 }
 
-// read reads run r from src and hashes it. The whole blocks of a hole of
-// a DataFinder, the file's last (maybe short) block excepted, are hashed
-// without being read: a hole reads as zeros.
+// read reads run r from src and hashes it, a piece of about signChunk
+// bytes at a time. The whole blocks of a hole of a DataFinder, the file's
+// last (maybe short) block excepted, are hashed without being read: a hole
+// reads as zeros.
 func (p *LeafPipe) read(r *leafRun, src io.ReaderAt, ss *format.StrongSummer) {
 	bs := int64(p.bs)
-	if r.n > LeafRunSize/4 && r.n <= LeafRunSize {
-		r.data, r.pooled = (*runPool.Get().(*[]byte))[:r.n], true
+	var buf []byte
+	if piece := max(signChunk/bs*bs, bs); piece == signChunk && r.n >= signChunk/2 {
+		b := readPool.Get().(*[]byte)
+		defer readPool.Put(b)
+		buf = *b
 	} else {
-		r.data = make([]byte, r.n)
+		buf = make([]byte, min(piece, r.n))
 	}
 	nblocks := (r.n + bs - 1) / bs
 	r.leaves = make([]byte, 0, nblocks*sha256.Size)
@@ -297,7 +291,6 @@ func (p *LeafPipe) read(r *leafRun, src io.ReaderAt, ss *format.StrongSummer) {
 	df, sparse := src.(DataFinder)
 	end := r.off + r.n
 	for pos := r.off; pos < end; {
-		piece := end
 		if sparse {
 			data, err := df.NextData(pos)
 			if err != nil {
@@ -306,7 +299,7 @@ func (p *LeafPipe) read(r *leafRun, src io.ReaderAt, ss *format.StrongSummer) {
 			}
 			holeEnd := min(data, end, p.size-p.size%bs)
 			if blocks := (holeEnd - pos) / bs; blocks > 0 {
-				leaf, entry := p.zeroBlock(ss)
+				leaf, entry := p.zeroBlock()
 				for ; blocks > 0; blocks-- {
 					r.leaves = append(r.leaves, leaf[:]...)
 					if ss != nil {
@@ -316,25 +309,23 @@ func (p *LeafPipe) read(r *leafRun, src io.ReaderAt, ss *format.StrongSummer) {
 				}
 				continue
 			}
-			// read a little at a time, to find the next hole
-			piece = min(end, pos+signChunk)
 		}
-		buf := r.data[pos-r.off : piece-r.off]
-		k, err := src.ReadAt(buf, pos)
-		if k < len(buf) {
+		piece := buf[:min(int64(len(buf)), end-pos)]
+		k, err := src.ReadAt(piece, pos)
+		if k < len(piece) {
 			if err == nil || errors.Is(err, io.EOF) {
 				err = fmt.Errorf("got %d of %d bytes: %w", pos+int64(k), p.size, ErrSizeChanged)
 			}
 			r.err = err
 			return
 		}
-		r.leaves, r.sig = p.hashBlocks(buf, r.leaves, r.sig, ss)
-		pos = piece
+		r.leaves, r.sig = p.hashBlocks(piece, r.leaves, r.sig, ss)
+		pos += int64(k)
 	}
 }
 
 // zeroBlock returns the leaf and signature entry of a block of zeros.
-func (p *LeafPipe) zeroBlock(ss *format.StrongSummer) ([sha256.Size]byte, []byte) {
+func (p *LeafPipe) zeroBlock() ([sha256.Size]byte, []byte) {
 	p.zero.once.Do(func() {
 		var zs *format.StrongSummer
 		if p.opt.Key != nil {
