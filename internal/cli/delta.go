@@ -7,6 +7,7 @@ import (
 	"github.com/ibt-tools/ibt/format"
 	"github.com/ibt-tools/ibt/internal/delta"
 	"github.com/ibt-tools/ibt/internal/oserr"
+	"github.com/ibt-tools/ibt/internal/progress"
 )
 
 const deltaHelp = `Read a diff and write the data a backup needs: the rsync delta of every
@@ -63,7 +64,7 @@ func (d *deltaCmd) run(c *runContext) error {
 	defer out.abort()
 	st, err := delta.Write(r, root, delta.Options{Tool: c.name + " " + Version, LZ4: d.LZ4, Jobs: d.Jobs, Name: displayName(d.Input)}, out)
 	c.summary = fmt.Sprintf("files: %d (%s), literal %s, copied from the old versions %s",
-		st.Files, humanBytes(st.Read), humanBytes(st.Literal), humanBytes(st.Copied))
+		st.Files, progress.HumanBytes(st.Read), progress.HumanBytes(st.Literal), progress.HumanBytes(st.Copied))
 	if err != nil {
 		return err
 	}

@@ -29,3 +29,22 @@ func TestNoNetworkCode(t *testing.T) {
 		}
 	}
 }
+
+// TestCLIWiresEngines keeps the algorithm and the walk out of this package:
+// flags go to the engines, and the engines call internal/rsync and
+// internal/tree.
+func TestCLIWiresEngines(t *testing.T) {
+	goTool, err := exec.LookPath("go")
+	if err != nil {
+		t.Skip("go is not installed")
+	}
+	out, err := exec.Command(goTool, "list", "-f", `{{join .Imports "\n"}}`, ".").Output()
+	if err != nil {
+		t.Fatalf("go list: %v", err)
+	}
+	for _, pkg := range strings.Fields(string(out)) {
+		if strings.HasSuffix(pkg, "/internal/rsync") || strings.HasSuffix(pkg, "/internal/tree") {
+			t.Errorf("internal/cli imports %s", pkg)
+		}
+	}
+}

@@ -5,6 +5,7 @@ import (
 
 	"github.com/ibt-tools/ibt/format"
 	"github.com/ibt-tools/ibt/internal/diff"
+	"github.com/ibt-tools/ibt/internal/progress"
 )
 
 const diffHelp = `Compare two indexes and write the changes from OLD to NEW: created,
@@ -96,9 +97,9 @@ func (d *diffCmd) run(c *runContext) error {
 	switch {
 	case d.NoRenames:
 	case oldIdx == nil:
-		c.summary = fmt.Sprintf("%d created files are copies (%s not stored)", st.Sourced, humanBytes(st.Saved))
+		c.summary = fmt.Sprintf("%d created files are copies (%s not stored)", st.Sourced, progress.HumanBytes(st.Saved))
 	default:
-		c.summary = fmt.Sprintf("%d created files are renames or copies (%s not stored)", st.Sourced, humanBytes(st.Saved))
+		c.summary = fmt.Sprintf("%d created files are renames or copies (%s not stored)", st.Sourced, progress.HumanBytes(st.Saved))
 	}
 	if st.Skipped > 0 {
 		c.summary += fmt.Sprintf("; %d skipped files left as %s has them", st.Skipped, displayName(oldName))

@@ -6,6 +6,10 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/alecthomas/kong"
+
+	"github.com/ibt-tools/ibt/internal/kongdoc"
 )
 
 // TestCompletionScripts checks that every tool's completion script offers
@@ -16,24 +20,35 @@ func TestCompletionScripts(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		for _, shell := range Shells {
+		for _, shell := range kongdoc.Shells {
 			var b strings.Builder
-			if err := WriteCompletion(&b, app, shell); err != nil {
+			if err := kongdoc.WriteCompletion(&b, app, shell); err != nil {
 				t.Fatalf("%s %s: %v", tool, shell, err)
 			}
 			script := b.String()
-			for _, f := range flagsOf(app) {
-				name := f.long
+			for _, long := range longFlags(app) {
+				name := long
 				if shell == "fish" {
-					name = "-l " + strings.TrimPrefix(f.long, "--")
+					name = "-l " + strings.TrimPrefix(long, "--")
 				}
 				if !strings.Contains(script, name) {
-					t.Errorf("the %s completion of %s does not offer %s", shell, tool, f.long)
+					t.Errorf("the %s completion of %s does not offer %s", shell, tool, long)
 				}
 			}
 			checkSyntax(t, shell, tool, script)
 		}
 	}
+}
+
+// longFlags lists the long names of the flags of app: "--output".
+func longFlags(app *kong.Application) []string {
+	var names []string
+	for _, group := range app.AllFlags(true) {
+		for _, f := range group {
+			names = append(names, "--"+f.Name)
+		}
+	}
+	return names
 }
 
 // checkSyntax runs the shell's own syntax check on script, where the shell
@@ -62,7 +77,7 @@ func TestBashCompletionOfSign(t *testing.T) {
 		t.Fatal(err)
 	}
 	var b strings.Builder
-	if err := WriteCompletion(&b, app, "bash"); err != nil {
+	if err := kongdoc.WriteCompletion(&b, app, "bash"); err != nil {
 		t.Fatal(err)
 	}
 	script := b.String()
@@ -94,9 +109,9 @@ func TestManPages(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		for _, f := range flagsOf(app) {
-			if !strings.Contains(page, `\fB`+strings.ReplaceAll(f.long, "-", `\-`)+`\fR`) {
-				t.Errorf("the man page of %s does not document %s", tool, f.long)
+		for _, long := range longFlags(app) {
+			if !strings.Contains(page, `\fB`+strings.ReplaceAll(long, "-", `\-`)+`\fR`) {
+				t.Errorf("the man page of %s does not document %s", tool, long)
 			}
 		}
 		for l := range strings.SplitSeq(page, "\n") {

@@ -9,7 +9,6 @@ import (
 
 	"github.com/ibt-tools/ibt/internal/oserr"
 	"github.com/ibt-tools/ibt/internal/patch"
-	"github.com/ibt-tools/ibt/internal/tree"
 )
 
 const patchHelp = `Apply an archive made by ibt-pack to DIR, turning the old tree into the new
@@ -60,7 +59,7 @@ func (p *patchCmd) run(c *runContext) error {
 	opt := patch.Options{DryRun: p.DryRun, NoSync: p.NoSync, NoKnown: p.NoCache, KnownDir: p.cacheDir(), Warn: func(msg string) { c.warnf("%s", msg) }}
 	if len(p.Only) > 0 {
 		for _, o := range p.Only {
-			if !tree.IsPattern(o) {
+			if !patch.IsPattern(o) {
 				return usagef("--only takes a pattern, as a line of a .gitignore; got %q", o)
 			}
 		}

@@ -9,6 +9,8 @@ import (
 	"runtime"
 	"sync/atomic"
 	"time"
+
+	"github.com/ibt-tools/ibt/internal/progress"
 )
 
 // commonFlags are the flags every tool has.
@@ -27,9 +29,9 @@ func (f *commonFlags) common() *commonFlags { return f }
 // meter counts the work of a run for its progress bar and its -v summary.
 type meter struct {
 	start   time.Time
-	bar     *bar         // nil when no bar is shown
-	in, out atomic.Int64 // bytes read from inputs, written to the output
-	files   atomic.Int64 // files (or entries) done, for ibt-sign
+	bar     *progress.Bar // nil when no bar is shown
+	in, out atomic.Int64  // bytes read from inputs, written to the output
+	files   atomic.Int64  // files (or entries) done, for ibt-sign
 	// finishing is set as a bar of known total reaches it: the tool may
 	// still have work to do (ibt-patch commits and verifies), so the bar
 	// stays, saying so, until finish clears it.
@@ -72,7 +74,7 @@ func (c *runContext) startBar(total int64, desc string) {
 	// takes escape codes: Windows consoles may not, nor a log file that
 	// --progress writes to.
 	ansi := runtime.GOOS != "windows" && c.env.IsTerminal(c.env.Stderr)
-	c.meter.bar = newBar(c.env.Stderr, total, c.name+": "+desc, ansi)
+	c.meter.bar = progress.NewBar(c.env.Stderr, total, c.name+": "+desc, ansi)
 }
 
 // addBytes records n bytes of work done (read input, or hashed content).
@@ -81,16 +83,16 @@ func (c *runContext) addBytes(n int64) {
 	if b == nil {
 		return
 	}
-	if b.total > 0 && b.cur.Load()+n >= b.total && c.meter.finishing.CompareAndSwap(false, true) {
-		b.describe(c.name + ": finishing")
+	if b.Total() > 0 && b.Done()+n >= b.Total() && c.meter.finishing.CompareAndSwap(false, true) {
+		b.Describe(c.name + ": finishing")
 	}
-	b.add(n)
+	b.Add(n)
 }
 
 // finish clears the bar and prints the -v summary.
 func (c *runContext) finish(err error) {
 	if c.meter.bar != nil {
-		c.meter.bar.clear()
+		c.meter.bar.Clear()
 	}
 	if err != nil || c.flags == nil || !c.flags.Verbose {
 		return
@@ -107,9 +109,9 @@ func (c *runContext) finish(err error) {
 		json.NewEncoder(c.env.Stderr).Encode(m)
 		return
 	}
-	s := fmt.Sprintf("%s: done in %s: read %s", c.name, elapsed.Round(time.Millisecond), humanBytes(c.meter.in.Load()))
+	s := fmt.Sprintf("%s: done in %s: read %s", c.name, elapsed.Round(time.Millisecond), progress.HumanBytes(c.meter.in.Load()))
 	if n := c.meter.out.Load(); n > 0 {
-		s += ", wrote " + humanBytes(n)
+		s += ", wrote " + progress.HumanBytes(n)
 	}
 	if c.summary != "" {
 		s += ", " + c.summary
@@ -150,16 +152,4 @@ func inputSize(r io.Reader) int64 {
 		}
 	}
 	return -1
-}
-
-func humanBytes(n int64) string {
-	switch {
-	case n >= 1<<30:
-		return fmt.Sprintf("%.2f GiB", float64(n)/(1<<30))
-	case n >= 1<<20:
-		return fmt.Sprintf("%.1f MiB", float64(n)/(1<<20))
-	case n >= 1<<10:
-		return fmt.Sprintf("%.1f KiB", float64(n)/(1<<10))
-	}
-	return fmt.Sprintf("%d B", n)
 }

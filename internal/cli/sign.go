@@ -8,6 +8,7 @@ import (
 
 	"github.com/ibt-tools/ibt/internal/index"
 	"github.com/ibt-tools/ibt/internal/oserr"
+	"github.com/ibt-tools/ibt/internal/progress"
 )
 
 const signHelp = `Index a directory: every file, directory and symlink with its metadata,
@@ -126,7 +127,7 @@ func (s *signCmd) run(c *runContext) error {
 	if err != nil {
 		return err
 	}
-	c.summary = fmt.Sprintf("indexed %d entries, hashed %s in %d files", st.Entries, humanBytes(st.HashedBytes), st.HashedFiles)
+	c.summary = fmt.Sprintf("indexed %d entries, hashed %s in %d files", st.Entries, progress.HumanBytes(st.HashedBytes), st.HashedFiles)
 	if opt.Prev != nil && !s.Checksum {
 		c.summary += fmt.Sprintf(", %d files reused from %q unread", st.ReusedFiles, s.Prev)
 	}

@@ -15,6 +15,7 @@ import (
 	"path/filepath"
 
 	"github.com/ibt-tools/ibt/internal/cli"
+	"github.com/ibt-tools/ibt/internal/kongdoc"
 )
 
 func main() {
@@ -46,9 +47,9 @@ func write(dir string) error {
 		if err != nil {
 			return err
 		}
-		for _, shell := range cli.Shells {
+		for _, shell := range kongdoc.Shells {
 			b.Reset()
-			if err := cli.WriteCompletion(&b, app, shell); err != nil {
+			if err := kongdoc.WriteCompletion(&b, app, shell); err != nil {
 				return fmt.Errorf("%s completion of %s: %w", shell, tool, err)
 			}
 			if err := os.WriteFile(filepath.Join(dir, "completions", tool+"."+shell), b.Bytes(), 0o644); err != nil {

@@ -4,6 +4,7 @@ import (
 	"io"
 
 	"github.com/ibt-tools/ibt/format"
+	"github.com/ibt-tools/ibt/internal/rsync"
 )
 
 // An update's base that neither the known file nor the old index vouches
@@ -39,30 +40,20 @@ type span struct{ off, end int64 }
 
 // baseLeaves computes the file hash of a base of size bytes from the
 // leaves of the new version, of newSize bytes, given in order, and reads
-// of the blocks that are not shared.
+// of the blocks that are not shared, with an rsync.LeafPipe.
 type baseLeaves struct {
 	base          io.ReaderAt
 	size, newSize int64
 	bs            int64
-	h             *format.FileHasher
+	leaves        *rsync.LeafPipe
 	// same holds the ranges of the new version copied from the same
 	// offset of the base, in order, adjacent ones merged; cur is the first
 	// that can hold the next block.
-	same  []span
-	cur   int
-	next  int64      // the offset of the base's next block
-	read  span       // blocks to read, not yet started
-	queue []baseItem // leaves in order: read, being read or ready
-	reads int        // reads in queue
-	bytes int64      // the bytes they read
-	err   error
-	tee   *leavesTee // takes the leaves in order, if not nil
-}
-
-// baseItem is a run of leaves of the base: ready, or being read by job.
-type baseItem struct {
-	leaves []byte
-	job    *leafJob
+	same []span
+	cur  int
+	next int64      // the offset of the base's next block
+	read span       // blocks to read, not yet started
+	tee  *leavesTee // takes the leaves in order, if not nil
 }
 
 // newBaseLeaves returns nil where the two versions have different block
@@ -72,7 +63,16 @@ func newBaseLeaves(base io.ReaderAt, size, newSize int64) *baseLeaves {
 	if bs != format.BlockSize(newSize) {
 		return nil
 	}
-	return &baseLeaves{base: base, size: size, newSize: newSize, bs: int64(bs), h: format.NewFileHasher(size, bs)}
+	b := &baseLeaves{base: base, size: size, newSize: newSize, bs: int64(bs)}
+	// The blocks that differ are scattered through a large file, and a
+	// disk that is not in the page cache serves many small reads at once
+	// far faster than one after the other.
+	b.leaves = rsync.NewLeafPipe(size, bs, rsync.LeafOptions{
+		Runs:     maxBaseReads,
+		Bytes:    int64(maxInFlight) * chunkSize,
+		OnLeaves: func(_ int64, leaves []byte) { b.tee.add(leaves) },
+	})
+	return b
 }
 
 // sameOffset records that the new version's bytes [off, off+n) are a copy
@@ -118,15 +118,7 @@ func (b *baseLeaves) shared(off, end int64) bool {
 // ready adds a leaf taken from the new version, after those queued.
 func (b *baseLeaves) ready(leaf []byte) {
 	b.startRead()
-	if len(b.queue) == 0 {
-		b.add(leaf)
-		return
-	}
-	if last := &b.queue[len(b.queue)-1]; last.job == nil {
-		last.leaves = append(last.leaves, leaf...)
-		return
-	}
-	b.queue = append(b.queue, baseItem{leaves: append([]byte(nil), leaf...)})
+	b.leaves.Ready(leaf)
 }
 
 // toRead adds the base's block [off, end) to the run to read.
@@ -138,47 +130,14 @@ func (b *baseLeaves) toRead(off, end int64) {
 	b.read.end = end
 }
 
-// startRead has the run of blocks to read read and hashed on another core,
-// and waits for the oldest read once too much is under way: the blocks
-// that differ are scattered through a large file, and a disk that is not
-// in the page cache serves many small reads at once far faster than one
-// after the other.
+// startRead has the run of blocks to read read and hashed on another core.
 func (b *baseLeaves) startRead() {
 	r := b.read
 	b.read = span{}
 	if r.end <= r.off {
 		return
 	}
-	j := readLeaves(b.base, r.off, r.end-r.off, int(b.bs))
-	b.queue = append(b.queue, baseItem{job: j})
-	b.reads++
-	b.bytes += r.end - r.off
-	for b.reads >= maxBaseReads || b.bytes > int64(maxInFlight)*chunkSize {
-		b.collect()
-	}
-}
-
-// collect adds the oldest queued run to the hash, waiting for its read.
-func (b *baseLeaves) collect() {
-	it := b.queue[0]
-	b.queue = b.queue[1:]
-	if it.job == nil {
-		b.add(it.leaves)
-		return
-	}
-	b.reads--
-	b.bytes -= int64(len(it.job.data))
-	<-it.job.done
-	if it.job.werr != nil && b.err == nil {
-		b.err = it.job.werr
-	}
-	b.add(it.job.leaves)
-	it.job.release()
-}
-
-func (b *baseLeaves) add(leaves []byte) {
-	b.h.AddLeaves(leaves)
-	b.tee.add(leaves)
+	b.leaves.ReadAt(b.base, r.end-r.off)
 }
 
 // sum reads what is left of the base beyond the new version and returns
@@ -189,16 +148,12 @@ func (b *baseLeaves) sum() ([]byte, error) {
 	}
 	b.next = b.size
 	b.startRead()
-	b.close()
-	if b.err != nil {
-		return nil, b.err
+	sum, _, err := b.leaves.Sum()
+	if err != nil {
+		return nil, readErr(err)
 	}
-	return b.h.Sum(), nil
+	return sum, nil
 }
 
 // close waits for every read under way.
-func (b *baseLeaves) close() {
-	for len(b.queue) > 0 {
-		b.collect()
-	}
-}
+func (b *baseLeaves) close() { b.leaves.Close() }

@@ -36,8 +36,10 @@ func BenchmarkApplyUpdate(b *testing.B) {
 	materialize(b, d, old)
 	b.SetBytes(2 * size)
 	b.ResetTimer()
+	c := cpuTime()
 	for b.Loop() {
 		mustApply(b, d, forward)
 		mustApply(b, d, backward)
 	}
+	reportCPU(b, c, 2*size)
 }

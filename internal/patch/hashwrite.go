@@ -1,12 +1,13 @@
 package patch
 
 import (
-	"crypto/sha256"
+	"errors"
 	"io"
 	"runtime"
 	"sync"
 
 	"github.com/ibt-tools/ibt/format"
+	"github.com/ibt-tools/ibt/internal/rsync"
 )
 
 // A new version is written to its staging file in chunks of chunkSize
@@ -23,17 +24,16 @@ var maxInFlight = min(runtime.GOMAXPROCS(0), 4) + 1
 var chunkPool = sync.Pool{New: func() any { b := make([]byte, 0, chunkSize); return &b }}
 
 // hashWriter writes content to out (nil in a dry run) in large writes and
-// computes its rsync file hash (see rsync.NewFileHash) with the blocks
-// hashed in parallel.
+// computes its rsync file hash with an rsync.LeafPipe, the blocks hashed
+// on other cores while the next chunk is filled.
 type hashWriter struct {
-	out     io.Writer
-	bs      int
-	leaves  *format.FileHasher
-	buf     []byte
-	pooled  bool
-	pending []*leafJob
-	err     error
-	flushed int64 // the bytes handed on so far
+	out    io.Writer
+	bs     int
+	leaves *rsync.LeafPipe
+	buf    []byte
+	pooled bool
+	err    error
+	single bool // no chunk handed on yet
 	// base, if set, takes the leaves of the chunks in order, to hash the
 	// update's base with them (see baseLeaves); tee, to keep them.
 	base *baseLeaves
@@ -41,24 +41,21 @@ type hashWriter struct {
 	// writes takes chunks to the goroutine that writes them to out, once
 	// a file has more than one; wdone is closed when that goroutine ends
 	// (see close).
-	writes chan *leafJob
+	writes chan *chunkWrite
 	wdone  chan struct{}
 }
 
-// leafJob hashes the blocks of one chunk, and has it written.
-type leafJob struct {
+// chunkWrite is a chunk on its way to out.
+type chunkWrite struct {
 	data    []byte
-	off     int64 // where data starts in the file
-	pooled  bool
-	leaves  []byte
-	done    chan struct{} // closed once hashed
-	written chan struct{} // closed once written (or not, after an error); nil if written inline
-	werr    error         // the error writing this chunk or an earlier one
+	written chan struct{} // closed once written (or not, after an error)
+	err     error         // the error writing this chunk or an earlier one
 }
 
 func newHashWriter(out io.Writer, size int64) *hashWriter {
 	bs := format.BlockSize(size)
-	h := &hashWriter{out: out, bs: bs, leaves: format.NewFileHasher(size, bs)}
+	h := &hashWriter{out: out, bs: bs, single: true}
+	h.leaves = rsync.NewLeafPipe(size, bs, rsync.LeafOptions{Runs: maxInFlight, OnLeaves: h.newLeaves})
 	// A chunk holds whole blocks, so that a block never spans two chunks.
 	chunk := max(chunkSize/bs*bs, bs)
 	if size >= int64(chunk) && chunk == chunkSize {
@@ -68,6 +65,14 @@ func newHashWriter(out io.Writer, size int64) *hashWriter {
 		h.buf = make([]byte, 0, max(int(min(size, int64(chunk))), 64))
 	}
 	return h
+}
+
+// newLeaves passes the leaves of the chunk at off on to tee and base.
+func (h *hashWriter) newLeaves(off int64, leaves []byte) {
+	h.tee.add(leaves)
+	if h.base != nil {
+		h.base.newLeaves(off, leaves)
+	}
 }
 
 // Write buffers p, writing and hashing each full chunk. An error writing
@@ -107,8 +112,8 @@ func (h *hashWriter) Buffer() ([]byte, error) {
 // Commit adds n bytes written into the last Buffer to the chunk.
 func (h *hashWriter) Commit(n int) { h.buf = h.buf[:len(h.buf)+n] }
 
-// flush hands the buffered chunk to the writer and to a worker to hash;
-// a file that fits in one chunk is written and hashed right here.
+// flush hands the buffered chunk to the writer and to the leaf pipe; a
+// file that fits in one chunk is written and hashed right here.
 func (h *hashWriter) flush(final bool) error {
 	if h.err != nil {
 		return h.err
@@ -116,49 +121,49 @@ func (h *hashWriter) flush(final bool) error {
 	if len(h.buf) == 0 {
 		return nil
 	}
-	j := &leafJob{data: h.buf, off: h.flushed, pooled: h.pooled, done: make(chan struct{})}
-	h.flushed += int64(len(h.buf))
-	inline := final && len(h.pending) == 0 && h.writes == nil
-	if h.out != nil && inline {
-		if _, err := h.out.Write(h.buf); err != nil {
-			h.err = &writeError{err}
-			return h.err
-		}
-	} else if h.out != nil {
-		h.startWriter()
-		j.written = make(chan struct{})
-		h.writes <- j // never blocks: it holds as many as pending may
-	}
+	data, pooled := h.buf, h.pooled
 	h.buf, h.pooled = nil, false
-	if inline {
-		j.run(h.bs)
-	} else {
-		go j.run(h.bs)
+	if final && h.single {
+		if h.out != nil {
+			if _, err := h.out.Write(data); err != nil {
+				h.err = &writeError{err}
+				return h.err
+			}
+		}
+		h.leaves.Hash(data)
+		return nil
 	}
-	h.pending = append(h.pending, j)
-	if len(h.pending) >= maxInFlight {
-		h.collect(h.pending[0])
-		h.pending = h.pending[1:]
+	h.single = false
+	var cw *chunkWrite
+	if h.out != nil {
+		h.startWriter()
+		cw = &chunkWrite{data: data, written: make(chan struct{})}
+		h.writes <- cw // never blocks: it holds as many as the pipe has in work
+	}
+	if err := h.leaves.Go(data, func() error {
+		var err error
+		if cw != nil {
+			<-cw.written
+			if cw.err != nil {
+				err = &writeError{cw.err}
+			}
+		}
+		if pooled {
+			b := data[:0]
+			chunkPool.Put(&b)
+		}
+		return err
+	}); err != nil {
+		h.err = err
+		return err
 	}
 	if !final {
 		h.buf, h.pooled = (*chunkPool.Get().(*[]byte))[:0], true
-		if cap(h.buf) < cap(j.data) {
-			h.buf, h.pooled = make([]byte, 0, cap(j.data)), false
+		if cap(h.buf) < cap(data) {
+			h.buf, h.pooled = make([]byte, 0, cap(data)), false
 		}
 	}
 	return nil
-}
-
-func (j *leafJob) run(bs int) {
-	defer close(j.done)
-	d := j.data
-	j.leaves = make([]byte, 0, (len(d)+bs-1)/bs*sha256.Size)
-	for len(d) > 0 {
-		k := min(bs, len(d))
-		leaf := sha256.Sum256(d[:k])
-		j.leaves = append(j.leaves, leaf[:]...)
-		d = d[k:]
-	}
 }
 
 // startWriter starts the goroutine that writes chunks to out in order.
@@ -167,37 +172,19 @@ func (h *hashWriter) startWriter() {
 	if h.writes != nil {
 		return
 	}
-	h.writes = make(chan *leafJob, maxInFlight)
+	h.writes = make(chan *chunkWrite, maxInFlight)
 	h.wdone = make(chan struct{})
 	go func() {
 		defer close(h.wdone)
 		var err error
-		for j := range h.writes {
+		for cw := range h.writes {
 			if err == nil {
-				_, err = h.out.Write(j.data)
+				_, err = h.out.Write(cw.data)
 			}
-			j.werr = err
-			close(j.written)
+			cw.err = err
+			close(cw.written)
 		}
 	}()
-}
-
-// collect waits for j to be hashed and written, and adds its leaves to the
-// outer hash, in order. An error writing it ends the writer.
-func (h *hashWriter) collect(j *leafJob) {
-	<-j.done
-	if j.written != nil {
-		<-j.written
-		if j.werr != nil && h.err == nil {
-			h.err = &writeError{j.werr}
-		}
-	}
-	h.leaves.AddLeaves(j.leaves)
-	h.tee.add(j.leaves)
-	if h.base != nil {
-		h.base.newLeaves(j.off, j.leaves)
-	}
-	j.release()
 }
 
 // Sum writes what is buffered and returns the file hash of everything
@@ -209,23 +196,18 @@ func (h *hashWriter) Sum() ([]byte, error) {
 	if err := h.flush(true); err != nil {
 		return nil, err
 	}
-	for _, j := range h.pending {
-		h.collect(j)
+	sum, _, err := h.leaves.Sum()
+	if err != nil {
+		h.err = err
+		return nil, err
 	}
-	h.pending = nil
-	if h.err != nil {
-		return nil, h.err
-	}
-	return h.leaves.Sum(), nil
+	return sum, nil
 }
 
 // close waits for every chunk still being written or hashed and ends the
 // writer: out must not be closed before, whether Sum was called or not.
 func (h *hashWriter) close() {
-	for _, j := range h.pending {
-		h.collect(j)
-	}
-	h.pending = nil
+	h.leaves.Close()
 	if h.writes != nil {
 		close(h.writes)
 		<-h.wdone
@@ -234,74 +216,33 @@ func (h *hashWriter) close() {
 }
 
 // hashReaderAt returns the file hash of the size bytes of r, and passes
-// the leaves on to base and tee if they are not nil. Chunks are read and hashed on
-// other cores, several at once, so a disk has reads queued while the cores
-// hash. It reports io.ErrUnexpectedEOF if r holds fewer bytes.
+// the leaves on to base and tee if they are not nil. Chunks are read and
+// hashed on other cores, several at once, so a disk has reads queued while
+// the cores hash. It reports io.ErrUnexpectedEOF if r holds fewer bytes.
 func hashReaderAt(r io.ReaderAt, size int64, base *baseLeaves, tee *leavesTee) ([]byte, error) {
-	bs := format.BlockSize(size)
-	chunk := int64(max(chunkSize/bs*bs, bs))
-	h := format.NewFileHasher(size, bs)
-	var queue []*leafJob
-	var err error
-	collect := func() {
-		j := queue[0]
-		queue = queue[1:]
-		<-j.done
-		if j.werr != nil && err == nil {
-			err = j.werr
-		}
-		if err == nil {
-			h.AddLeaves(j.leaves)
-			tee.add(j.leaves)
+	p := rsync.NewLeafPipe(size, format.BlockSize(size), rsync.LeafOptions{
+		Runs: maxInFlight,
+		OnLeaves: func(off int64, leaves []byte) {
+			tee.add(leaves)
 			if base != nil {
-				base.newLeaves(j.off, j.leaves)
+				base.newLeaves(off, leaves)
 			}
-		}
-		j.release()
-	}
-	for off := int64(0); off < size && err == nil; off += chunk {
-		queue = append(queue, readLeaves(r, off, min(chunk, size-off), bs))
-		if len(queue) >= maxInFlight {
-			collect()
-		}
-	}
-	for len(queue) > 0 {
-		collect()
-	}
+		},
+	})
+	p.ReadAll(r)
+	sum, _, err := p.Sum()
 	if err != nil {
-		return nil, err
+		return nil, readErr(err)
 	}
-	return h.Sum(), nil
+	return sum, nil
 }
 
-// readLeaves reads the n bytes of r from off and hashes their blocks of
-// bs bytes on another goroutine; the job's werr is the error reading.
-func readLeaves(r io.ReaderAt, off, n int64, bs int) *leafJob {
-	j := &leafJob{off: off, done: make(chan struct{})}
-	if n == chunkSize {
-		j.data, j.pooled = (*chunkPool.Get().(*[]byte))[:chunkSize], true
-	} else {
-		j.data = make([]byte, n)
+// readErr is the error of a LeafPipe reading a file: a file found shorter
+// than its size is io.ErrUnexpectedEOF, as for the callers it changed
+// while it was read.
+func readErr(err error) error {
+	if errors.Is(err, rsync.ErrSizeChanged) {
+		return io.ErrUnexpectedEOF
 	}
-	go func() {
-		if k, err := r.ReadAt(j.data, off); k < len(j.data) {
-			if err == nil || err == io.EOF {
-				err = io.ErrUnexpectedEOF
-			}
-			j.werr = err
-			close(j.done)
-			return
-		}
-		j.run(bs)
-	}()
-	return j
-}
-
-// release gives a pooled chunk buffer back.
-func (j *leafJob) release() {
-	if j.pooled {
-		b := j.data[:0]
-		chunkPool.Put(&b)
-	}
-	j.data, j.leaves = nil, nil
+	return err
 }

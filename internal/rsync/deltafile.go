@@ -196,7 +196,7 @@ func (p *parallelDelta) run(emit func(Op) error) (hash []byte, err error) {
 		}()
 	}
 
-	fh := newFileHash(p.size, p.bs)
+	leaves := NewLeafPipe(p.size, p.bs, LeafOptions{})
 	j := joiner{emit: emit}
 	for i := range p.segs {
 		p.setHead(i)
@@ -213,7 +213,7 @@ func (p *parallelDelta) run(emit func(Op) error) (hash []byte, err error) {
 		if s.err != nil {
 			return nil, s.err
 		}
-		fh.leaves.AddLeaves(s.leaves)
+		leaves.Ready(s.leaves)
 		s.leaves = nil
 		<-p.tokens
 	}
@@ -227,8 +227,8 @@ func (p *parallelDelta) run(emit func(Op) error) (hash []byte, err error) {
 	case err != nil && !errors.Is(err, io.EOF):
 		return nil, fmt.Errorf("delta: read: %w", err)
 	}
-	fh.written = p.size
-	return fh.leaves.Sum(), nil
+	hash, _, err = leaves.Sum()
+	return hash, err
 }
 
 // work takes segments in order and searches them until none is left.

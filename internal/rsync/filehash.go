@@ -1,16 +1,15 @@
 package rsync
 
 import (
-	"crypto/sha256"
-
 	"github.com/ibt-tools/ibt/format"
 )
 
 // FileHash computes the "sha256-blocks" hash of a file (see the package doc)
-// from its content written in any split. It holds one block at most.
+// from its content written in any split, with a LeafPipe on the writer's
+// goroutine. It holds one block at most.
 type FileHash struct {
 	blockSize int
-	leaves    *format.FileHasher
+	leaves    *LeafPipe
 	block     []byte // a partial block carried between writes
 	written   int64
 }
@@ -22,7 +21,7 @@ func NewFileHash(size int64) *FileHash {
 }
 
 func newFileHash(size int64, blockSize int) *FileHash {
-	return &FileHash{blockSize: blockSize, leaves: format.NewFileHasher(size, blockSize)}
+	return &FileHash{blockSize: blockSize, leaves: NewLeafPipe(size, blockSize, LeafOptions{})}
 }
 
 // Write adds content; it never fails.
@@ -36,12 +35,12 @@ func (h *FileHash) Write(p []byte) (int, error) {
 		if len(h.block) < h.blockSize {
 			return n, nil
 		}
-		h.addLeaf(sha256.Sum256(h.block))
+		h.leaves.Hash(h.block)
 		h.block = h.block[:0]
 	}
-	for len(p) >= h.blockSize {
-		h.addLeaf(sha256.Sum256(p[:h.blockSize]))
-		p = p[h.blockSize:]
+	if whole := len(p) / h.blockSize * h.blockSize; whole > 0 {
+		h.leaves.Hash(p[:whole])
+		p = p[whole:]
 	}
 	if len(p) > 0 {
 		if h.block == nil {
@@ -52,11 +51,6 @@ func (h *FileHash) Write(p []byte) (int, error) {
 	return n, nil
 }
 
-// addLeaf adds the SHA-256 of one block.
-func (h *FileHash) addLeaf(leaf [sha256.Size]byte) {
-	h.leaves.AddLeaves(leaf[:])
-}
-
 // Written returns the number of content bytes written so far.
 func (h *FileHash) Written() int64 { return h.written }
 
@@ -65,9 +59,9 @@ func (h *FileHash) Written() int64 { return h.written }
 // may go on.
 func (h *FileHash) Sum() []byte {
 	if len(h.block) == 0 {
-		return h.leaves.Sum()
+		sum, _, _ := h.leaves.Sum()
+		return sum
 	}
 	// the short last block is a leaf of its own
-	leaf := sha256.Sum256(h.block)
-	return h.leaves.SumWith(leaf[:])
+	return h.leaves.sumWith(h.block)
 }

@@ -1,8 +1,6 @@
 package rsync
 
 import (
-	"crypto/sha256"
-	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
@@ -39,14 +37,11 @@ func sign(r io.Reader, size int64, blockSize int, signed bool, key *format.Stron
 	if signed && key == nil {
 		return nil, nil, errNoKey
 	}
-	fh := newFileHash(size, blockSize)
-	strongLen := format.StrongLen(size, blockSize)
-	var ss *format.StrongSummer
+	var opt LeafOptions
 	if signed {
-		ss = key.Summer()
-		// Capped: size is only a claim until the content is read.
-		sig = make([]byte, 0, min(format.SigLen(size, blockSize), signChunk))
+		opt.Key = key
 	}
+	p := NewLeafPipe(size, blockSize, opt)
 	chunk := int64(blockSize) * max(1, signChunk/int64(blockSize))
 	buf := make([]byte, min(chunk, format.BlockCount(size, blockSize)*int64(blockSize)))
 	for done := int64(0); done < size; {
@@ -59,16 +54,7 @@ func sign(r io.Reader, size int64, blockSize int, signed bool, key *format.Stron
 			return nil, nil, fmt.Errorf("sign: read: %w", err)
 		}
 		done += int64(n)
-		for p := buf[:n]; len(p) > 0; {
-			block := p[:min(blockSize, len(p))]
-			p = p[len(block):]
-			leaf := sha256.Sum256(block)
-			fh.addLeaf(leaf)
-			if signed {
-				sig = binary.BigEndian.AppendUint32(sig, WeakSum(block))
-				sig = append(sig, ss.Sum(&leaf)[:strongLen]...)
-			}
-		}
+		p.Hash(buf[:n])
 	}
 	var probe [1]byte
 	switch n, err := io.ReadFull(r, probe[:]); {
@@ -77,6 +63,5 @@ func sign(r io.Reader, size int64, blockSize int, signed bool, key *format.Stron
 	case err != nil && !errors.Is(err, io.EOF):
 		return nil, nil, fmt.Errorf("sign: read: %w", err)
 	}
-	fh.written = size
-	return fh.leaves.Sum(), sig, nil
+	return p.Sum()
 }

@@ -1,4 +1,7 @@
-package cli
+// Package progress draws the progress line the tools show on standard
+// error: a bar with the bytes done, the rate and the time left, or a spinner
+// when the total is unknown.
+package progress
 
 import (
 	"fmt"
@@ -10,7 +13,7 @@ import (
 	"unicode/utf8"
 )
 
-// bar is the progress line a tool draws on standard error:
+// Bar is the progress line a tool draws on standard error:
 //
 //	ibt-pack: reading  42% |██████          | (1.2/2.9 MiB, 12 MiB/s) [0s:1s]
 //	ibt-sign: signing ⠹ (310 MiB, 95 MiB/s) [3s]
@@ -18,7 +21,7 @@ import (
 // A bar of unknown total is a spinner. It is drawn at most every 100 ms,
 // by whichever goroutine adds work when that time has come, so it needs no
 // goroutine of its own; it fits 80 columns.
-type bar struct {
+type Bar struct {
 	w     io.Writer
 	total int64 // bytes, or <= 0 when unknown
 	ansi  bool  // erase the rest of the line with an escape code
@@ -40,16 +43,18 @@ const (
 
 var spinner = []string{"⠋", "⠙", "⠹", "⠸", "⠼", "⠴", "⠦", "⠧", "⠇", "⠏"}
 
-func newBar(w io.Writer, total int64, desc string, ansi bool) *bar {
-	b := &bar{w: w, total: total, ansi: ansi, start: time.Now(), desc: desc}
+// NewBar draws a bar of total bytes (<= 0: unknown, a spinner) on w, with
+// desc before it; ansi erases the rest of the line with an escape code.
+func NewBar(w io.Writer, total int64, desc string, ansi bool) *Bar {
+	b := &Bar{w: w, total: total, ansi: ansi, start: time.Now(), desc: desc}
 	b.mu.Lock()
 	b.draw(b.start)
 	b.mu.Unlock()
 	return b
 }
 
-// add records n more bytes done, and redraws if it is time.
-func (b *bar) add(n int64) {
+// Add records n more bytes done, and redraws if it is time.
+func (b *Bar) Add(n int64) {
 	b.cur.Add(n)
 	now := time.Now()
 	if !b.mu.TryLock() {
@@ -61,16 +66,16 @@ func (b *bar) add(n int64) {
 	}
 }
 
-// describe changes the words before the bar, and redraws.
-func (b *bar) describe(desc string) {
+// Describe changes the words before the bar, and redraws.
+func (b *Bar) Describe(desc string) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	b.desc = desc
 	b.draw(time.Now())
 }
 
-// clear erases the line for good: nothing is drawn after it.
-func (b *bar) clear() {
+// Clear erases the line for good: nothing is drawn after it.
+func (b *Bar) Clear() {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	if b.closed {
@@ -85,7 +90,7 @@ func (b *bar) clear() {
 }
 
 // draw writes the line as of now; b.mu is held.
-func (b *bar) draw(now time.Time) {
+func (b *Bar) draw(now time.Time) {
 	if b.closed {
 		return
 	}
@@ -106,14 +111,14 @@ func (b *bar) draw(now time.Time) {
 }
 
 // line is the text of the bar with cur bytes done after elapsed.
-func (b *bar) line(cur int64, elapsed time.Duration) string {
+func (b *Bar) line(cur int64, elapsed time.Duration) string {
 	rate := "0 B"
 	if s := elapsed.Seconds(); s > 0 {
-		rate = humanBytes(int64(float64(cur) / s))
+		rate = HumanBytes(int64(float64(cur) / s))
 	}
 	if b.total <= 0 {
 		b.frame = (b.frame + 1) % len(spinner)
-		return fmt.Sprintf("%s %s (%s, %s/s) [%s]", b.desc, spinner[b.frame], humanBytes(cur), rate, roundSeconds(elapsed))
+		return fmt.Sprintf("%s %s (%s, %s/s) [%s]", b.desc, spinner[b.frame], HumanBytes(cur), rate, roundSeconds(elapsed))
 	}
 	done := min(cur, b.total)
 	filled := int(done * barWidth / b.total)
@@ -123,14 +128,14 @@ func (b *bar) line(cur int64, elapsed time.Duration) string {
 	}
 	return fmt.Sprintf("%s %3d%% |%s%s| (%s/%s, %s/s) [%s:%s]", b.desc, done*100/b.total,
 		strings.Repeat("█", filled), strings.Repeat(" ", barWidth-filled),
-		humanBytesOf(done, b.total), humanBytes(b.total), rate, roundSeconds(elapsed), left)
+		humanBytesOf(done, b.total), HumanBytes(b.total), rate, roundSeconds(elapsed), left)
 }
 
 // humanBytesOf prints n in the unit humanBytes picks for total, without it,
 // as "1.2/2.9 MiB" reads.
 func humanBytesOf(n, total int64) string {
-	unit := strings.LastIndexByte(humanBytes(total), ' ')
-	s := humanBytes(total)[unit+1:]
+	unit := strings.LastIndexByte(HumanBytes(total), ' ')
+	s := HumanBytes(total)[unit+1:]
 	switch s {
 	case "GiB":
 		return fmt.Sprintf("%.2f", float64(n)/(1<<30))
@@ -140,6 +145,25 @@ func humanBytesOf(n, total int64) string {
 		return fmt.Sprintf("%.1f", float64(n)/(1<<10))
 	}
 	return fmt.Sprint(n)
+}
+
+// Total returns the bytes the bar counts to, <= 0 if unknown.
+func (b *Bar) Total() int64 { return b.total }
+
+// Done returns the bytes done so far.
+func (b *Bar) Done() int64 { return b.cur.Load() }
+
+// HumanBytes prints n bytes in binary units: 512 B, 1.5 KiB, 3.0 MiB, 1.25 GiB.
+func HumanBytes(n int64) string {
+	switch {
+	case n >= 1<<30:
+		return fmt.Sprintf("%.2f GiB", float64(n)/(1<<30))
+	case n >= 1<<20:
+		return fmt.Sprintf("%.1f MiB", float64(n)/(1<<20))
+	case n >= 1<<10:
+		return fmt.Sprintf("%.1f KiB", float64(n)/(1<<10))
+	}
+	return fmt.Sprintf("%d B", n)
 }
 
 // roundSeconds prints d as 3s, 1m12s, 2h3m0s.

@@ -1,4 +1,4 @@
-package cli
+package progress
 
 import (
 	"strings"
@@ -18,7 +18,7 @@ func TestBarLine(t *testing.T) {
 		{-1, 5 << 20, time.Second, "ibt-pack: reading ⠙ (5.0 MiB, 5.0 MiB/s) [1s]"},
 	}
 	for _, tt := range tests {
-		b := &bar{total: tt.total, desc: "ibt-pack: reading"}
+		b := &Bar{total: tt.total, desc: "ibt-pack: reading"}
 		if got := b.line(tt.cur, tt.elapsed); got != tt.want {
 			t.Errorf("line(%d of %d, %v) = %q, want %q", tt.cur, tt.total, tt.elapsed, got, tt.want)
 		}
@@ -31,10 +31,10 @@ func TestBarLine(t *testing.T) {
 func TestBarClearsItsLine(t *testing.T) {
 	for _, ansi := range []bool{true, false} {
 		var w strings.Builder
-		b := newBar(&w, 10, "ibt-sign: reading", ansi)
-		b.add(5)
-		b.clear()
-		b.add(5) // after clear nothing is drawn
+		b := NewBar(&w, 10, "ibt-sign: reading", ansi)
+		b.Add(5)
+		b.Clear()
+		b.Add(5) // after clear nothing is drawn
 		out := w.String()
 		if !strings.HasPrefix(out, "\ribt-sign: reading   0%") {
 			t.Errorf("ansi=%v: first draw %q", ansi, out)
@@ -45,6 +45,14 @@ func TestBarClearsItsLine(t *testing.T) {
 		}
 		if !strings.HasSuffix(out, wantEnd) {
 			t.Errorf("ansi=%v: output %q does not end clearing the line", ansi, out)
+		}
+	}
+}
+
+func TestHumanBytes(t *testing.T) {
+	for n, want := range map[int64]string{0: "0 B", 1023: "1023 B", 1536: "1.5 KiB", 3 << 20: "3.0 MiB", 5 << 29: "2.50 GiB"} {
+		if got := HumanBytes(n); got != want {
+			t.Errorf("HumanBytes(%d) = %q, want %q", n, got, want)
 		}
 	}
 }
