@@ -15,11 +15,11 @@ func (m *merger) both(ca, cb *format.Change) error {
 	if err := m.links(ca, cb); err != nil {
 		return err
 	}
-	m.seenB(cb)
-	if err := m.keepSourceA(ca); err != nil {
+	if err := m.noteA(ca); err != nil {
 		return err
 	}
 	c := compose(ca.Old, cb.New)
+	m.noteChanged(ca, c)
 	if c == nil {
 		return nil // created then deleted, or back as it was
 	}
@@ -132,31 +132,78 @@ func (m *merger) eachOp(in Input, f func(copy bool, off, n int64, data []byte) e
 	}
 }
 
-// through maps b's update of a file through a's data for it: a's content
-// or delta is spooled, then each of b's copies from a's new file becomes
-// copies from a's old file or literals of a.
+// through maps b's update of a file through a's data for it: each of b's
+// copies from a's new file becomes copies from a's old file or literals of
+// a. a's content or delta is spooled as b's copies reach into it, so that
+// reading a, mostly forward, overlaps with writing the output.
 func (m *merger) through(ca *format.Change, s sink) error {
 	if err := m.sp.reset(m.tempDir); err != nil {
 		return err
 	}
-	if ca.Op == format.OpUpdate {
-		err := m.eachOp(m.a, func(copy bool, off, n int64, data []byte) error {
-			if copy {
-				m.sp.addCopy(off, n)
+	var content io.Reader
+	if ca.Op != format.OpUpdate {
+		var stop func()
+		content, stop = ahead(m.contentA(ca), ca.New.Size)
+		defer stop()
+	}
+	var buf []byte
+	// more spools a's data until it covers the new file up to need, or ends.
+	more := func(need int64) error {
+		for m.sp.end < need {
+			if content == nil {
+				op, err := m.a.R.NextOp()
+				if err == io.EOF {
+					return nil
+				}
+				if err != nil {
+					return fmt.Errorf("failed to read archive %q: %w", m.a.Name, err)
+				}
+				if op.Copy {
+					m.sp.addCopy(op.Offset, op.Length)
+				} else if err := m.sp.addLiteral(op.Data); err != nil {
+					return err
+				}
+				continue
+			}
+			if buf == nil {
+				if m.buf == nil {
+					m.buf = make([]byte, 256<<10)
+				}
+				buf = m.buf
+			}
+			n, err := content.Read(buf)
+			if n > 0 {
+				if err := m.sp.addLiteral(buf[:n]); err != nil {
+					return err
+				}
+			}
+			if err == io.EOF {
 				return nil
 			}
-			return m.sp.addLiteral(data)
-		})
-		if err != nil {
-			return err
+			if err != nil {
+				return fmt.Errorf("failed to read archive %q: %w", m.a.Name, err)
+			}
 		}
-	} else if err := m.sp.addContent(m.contentA(ca)); err != nil {
-		return fmt.Errorf("failed to read archive %q: %w", m.a.Name, err)
+		return nil
 	}
-	return m.eachOp(m.b, func(copy bool, off, n int64, data []byte) error {
-		if !copy {
-			return s.literal(data)
+	for {
+		op, err := m.b.R.NextOp()
+		if err == io.EOF {
+			return nil
 		}
-		return m.sp.emit(off, n, s)
-	})
+		if err != nil {
+			return fmt.Errorf("failed to read archive %q: %w", m.b.Name, err)
+		}
+		if op.Copy {
+			if err := more(op.Offset + op.Length); err != nil {
+				return err
+			}
+			err = m.sp.emit(op.Offset, op.Length, s)
+		} else {
+			err = s.literal(op.Data)
+		}
+		if err != nil {
+			return fmt.Errorf("failed to write archive: %w", err)
+		}
+	}
 }

@@ -2,7 +2,6 @@ package merge
 
 import (
 	"fmt"
-	"io"
 	"os"
 	"sort"
 )
@@ -17,6 +16,7 @@ type spool struct {
 	ops  []sop   // in order of the new file
 	at   []int64 // at[i]: offset of ops[i] in the new file
 	end  int64   // size of the new file
+	buf  []byte  // for reading literals back, kept from file to file
 }
 
 // sop is one op of a spooled file: n bytes copied from off of the old file,
@@ -62,18 +62,14 @@ func (s *spool) addLiteral(p []byte) error {
 	if _, err := s.f.WriteAt(p, s.size); err != nil {
 		return fmt.Errorf("failed to write a temporary file: %w", err)
 	}
-	s.push(sop{lit: true, off: s.size, n: int64(len(p))})
-	s.size += int64(len(p))
-	return nil
-}
-
-// addContent spools a created file's whole content as one literal.
-func (s *spool) addContent(r io.Reader) error {
-	n, err := io.Copy(io.NewOffsetWriter(s.f, s.size), r)
-	if err != nil {
-		return err
+	n := int64(len(p))
+	if k := len(s.ops) - 1; k >= 0 && s.ops[k].lit && s.ops[k].off+s.ops[k].n == s.size {
+		// the next bytes of the literal before: one op, not one a read
+		s.ops[k].n += n
+		s.end += n
+	} else {
+		s.push(sop{lit: true, off: s.size, n: n})
 	}
-	s.push(sop{lit: true, off: s.size, n: n})
 	s.size += n
 	return nil
 }
@@ -84,7 +80,6 @@ func (s *spool) emit(off, n int64, out sink) error {
 		return fmt.Errorf("a copy of %d bytes at %d is outside the file's %d bytes", n, off, s.end)
 	}
 	i := sort.Search(len(s.at), func(i int) bool { return s.at[i] > off }) - 1
-	var buf []byte
 	for n > 0 {
 		o := s.ops[i]
 		skip := off - s.at[i]
@@ -96,13 +91,13 @@ func (s *spool) emit(off, n int64, out sink) error {
 		} else {
 			for done := int64(0); done < k; {
 				c := min(k-done, 256<<10)
-				if buf == nil {
-					buf = make([]byte, 256<<10)
+				if s.buf == nil {
+					s.buf = make([]byte, 256<<10)
 				}
-				if _, err := s.f.ReadAt(buf[:c], o.off+skip+done); err != nil {
+				if _, err := s.f.ReadAt(s.buf[:c], o.off+skip+done); err != nil {
 					return fmt.Errorf("failed to read a temporary file: %w", err)
 				}
-				if err := out.literal(buf[:c]); err != nil {
+				if err := out.literal(s.buf[:c]); err != nil {
 					return err
 				}
 				done += c
