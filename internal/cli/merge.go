@@ -65,7 +65,16 @@ func (g *mergeCmd) run(c *runContext) error {
 	}
 	// Each step is written to a temporary file, the last one too when the
 	// output is standard output, so that a refused chain writes nothing.
-	last, err := g.fold(c, dir)
+	// -o FILE is a temporary file until the commit: the last step goes
+	// there, not copied once more.
+	if out.tmp != nil {
+		if _, err := g.fold(c, dir, out); err != nil {
+			return err
+		}
+		c.summary = fmt.Sprintf("%d archives merged", len(g.Archives))
+		return out.commit()
+	}
+	last, err := g.fold(c, dir, nil)
 	if err != nil {
 		return err
 	}
@@ -83,8 +92,9 @@ func (g *mergeCmd) run(c *runContext) error {
 }
 
 // fold merges the archives from the left, each step into a temporary file
-// in dir, and returns the name of the last one, which the caller removes.
-func (g *mergeCmd) fold(c *runContext, dir string) (string, error) {
+// in dir, and returns the name of the last one, which the caller removes;
+// or, given final, writes the last step there and returns "".
+func (g *mergeCmd) fold(c *runContext, dir string, final io.Writer) (string, error) {
 	var left string // the previous step's file
 	shown := g.Archives[0]
 	for i := 1; i < len(g.Archives); i++ {
@@ -93,14 +103,19 @@ func (g *mergeCmd) fold(c *runContext, dir string) (string, error) {
 		if last && !g.DryRun {
 			opt.Codec, opt.Level = archive.Codec(g.Codec), g.Level
 		}
+		aName := left
+		if aName == "" {
+			aName = g.Archives[0]
+		}
+		if last && final != nil {
+			err := mergeStep(aName, shown, g.Archives[i], final, opt)
+			removeTemp(left)
+			return "", err
+		}
 		step, err := createTemp(dir, ".ibt-merge-*")
 		if err != nil {
 			removeTemp(left)
 			return "", fmt.Errorf("failed to create a temporary file: %w", oserr.Cause(err))
-		}
-		aName := left
-		if aName == "" {
-			aName = g.Archives[0]
 		}
 		err = mergeStep(aName, shown, g.Archives[i], step, opt)
 		if cerr := step.Close(); err == nil && cerr != nil {
@@ -136,7 +151,7 @@ func (g *mergeCmd) check(c *runContext) error {
 		}
 		links = append(links, l)
 	}
-	last, err := g.fold(c, "")
+	last, err := g.fold(c, "", nil)
 	if err != nil {
 		return err
 	}
