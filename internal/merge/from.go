@@ -214,7 +214,10 @@ func (m *merger) fromA(c *format.Change) {
 func (m *merger) checkFromA() error {
 	for _, c := range m.fromsA {
 		if m.changedByB(c.from) {
-			return c.unsupported(fmt.Sprintf("a copy of %q, which the later archive changes", c.from))
+			// The copy's content is the old file's, which neither
+			// archive holds, and ibt-patch takes no copy from a file
+			// its archive changes: only the old tree could give it.
+			return c.unsupported(fmt.Sprintf("a copy of %q, which the later archive changes (its content is in neither archive)", c.from))
 		}
 	}
 	return nil
