@@ -257,10 +257,7 @@ func (m *merger) copyData(in Input, c *format.Change) error {
 
 // pump streams a created file's content from in to s.
 func (m *merger) pump(in Input, r io.Reader, s sink) error {
-	if m.buf == nil {
-		m.buf = make([]byte, 256<<10)
-	}
-	buf := m.buf
+	buf := m.buffer()
 	for {
 		n, err := r.Read(buf)
 		if n > 0 {
@@ -275,6 +272,14 @@ func (m *merger) pump(in Input, r io.Reader, s sink) error {
 			return fmt.Errorf("failed to read archive %q: %w", in.Name, err)
 		}
 	}
+}
+
+// buffer is pump's and through's buffer, kept from file to file.
+func (m *merger) buffer() []byte {
+	if m.buf == nil {
+		m.buf = make([]byte, 256<<10)
+	}
+	return m.buf
 }
 
 // sink writes the data of the merged change: an update's ops, or a created

@@ -74,6 +74,35 @@ func (s *spool) addLiteral(p []byte) error {
 	return nil
 }
 
+// hold writes p to the spool file outside the spooled file's ops, and
+// returns where.
+func (s *spool) hold(p []byte) (int64, error) {
+	off := s.size
+	if _, err := s.f.WriteAt(p, off); err != nil {
+		return 0, fmt.Errorf("failed to write a temporary file: %w", err)
+	}
+	s.size += int64(len(p))
+	return off, nil
+}
+
+// copyOut writes to out as literals the n bytes at off of the spool file.
+func (s *spool) copyOut(off, n int64, out sink) error {
+	if s.buf == nil {
+		s.buf = make([]byte, 256<<10)
+	}
+	for done := int64(0); done < n; {
+		c := min(n-done, int64(len(s.buf)))
+		if _, err := s.f.ReadAt(s.buf[:c], off+done); err != nil {
+			return fmt.Errorf("failed to read a temporary file: %w", err)
+		}
+		if err := out.literal(s.buf[:c]); err != nil {
+			return err
+		}
+		done += c
+	}
+	return nil
+}
+
 // emit writes to out the n bytes at off of the spooled file's new version.
 func (s *spool) emit(off, n int64, out sink) error {
 	if off < 0 || n < 0 || off+n > s.end {
@@ -88,20 +117,8 @@ func (s *spool) emit(off, n int64, out sink) error {
 			if err := out.copy(o.off+skip, k); err != nil {
 				return err
 			}
-		} else {
-			for done := int64(0); done < k; {
-				c := min(k-done, 256<<10)
-				if s.buf == nil {
-					s.buf = make([]byte, 256<<10)
-				}
-				if _, err := s.f.ReadAt(s.buf[:c], o.off+skip+done); err != nil {
-					return fmt.Errorf("failed to read a temporary file: %w", err)
-				}
-				if err := out.literal(s.buf[:c]); err != nil {
-					return err
-				}
-				done += c
-			}
+		} else if err := s.copyOut(o.off+skip, k, out); err != nil {
+			return err
 		}
 		off += k
 		n -= k
