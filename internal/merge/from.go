@@ -285,31 +285,49 @@ func (m *merger) contentA(ca *format.Change) io.Reader {
 // has passed: kept in st, or read again from a and kept.
 func (m *merger) sourceA(p string) (io.Reader, int64, error) {
 	if _, ok := m.stash[p]; !ok {
-		in := Input{Name: m.a.Name}
-		r, cl, err := m.a.Open()
+		from, err := m.keepFromA(p)
 		if err != nil {
 			return nil, 0, err
 		}
-		defer cl.Close()
-		in.R = r
-		for {
-			c, err := next(in)
-			if err != nil {
+		if from != "" {
+			// p is itself a copy of a file a created before it
+			if _, _, err := m.sourceA(from); err != nil {
 				return nil, 0, err
 			}
-			if c == nil || c.Path() > p {
-				return nil, 0, fmt.Errorf("archive %q changed while it was read: no content of %q", in.Name, p)
-			}
-			if c.Path() == p && c.HasData() && c.Op != format.OpUpdate {
-				break
-			}
-		}
-		if err := m.keep(in, p); err != nil {
-			return nil, 0, err
+			m.stash[p] = m.stash[from]
 		}
 	}
 	at := m.stash[p]
 	return io.NewSectionReader(m.st.f, at[0], at[1]), at[1], nil
+}
+
+// keepFromA reads a again up to its change at p and keeps in st the content
+// it gives p, or returns the file a created before p that p is a copy of.
+func (m *merger) keepFromA(p string) (string, error) {
+	in := Input{Name: m.a.Name}
+	r, cl, err := m.a.Open()
+	if err != nil {
+		return "", err
+	}
+	defer cl.Close()
+	in.R = r
+	for {
+		c, err := next(in)
+		if err != nil {
+			return "", err
+		}
+		switch {
+		case c == nil || c.Path() > p:
+			return "", fmt.Errorf("archive %q changed while it was read: no change at %q", in.Name, p)
+		case c.Path() < p:
+			continue
+		case c.From != "" && c.FromNew:
+			return c.From, nil
+		case c.HasData() && c.Op != format.OpUpdate:
+			return "", m.keep(in, p)
+		}
+		return "", fmt.Errorf("change at %q: a copy of it, whose content the earlier archive does not hold: %w", p, ErrUnsupported)
+	}
 }
 
 // copyA writes c, a's copy of another file. A copy of a file created
