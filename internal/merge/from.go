@@ -21,12 +21,12 @@ import (
 //   - b's paths that it updates, replaces or creates: a copy of a from
 //     the old tree still holds where b leaves its source's content alone
 //     (checkFromA, once joined);
-//   - a's copies from files a creates earlier (duplicates): the join
-//     notes the merged hash of each file a creates and b changes, and a
+//   - a's copies from files a writes earlier (duplicates): the join
+//     notes the merged hash of each file a writes and b changes, and a
 //     copy whose source b changed gets the content a gave the source,
 //     read again from a (sourceA).
 // Only the sources, b's changed paths and the files b changes that a
-// creates are held in memory, not a's changes.
+// writes are held in memory, not a's changes.
 
 type sources struct {
 	srcB     map[string]bool     // paths b copies from (true: created earlier in b)
@@ -190,11 +190,11 @@ func (m *merger) noteA(ca *format.Change) error {
 	return nil
 }
 
-// noteChanged notes the merged change c of a file that a created (ca) and
-// b changed: a's later copies of it (duplicates) hold only if c keeps its
-// content.
+// noteChanged notes the merged change c of a file that a wrote (ca: created
+// or updated) and b changed: a's later copies of it (duplicates) hold only
+// if c keeps its content.
 func (m *merger) noteChanged(ca, c *format.Change) {
-	if ca.Op != format.OpCreate && ca.Op != format.OpReplace || newHash(ca) == nil {
+	if newHash(ca) == nil {
 		return
 	}
 	if h := newHash(c); h == nil || !bytes.Equal(h, ca.New.Hash) {
