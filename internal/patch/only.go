@@ -184,6 +184,10 @@ func (a *applier) checkEmpty() error {
 		if pending, err := readJournal(a.root); err != nil || pending != nil {
 			return err
 		}
+		if !treeVerified {
+			// no check before the commit (predict) to refuse the rest
+			return pathErr(ErrConflict, name, fixOnlyEmpty, "is in DIR, and --only restores into an empty or missing directory")
+		}
 		a.only.rerun = true
 		return nil
 	}
