@@ -16,6 +16,7 @@
 #   XFS_GIB [1 4 16]      sizes of the random file of the xfs case, 1,000 pages rewritten
 #   XFS_CHAIN [30]        incrementals applied in turn to the 1 GiB file in the xfs case
 #   SRC_RDIFF [1]         also run rdiff file by file on the src case (0 to skip)
+#   SRC_CHAIN [30]        small incrementals of the src tree merged by ibt-merge, and applied
 #   BENCH_DATA [<repo>/bench-data]        corpora and scratch space (git-ignored)
 #   CORPUS_SH [<repo>/bench/corpus.sh]   the script that builds the db and src corpora
 #   BIN [<repo>/bin]      where ibt is built
@@ -28,7 +29,7 @@ set -euo pipefail
 REPO=$(cd "$(dirname "$0")/.." && pwd)
 # The command line as the report shows it: the settings given, then the script.
 CMDLINE=""
-for v in RUNS DB_MIB MANY_FILES CASES SRC_RDIFF BIG_MIB XFS_GIB XFS_CHAIN; do
+for v in RUNS DB_MIB MANY_FILES CASES SRC_RDIFF SRC_CHAIN BIG_MIB XFS_GIB XFS_CHAIN; do
   if [ -n "${!v:-}" ]; then CMDLINE+="$v='${!v}' "; fi
 done
 CMDLINE+="bench/compare.sh${1:+ $*}"
@@ -372,6 +373,49 @@ os.close(fd)' "$C/v/data.bin" "$i"
   rm -rf "$C"
 }
 
+# src_chain W BASE: a chain of SRC_CHAIN [30] small incrementals of a copy of BASE (a few files
+# edited, one created, deleted or renamed in each), applied by ibt-patch one after the other
+# against ibt-merge of them all, then the merged archive applied once.
+src_chain() {
+  local W=$1 BASE=$2 n=${SRC_CHAIN:-30} i C=$1/chain
+  local S="$BIN/ibt-sign" D="$BIN/ibt-diff" DL="$BIN/ibt-delta" P="$BIN/ibt-pack" PA="$BIN/ibt-patch"
+  rm -rf "$C"; mkdir -p "$C"
+  cp -a "$BASE" "$C/v"; cp -a "$BASE" "$C/v0"
+  "$S" -o "$C/0.idx" "$C/v"
+  for i in $(seq 1 "$n"); do
+    python3 -c '
+import os, random, sys
+root, i = sys.argv[1], int(sys.argv[2])
+rng = random.Random(i)
+files = sorted(os.path.join(d, f) for d, _, fs in os.walk(root) for f in fs)
+for f in rng.sample(files, 5):
+    with open(f, "ab") as h:
+        h.write(b"// edit %d\n" % i)
+if i % 3 == 0:
+    with open(os.path.join(root, "new%02d.txt" % i), "wb") as h:
+        h.write(b"created by version %d\n" % i * 40)
+if i % 5 == 0:
+    os.remove(rng.choice(files))
+if i % 7 == 0:
+    f = rng.choice(files)
+    if os.path.exists(f):
+        os.rename(f, f + ".moved")' "$C/v" "$i"
+    "$S" --prev "$C/$((i - 1)).idx" -o "$C/$i.idx" "$C/v"
+    "$D" "$C/$((i - 1)).idx" "$C/$i.idx" | "$DL" -C "$C/v" | "$P" -o "$C/$i.tar.gz"
+  done
+  local incs="" applied=""
+  for i in $(seq 1 "$n"); do incs+=" $C/$i.tar.gz"; applied+=" && $PA -q $C/r -i $C/$i.tar.gz"; done
+  measure src.ibt.chain.apply "rm -rf $C/r && cp -a $C/v0 $C/r && sync" "true$applied"
+  same "$C/r" "$C/v"
+  measure src.ibt.chain.merge "" "$BIN/ibt-merge -o $C/merged.tar.gz$incs"
+  rm -rf "$C/r"; cp -a "$C/v0" "$C/r"; restore "$PA" "$C/r" -i "$C/merged.tar.gz"
+  same "$C/r" "$C/v"
+  local nb; nb=$(treebytes "$C/v")
+  row src ibt "$n small incrementals applied in turn by ibt-patch" src.ibt.chain.apply "$nb" "$nb" "" "" "src.ibt.chain.apply" ""
+  row src ibt "ibt-merge of the same $n incrementals" src.ibt.chain.merge "$nb" "$nb" "$(size "$C/merged.tar.gz")" "" "src.ibt.chain.apply" ""
+  rm -rf "$C"
+}
+
 # --- case src: two releases of a real source tree ----------------------------------------
 case_src() {
   bash "$CORPUS_SH" "$DATA" src >&2
@@ -413,6 +457,7 @@ case_src() {
   row src ibt "ibt-patch (old -> new)" src.ibt.patch "$nb" "$nb" "" "" "" ""
   row src ibt "full: sign + diff --full + delta + pack" src.ibt.full "$nb" "$nb" "$(size "$W/full.tar.gz")" "" "" ""
   row src ibt "ibt-merge old full + incremental (a synthetic full, no tree read)" src.ibt.merge "$nb" "$nb" "$(size "$W/synth.tar.gz")" "" "src.ibt.full" "src.ibt.full"
+  src_chain "$W" "$NEW"
 
   if [ "$SRC_RDIFF" = 1 ]; then
     # rdiff, one process per file: a signature of every old file that is still there, a
@@ -598,6 +643,8 @@ if "db.ibt.sign" in meas:
               lambda r: r >= 1, speed)
         check("db: synthetic full within 5% of a fresh full's size", int(byk["db.ibt.merge"][6]) / int(byk["db.ibt.full"][6]),
               lambda x: abs(x - 1) <= 0.05, lambda x: "%.3f×" % x)
+        check("db: ibt-merge under 64 MiB peak RSS", meas["db.ibt.merge"][1], lambda m: m < 64 * 1024,
+              lambda m: "%.0f MiB" % (m / 1024))
     check("db full backup: output ≤ 1.05× tar czf's", int(byk["db.ibt.full"][6]) / int(byk["db.tar.gz"][6]),
           lambda x: x <= 1.05, lambda x: "%.3f×" % x)
     check("db full backup, --codec zstd: no slower than tar | zstd -3 -T0", ratio("db.ibt.full.zstd", "db.tar.zstd3"),
@@ -611,6 +658,12 @@ if "src.ibt.sign" in meas:
           lambda x: x <= 1, lambda x: "%.2f× its size" % x)
     check("src: sign + diff + delta + pack no slower than rsync writing its batch", ratio("src.ibt.inc", "src.rsync"),
           lambda r: r >= 1, speed)
+    check("src: synthetic full within 5% of a fresh full's size", int(byk["src.ibt.merge"][6]) / int(byk["src.ibt.full"][6]),
+          lambda x: abs(x - 1) <= 0.05, lambda x: "%.3f×" % x)
+    check("src: merging 30 small incrementals no slower than applying them", ratio("src.ibt.chain.merge", "src.ibt.chain.apply"),
+          lambda r: r >= 1, speed)
+    check("src: ibt-merge under 64 MiB peak RSS", max(meas[k][1] for k in ("src.ibt.merge", "src.ibt.chain.merge")),
+          lambda m: m < 64 * 1024, lambda m: "%.0f MiB at most" % (m / 1024))
 if "big.ibt.patch.nosync" in meas:
     check("big (tmpfs): ibt-patch --no-sync no slower than rdiff patch + one sha256 of its output",
           ratio("big.ibt.patch.nosync", "big.rdiff.patch.sha"), lambda r: r >= 1, speed)

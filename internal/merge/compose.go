@@ -15,11 +15,11 @@ func (m *merger) both(ca, cb *format.Change) error {
 	if err := m.links(ca, cb); err != nil {
 		return err
 	}
-	m.seenB(cb)
-	if err := m.keepSourceA(ca); err != nil {
+	if err := m.noteA(ca); err != nil {
 		return err
 	}
 	c := compose(ca.Old, cb.New)
+	m.noteChanged(ca, c)
 	if c == nil {
 		return nil // created then deleted, or back as it was
 	}
@@ -132,31 +132,166 @@ func (m *merger) eachOp(in Input, f func(copy bool, off, n int64, data []byte) e
 	}
 }
 
-// through maps b's update of a file through a's data for it: a's content
-// or delta is spooled, then each of b's copies from a's new file becomes
-// copies from a's old file or literals of a.
+// through maps b's update of a file through a's data for it: each of b's
+// copies from a's new file becomes copies from a's old file or literals of
+// a. a's content or delta is spooled as b's copies reach into it, so that
+// reading a, mostly forward, overlaps with writing the output. When a
+// created the file, b's ops are first held (up to maxHeldOps, their
+// literals in the spool file): if each copy comes after the one before,
+// as where b only rewrote parts of the file, a's content is read forward
+// once and written as it is read, not spooled (forward).
 func (m *merger) through(ca *format.Change, s sink) error {
 	if err := m.sp.reset(m.tempDir); err != nil {
 		return err
 	}
-	if ca.Op == format.OpUpdate {
-		err := m.eachOp(m.a, func(copy bool, off, n int64, data []byte) error {
-			if copy {
-				m.sp.addCopy(off, n)
+	var content io.Reader
+	if ca.Op != format.OpUpdate {
+		var stop func()
+		content, stop = ahead(m.contentA(ca), ca.New.Size)
+		defer stop()
+	}
+	var buf []byte
+	// more spools a's data until it covers the new file up to need, or ends.
+	more := func(need int64) error {
+		for m.sp.end < need {
+			if content == nil {
+				op, err := m.a.R.NextOp()
+				if err == io.EOF {
+					return nil
+				}
+				if err != nil {
+					return fmt.Errorf("failed to read archive %q: %w", m.a.Name, err)
+				}
+				if op.Copy {
+					m.sp.addCopy(op.Offset, op.Length)
+				} else if err := m.sp.addLiteral(op.Data); err != nil {
+					return err
+				}
+				continue
+			}
+			if buf == nil {
+				buf = m.buffer()
+			}
+			n, err := content.Read(buf)
+			if n > 0 {
+				if err := m.sp.addLiteral(buf[:n]); err != nil {
+					return err
+				}
+			}
+			if err == io.EOF {
 				return nil
 			}
-			return m.sp.addLiteral(data)
-		})
+			if err != nil {
+				return fmt.Errorf("failed to read archive %q: %w", m.a.Name, err)
+			}
+		}
+		return nil
+	}
+	one := func(copy bool, off, n int64, data []byte) error {
+		var err error
+		if copy {
+			if err := more(off + n); err != nil {
+				return err
+			}
+			err = m.sp.emit(off, n, s)
+		} else {
+			err = s.literal(data)
+		}
 		if err != nil {
+			return fmt.Errorf("failed to write archive: %w", err)
+		}
+		return nil
+	}
+	var held []heldOp
+	if content != nil {
+		inOrder, end := true, int64(0)
+		for len(held) < maxHeldOps {
+			op, err := m.b.R.NextOp()
+			if err == io.EOF {
+				if inOrder {
+					return m.forward(content, held, s)
+				}
+				break
+			}
+			if err != nil {
+				return fmt.Errorf("failed to read archive %q: %w", m.b.Name, err)
+			}
+			h := heldOp{copy: op.Copy, off: op.Offset, n: op.Length}
+			if op.Copy {
+				inOrder = inOrder && op.Offset >= end
+				end = op.Offset + op.Length
+			} else if h.off, err = m.sp.hold(op.Data); err != nil {
+				return err
+			} else {
+				h.n = int64(len(op.Data))
+			}
+			held = append(held, h)
+		}
+	}
+	for _, h := range held {
+		if !h.copy {
+			if err := m.sp.copyOut(h.off, h.n, s); err != nil {
+				return fmt.Errorf("failed to write archive: %w", err)
+			}
+		} else if err := one(true, h.off, h.n, nil); err != nil {
 			return err
 		}
-	} else if err := m.sp.addContent(m.contentA(ca)); err != nil {
-		return fmt.Errorf("failed to read archive %q: %w", m.a.Name, err)
 	}
-	return m.eachOp(m.b, func(copy bool, off, n int64, data []byte) error {
-		if !copy {
-			return s.literal(data)
+	for {
+		op, err := m.b.R.NextOp()
+		if err == io.EOF {
+			return nil
 		}
-		return m.sp.emit(off, n, s)
-	})
+		if err != nil {
+			return fmt.Errorf("failed to read archive %q: %w", m.b.Name, err)
+		}
+		if err := one(op.Copy, op.Offset, op.Length, op.Data); err != nil {
+			return err
+		}
+	}
+}
+
+// maxHeldOps bounds the ops of b's update that through holds in memory.
+const maxHeldOps = 1 << 16
+
+// heldOp is an op of b held by through: a copy of n bytes at off of a's new
+// file, or a literal of n bytes at off of the spool file.
+type heldOp struct {
+	copy   bool
+	off, n int64
+}
+
+// forward writes b's held ops, whose copies come in order, reading a's
+// new file, content, once as they reach into it.
+func (m *merger) forward(content io.Reader, held []heldOp, s sink) error {
+	buf := m.buffer()
+	var pos int64 // of content
+	for _, h := range held {
+		if !h.copy {
+			if err := m.sp.copyOut(h.off, h.n, s); err != nil {
+				return fmt.Errorf("failed to write archive: %w", err)
+			}
+			continue
+		}
+		skipped, err := io.CopyN(io.Discard, content, h.off-pos)
+		pos += skipped
+		for left := h.n; err == nil && left > 0; {
+			var k int
+			k, err = io.ReadFull(content, buf[:min(left, int64(len(buf)))])
+			pos += int64(k)
+			left -= int64(k)
+			if k > 0 {
+				if werr := s.literal(buf[:k]); werr != nil {
+					return fmt.Errorf("failed to write archive: %w", werr)
+				}
+			}
+		}
+		switch {
+		case err == io.EOF || err == io.ErrUnexpectedEOF:
+			return fmt.Errorf("failed to write archive: a copy of %d bytes at %d is outside the file's %d bytes", h.n, h.off, pos)
+		case err != nil:
+			return fmt.Errorf("failed to read archive %q: %w", m.a.Name, err)
+		}
+	}
+	return nil
 }

@@ -5,32 +5,40 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"sort"
 
 	"github.com/ibt-tools/ibt/format"
 )
 
 // A rename or a copy (Change.From) names another path, which the merge join
-// meets before or after it. So a first read of both archives' changes
-// (data skipped, but for what it keeps) finds them:
-//   - b's sources: a's change there, if any, and the content a gives it,
-//     kept in a temporary file, for a b copy whose source a wrote;
-//   - a's sources: the merge join then notes b's change there, and once
-//     it is done every copy of a passed through is checked to still hold
-//     (its source neither updated nor replaced, or still created before it
-//     with that content).
-// Only the sources are held in memory: as many as the renames and copies.
+// meets before or after it. a, often a full backup of a big tree, is read
+// once, by the join; b, the later archive, is read a first time for its
+// changes alone (data skipped):
+//   - b's sources: the join keeps a's change at each, and the content a
+//     gives it, in a temporary file, before it writes that change; a
+//     source after the b copy that takes it (a rename to an earlier
+//     path) is read ahead, by a first read of a for those sources alone;
+//   - b's paths that it updates, replaces or creates: a copy of a from
+//     the old tree still holds where b leaves its source's content alone
+//     (checkFromA, once joined);
+//   - a's copies from files a writes earlier (duplicates): the join
+//     notes the merged hash of each file a writes and b changes, and a
+//     copy whose source b changed gets the content a gave the source,
+//     read again from a (sourceA).
+// Only the sources, b's changed paths and the files b changes that a
+// writes are held in memory, not a's changes.
 
 type sources struct {
-	srcB    map[string]bool      // paths b copies from (true: created earlier in b)
-	aAt     map[string]*copyOf   // a's change at each of srcB
-	srcA    map[string]bool      // paths a copies from (true: created earlier in a)
-	bAt     map[string]format.Op // b's op at each of srcA, 0 for none
-	emitted map[string][]byte    // the merged new hash at each source, nil if none
-	fromsA  []*copyOf            // a's copies passed through, to check once joined
-	stash   map[string][2]int64  // offset and size in st of a's content of srcB, and of keptA
-	st      stashFile
-	// keptA: sources created in a that b changes too, whose content the
-	// join kept in st for a's copies of them (see copyA)
+	srcB     map[string]bool     // paths b copies from (true: created earlier in b)
+	aheadB   map[string]bool     // of srcB, those after the b copy that takes them
+	aAt      map[string]*copyOf  // a's change at each of srcB
+	bChanged []string            // b's paths of an op other than metadata or delete, sorted
+	emitted  map[string][]byte   // the merged new hash at each of srcB, and where b changes a file a created; nil if none
+	fromsA   []*copyOf           // copies from the old tree passed through, to check once joined
+	stash    map[string][2]int64 // offset and size in st of a's content of a source
+	st       stashFile
+	// keptA: sources whose content the join kept in st before writing
+	// a's change there, which then reads it from st (contentA)
 	keptA map[string]bool
 }
 
@@ -68,26 +76,30 @@ func (s *stashFile) close() {
 	}
 }
 
-// scan reads the changes of b, then of a, for the sources of copies.
+// scan reads the changes of b for the sources of its copies and the paths
+// it changes, and, if a b copy takes a source after it, a's changes at
+// those sources.
 func (m *merger) scan() error {
-	m.srcB, m.aAt, m.srcA = map[string]bool{}, map[string]*copyOf{}, map[string]bool{}
-	m.bAt, m.emitted, m.stash = map[string]format.Op{}, map[string][]byte{}, map[string][2]int64{}
-	m.keptA = map[string]bool{}
+	m.srcB, m.aheadB, m.aAt = map[string]bool{}, map[string]bool{}, map[string]*copyOf{}
+	m.emitted, m.stash, m.keptA = map[string][]byte{}, map[string][2]int64{}, map[string]bool{}
 	err := m.scanOne(m.b, func(in Input, c *format.Change) error {
 		if c.From != "" {
 			m.srcB[c.From] = c.FromNew
+			if c.From > c.Path() {
+				m.aheadB[c.From] = true
+			}
+		}
+		if c.Op != format.OpMeta && c.Op != format.OpDelete {
+			m.bChanged = append(m.bChanged, c.Path())
 		}
 		return nil
 	})
-	if err != nil {
+	if err != nil || len(m.aheadB) == 0 {
 		return err
 	}
 	return m.scanOne(m.a, func(in Input, c *format.Change) error {
-		if c.From != "" {
-			m.srcA[c.From] = c.FromNew
-		}
 		p := c.Path()
-		if _, ok := m.srcB[p]; !ok {
+		if !m.aheadB[p] {
 			return nil
 		}
 		m.aAt[p] = keepOf(c)
@@ -96,6 +108,12 @@ func (m *merger) scan() error {
 		}
 		return m.keep(in, p)
 	})
+}
+
+// changedByB reports whether b updates, replaces or creates p.
+func (m *merger) changedByB(p string) bool {
+	i := sort.SearchStrings(m.bChanged, p)
+	return i < len(m.bChanged) && m.bChanged[i] == p
 }
 
 func (m *merger) scanOne(in Input, f func(Input, *format.Change) error) error {
@@ -138,51 +156,68 @@ func (m *merger) keep(in Input, p string) error {
 	return nil
 }
 
-// emit notes the merged change c if its path is a source.
+// emit notes the merged change c if its path is a source of b's.
 func (m *merger) emit(c *format.Change) {
-	p := c.Path()
-	_, a := m.srcA[p]
-	_, b := m.srcB[p]
-	if !a && !b {
+	if _, ok := m.srcB[c.Path()]; ok {
+		m.emitted[c.Path()] = newHash(c)
+	}
+}
+
+// newHash is the hash of c's new entry if it is a file whose content a copy
+// can take, else nil.
+func newHash(c *format.Change) []byte {
+	if c != nil && c.New != nil && c.New.Type == format.TypeFile && c.New.LinkTo == "" && !c.New.Skipped {
+		return bytes.Clone(c.New.Hash)
+	}
+	return nil
+}
+
+// noteA keeps, before the join writes it, a's change ca at a source of b's
+// copies, and the content it gives the source.
+func (m *merger) noteA(ca *format.Change) error {
+	p := ca.Path()
+	if _, ok := m.srcB[p]; !ok || m.aheadB[p] {
+		return nil
+	}
+	m.aAt[p] = keepOf(ca)
+	if !ca.HasData() || ca.Op == format.OpUpdate {
+		return nil
+	}
+	if err := m.keep(m.a, p); err != nil {
+		return err
+	}
+	m.keptA[p] = true
+	return nil
+}
+
+// noteChanged notes the merged change c of a file that a wrote (ca: created
+// or updated) and b changed: a's later copies of it (duplicates) hold only
+// if c keeps its content.
+func (m *merger) noteChanged(ca, c *format.Change) {
+	if newHash(ca) == nil {
 		return
 	}
-	if c.New != nil && c.New.Type == format.TypeFile && c.New.LinkTo == "" && !c.New.Skipped {
-		m.emitted[p] = bytes.Clone(c.New.Hash)
-	} else {
-		m.emitted[p] = nil
+	if h := newHash(c); h == nil || !bytes.Equal(h, ca.New.Hash) {
+		m.emitted[ca.Path()] = h
 	}
 }
 
-// seenB notes b's change c if its path is a source of a's.
-func (m *merger) seenB(c *format.Change) {
-	if _, ok := m.srcA[c.Path()]; ok {
-		m.bAt[c.Path()] = c.Op
-	}
-}
-
-// fromA notes a's copy c, passed through, for checkFromA.
+// fromA notes a copy c from the old tree, passed through, for checkFromA.
 func (m *merger) fromA(c *format.Change) {
-	if c.From != "" {
+	if c.From != "" && !c.FromNew {
 		m.fromsA = append(m.fromsA, keepOf(c))
 	}
 }
 
-// checkFromA checks that each of a's copies still holds in the merged
-// archive: b leaves an old-tree source in place (or deletes it), and a
-// source created earlier still has the content.
+// checkFromA checks that each copy from the old tree still holds in the
+// merged archive: b leaves the source's content in place (or deletes it).
 func (m *merger) checkFromA() error {
 	for _, c := range m.fromsA {
-		if c.fromNew {
-			h, ok := m.emitted[c.from]
-			if !ok || h == nil || !bytes.Equal(h, c.hash) {
-				return c.unsupported(fmt.Sprintf("a copy of %q, which the later archive changes", c.from))
-			}
-			continue
-		}
-		switch m.bAt[c.from] {
-		case 0, format.OpMeta, format.OpDelete:
-		default:
-			return c.unsupported(fmt.Sprintf("a copy of %q, which the later archive changes", c.from))
+		if m.changedByB(c.from) {
+			// The copy's content is the old file's, which neither
+			// archive holds, and ibt-patch takes no copy from a file
+			// its archive changes: only the old tree could give it.
+			return c.unsupported(fmt.Sprintf("a copy of %q, which the later archive changes (its content is in neither archive)", c.from))
 		}
 	}
 	return nil
@@ -236,27 +271,8 @@ func (m *merger) fromB(cb, c *format.Change) error {
 	return m.pump(Input{Name: "a temporary file"}, r, s)
 }
 
-// keepSourceA keeps, before the join composes it with b's change there,
-// the content a gives a file that a's copies later in a take as their
-// source: b changes it, so the merged archive cannot copy it, and those
-// copies are written with this content instead (copyA).
-func (m *merger) keepSourceA(ca *format.Change) error {
-	p := ca.Path()
-	if fromNew, ok := m.srcA[p]; !ok || !fromNew || !ca.HasData() || ca.Op == format.OpUpdate {
-		return nil
-	}
-	if _, ok := m.stash[p]; ok {
-		return nil // kept by the scan, for b's copies: a's content is still unread
-	}
-	if err := m.keep(m.a, p); err != nil {
-		return err
-	}
-	m.keptA[p] = true
-	return nil
-}
-
 // contentA is a's content of its created file ca: from the archive, or
-// from st where keepSourceA read it.
+// from st where noteA kept it.
 func (m *merger) contentA(ca *format.Change) io.Reader {
 	if m.keptA[ca.Path()] {
 		at := m.stash[ca.Path()]
@@ -265,21 +281,75 @@ func (m *merger) contentA(ca *format.Change) io.Reader {
 	return m.a.R.Content()
 }
 
-// copyA writes c, a's copy of another file, as a copy where the merged
-// archive still gives its source that content; else, for a source created
-// earlier in a, as a created file with the content a gave the source
-// (kept by the scan or by keepSourceA), since b changed or deleted it.
-// Other copies are checked once the join is done (checkFromA).
+// sourceA returns the content a gives its created file p, which the join
+// has passed: kept in st, or read again from a and kept.
+func (m *merger) sourceA(p string) (io.Reader, int64, error) {
+	if _, ok := m.stash[p]; !ok {
+		from, err := m.keepFromA(p)
+		if err != nil {
+			return nil, 0, err
+		}
+		if from != "" {
+			// p is itself a copy of a file a created before it
+			if _, _, err := m.sourceA(from); err != nil {
+				return nil, 0, err
+			}
+			m.stash[p] = m.stash[from]
+		}
+	}
+	at := m.stash[p]
+	return io.NewSectionReader(m.st.f, at[0], at[1]), at[1], nil
+}
+
+// keepFromA reads a again up to its change at p and keeps in st the content
+// it gives p, or returns the file a created before p that p is a copy of.
+func (m *merger) keepFromA(p string) (string, error) {
+	in := Input{Name: m.a.Name}
+	r, cl, err := m.a.Open()
+	if err != nil {
+		return "", err
+	}
+	defer cl.Close()
+	in.R = r
+	for {
+		c, err := next(in)
+		if err != nil {
+			return "", err
+		}
+		switch {
+		case c == nil || c.Path() > p:
+			return "", fmt.Errorf("archive %q changed while it was read: no change at %q", in.Name, p)
+		case c.Path() < p:
+			continue
+		case c.From != "" && c.FromNew:
+			return c.From, nil
+		case c.HasData() && c.Op != format.OpUpdate:
+			return "", m.keep(in, p)
+		}
+		return "", fmt.Errorf("change at %q: a copy of it, whose content the earlier archive does not hold: %w", p, ErrUnsupported)
+	}
+}
+
+// copyA writes c, a's copy of another file. A copy of a file created
+// earlier in a still holds if b left that file's content alone; else it is
+// written as a created file with the content a gave the source. A copy
+// from the old tree is checked once the join is done (checkFromA).
 func (m *merger) copyA(c *format.Change) error {
 	if c.FromNew && c.New != nil {
-		at, kept := m.stash[c.From]
-		if h := m.emitted[c.From]; (h == nil || !bytes.Equal(h, c.New.Hash)) && kept && at[1] == c.New.Size {
+		if h, changed := m.emitted[c.From]; changed && (h == nil || !bytes.Equal(h, c.New.Hash)) {
+			r, size, err := m.sourceA(c.From)
+			if err != nil {
+				return err
+			}
+			if size != c.New.Size {
+				return fmt.Errorf("archive %q is damaged: %q copies %q, whose size is not its own", m.a.Name, c.Path(), c.From)
+			}
 			n := *c
 			n.From, n.FromNew = "", false
 			if err := m.add(&n); err != nil {
 				return err
 			}
-			return m.pump(Input{Name: "a temporary file"}, io.NewSectionReader(m.st.f, at[0], at[1]), sink{w: m.w})
+			return m.pump(Input{Name: "a temporary file"}, r, sink{w: m.w})
 		}
 	}
 	m.fromA(c)

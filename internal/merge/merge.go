@@ -15,8 +15,9 @@ import (
 )
 
 // Input is one archive to merge and the name it is shown by. Open is
-// called more than once: the changes of both archives are read a first
-// time for the renames and copies that refer to other paths.
+// called more than once: b's changes are read a first time for the renames
+// and copies that refer to other paths (see from.go), and a again only for
+// what that first read finds the join cannot wait for.
 type Input struct {
 	Name string
 	Open func() (*archive.Reader, io.Closer, error)
@@ -55,9 +56,10 @@ func (e *LinkError) Hint() string {
 	return "give the archives in the order they were made, each one made against the index of the one before"
 }
 
-// Merge writes to w one archive equivalent to applying a, then b. Both are
-// read once, in order; the data of a file both change is spooled to a
-// temporary file, never held whole in memory.
+// Merge writes to w one archive equivalent to applying a, then b. a, the
+// big one when it is a full backup, is read once, in step with b; the data
+// of a file both change is spooled to a temporary file as b's copies reach
+// into it, never held whole in memory.
 func Merge(a, b Input, w io.Writer, opt Options) error {
 	var err error
 	var ac, bc io.Closer
@@ -114,6 +116,7 @@ type merger struct {
 	aFull   bool               // a is a full backup: its new tree is exactly its entries
 	tree    *format.TreeHasher // of the merged full's entries, when aFull
 	sp      spool              // a's data of the path both change
+	buf     []byte             // pump's, kept from file to file
 	tempDir string
 	sources
 }
@@ -193,6 +196,9 @@ func (m *merger) add(c *format.Change) error {
 
 // onlyA copies a change of a alone: b leaves its path as a made it.
 func (m *merger) onlyA(c *format.Change) error {
+	if err := m.noteA(c); err != nil {
+		return err
+	}
 	if c.From != "" {
 		return m.copyA(c)
 	}
@@ -204,7 +210,6 @@ func (m *merger) onlyA(c *format.Change) error {
 
 // onlyB copies a change of b alone: its old entry is a's old tree's.
 func (m *merger) onlyB(c *format.Change) error {
-	m.seenB(c)
 	if c.From != "" {
 		n := *c
 		return m.fromB(c, &n)
@@ -239,14 +244,20 @@ func (m *merger) copyData(in Input, c *format.Change) error {
 		return nil
 	}
 	if c.Op != format.OpUpdate {
-		return m.pump(in, in.R.Content(), sink{w: m.w})
+		r := in.R.Content()
+		if in.R == m.a.R {
+			r = m.contentA(c)
+		}
+		r, stop := ahead(r, c.New.Size)
+		defer stop()
+		return m.pump(in, r, sink{w: m.w})
 	}
 	return m.copyOps(in, sink{w: m.w, update: true})
 }
 
 // pump streams a created file's content from in to s.
 func (m *merger) pump(in Input, r io.Reader, s sink) error {
-	buf := make([]byte, 256<<10)
+	buf := m.buffer()
 	for {
 		n, err := r.Read(buf)
 		if n > 0 {
@@ -261,6 +272,14 @@ func (m *merger) pump(in Input, r io.Reader, s sink) error {
 			return fmt.Errorf("failed to read archive %q: %w", in.Name, err)
 		}
 	}
+}
+
+// buffer is pump's and through's buffer, kept from file to file.
+func (m *merger) buffer() []byte {
+	if m.buf == nil {
+		m.buf = make([]byte, 256<<10)
+	}
+	return m.buf
 }
 
 // sink writes the data of the merged change: an update's ops, or a created

@@ -226,3 +226,55 @@ func TestCopyOverAFileThenDeleted(t *testing.T) {
 		t.Fatalf("after the delete: %v", err)
 	}
 }
+
+// TestDuplicateOfDuplicate: a full backup records c as a copy of b, itself
+// a copy of a; the incremental deletes b. The merged full gives c the
+// content of a, which a's archive holds under a alone.
+func TestDuplicateOfDuplicate(t *testing.T) {
+	x := []byte("the same content in three files, long enough to be a copy")
+	var buf bytes.Buffer
+	w := newTestWriter(t, &buf, 0)
+	if err := w.AddChange(&format.Change{Op: format.OpCreate, New: file("a", x, 50)}); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.WriteContent(x); err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range []string{"b", "c"} {
+		from := map[string]string{"b": "a", "c": "b"}[p]
+		if err := w.AddChange(&format.Change{Op: format.OpCreate, New: file(p, x, 50), From: from, FromNew: true}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := w.Close(format.Trailer{}); err != nil {
+		t.Fatal(err)
+	}
+	b := changesArchive(t, 100, &format.Change{Op: format.OpDelete, Old: file("b", x, 50)})
+	var out bytes.Buffer
+	if err := Merge(input("full", buf.Bytes()), input("inc", b), &out, Options{Tool: "test", Codec: archive.None}); err != nil {
+		t.Fatal(err)
+	}
+	r, err := archive.NewReader(&out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"a", "c"} {
+		c, err := r.Next()
+		if err != nil || c.Path() != want || c.Op != format.OpCreate {
+			t.Fatalf("merged change %v, %v; want the creation of %q", c, err, want)
+		}
+		if c.From != "" {
+			if c.From != "a" || !c.FromNew {
+				t.Fatalf("%q copies %q", want, c.From)
+			}
+			continue
+		}
+		got, err := io.ReadAll(r.Content())
+		if err != nil || !bytes.Equal(got, x) {
+			t.Fatalf("content of %q: %q, %v", want, got, err)
+		}
+	}
+	if _, err := r.Next(); err != io.EOF {
+		t.Fatalf("after c: %v", err)
+	}
+}

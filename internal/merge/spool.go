@@ -2,7 +2,6 @@ package merge
 
 import (
 	"fmt"
-	"io"
 	"os"
 	"sort"
 )
@@ -17,6 +16,7 @@ type spool struct {
 	ops  []sop   // in order of the new file
 	at   []int64 // at[i]: offset of ops[i] in the new file
 	end  int64   // size of the new file
+	buf  []byte  // for reading literals back, kept from file to file
 }
 
 // sop is one op of a spooled file: n bytes copied from off of the old file,
@@ -62,19 +62,44 @@ func (s *spool) addLiteral(p []byte) error {
 	if _, err := s.f.WriteAt(p, s.size); err != nil {
 		return fmt.Errorf("failed to write a temporary file: %w", err)
 	}
-	s.push(sop{lit: true, off: s.size, n: int64(len(p))})
-	s.size += int64(len(p))
+	n := int64(len(p))
+	if k := len(s.ops) - 1; k >= 0 && s.ops[k].lit && s.ops[k].off+s.ops[k].n == s.size {
+		// the next bytes of the literal before: one op, not one a read
+		s.ops[k].n += n
+		s.end += n
+	} else {
+		s.push(sop{lit: true, off: s.size, n: n})
+	}
+	s.size += n
 	return nil
 }
 
-// addContent spools a created file's whole content as one literal.
-func (s *spool) addContent(r io.Reader) error {
-	n, err := io.Copy(io.NewOffsetWriter(s.f, s.size), r)
-	if err != nil {
-		return err
+// hold writes p to the spool file outside the spooled file's ops, and
+// returns where.
+func (s *spool) hold(p []byte) (int64, error) {
+	off := s.size
+	if _, err := s.f.WriteAt(p, off); err != nil {
+		return 0, fmt.Errorf("failed to write a temporary file: %w", err)
 	}
-	s.push(sop{lit: true, off: s.size, n: n})
-	s.size += n
+	s.size += int64(len(p))
+	return off, nil
+}
+
+// copyOut writes to out as literals the n bytes at off of the spool file.
+func (s *spool) copyOut(off, n int64, out sink) error {
+	if s.buf == nil {
+		s.buf = make([]byte, 256<<10)
+	}
+	for done := int64(0); done < n; {
+		c := min(n-done, int64(len(s.buf)))
+		if _, err := s.f.ReadAt(s.buf[:c], off+done); err != nil {
+			return fmt.Errorf("failed to read a temporary file: %w", err)
+		}
+		if err := out.literal(s.buf[:c]); err != nil {
+			return err
+		}
+		done += c
+	}
 	return nil
 }
 
@@ -84,7 +109,6 @@ func (s *spool) emit(off, n int64, out sink) error {
 		return fmt.Errorf("a copy of %d bytes at %d is outside the file's %d bytes", n, off, s.end)
 	}
 	i := sort.Search(len(s.at), func(i int) bool { return s.at[i] > off }) - 1
-	var buf []byte
 	for n > 0 {
 		o := s.ops[i]
 		skip := off - s.at[i]
@@ -93,20 +117,8 @@ func (s *spool) emit(off, n int64, out sink) error {
 			if err := out.copy(o.off+skip, k); err != nil {
 				return err
 			}
-		} else {
-			for done := int64(0); done < k; {
-				c := min(k-done, 256<<10)
-				if buf == nil {
-					buf = make([]byte, 256<<10)
-				}
-				if _, err := s.f.ReadAt(buf[:c], o.off+skip+done); err != nil {
-					return fmt.Errorf("failed to read a temporary file: %w", err)
-				}
-				if err := out.literal(buf[:c]); err != nil {
-					return err
-				}
-				done += c
-			}
+		} else if err := s.copyOut(o.off+skip, k, out); err != nil {
+			return err
 		}
 		off += k
 		n -= k

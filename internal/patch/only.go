@@ -18,9 +18,10 @@ import (
 // One subtree back: with Options.Only a run restores, from a full backup
 // (or ibt-merge of a full and the incrementals since: its header, too, has
 // no old index time), just the entries the patterns select and their
-// parent directories, into an empty or missing DIR. An incremental, or a
-// DIR holding anything, is refused before DIR changes: what it would leave
-// is no version of the tree.
+// parent directories, into an empty or missing DIR (or one the same
+// selection of the same tree restored: the run finds it applied). An
+// incremental, or a DIR holding anything else, is refused before DIR
+// changes: what it would leave is no version of the tree.
 //
 // Such a tree is no tree the archive records a hash of, so what is
 // verified is this instead:
@@ -98,6 +99,9 @@ type only struct {
 	// path order; waits holds the same paths.
 	waiting map[contentKey][]string
 	waits   map[string]bool
+	// rerun: DIR was not empty, which only a run again on what the same
+	// selection restored may find (checkEmpty)
+	rerun bool
 }
 
 func newOnly(patterns []string, reread func() (io.ReadCloser, error)) *only {
@@ -156,7 +160,10 @@ func (o *only) checkFull(h format.Header) error {
 
 // checkEmpty refuses, with Options.Only, a DIR that holds anything but the
 // workspace of an interrupted run (which the claim finds to be this run's,
-// or refuses).
+// or refuses), or what the same selection of the same tree restored: a run
+// again on what it restored finds it applied. predictOnly refuses anything
+// else before the commit, as the checks of the changes refuse a selected
+// path that DIR holds otherwise.
 func (a *applier) checkEmpty() error {
 	if a.only == nil || a.root == nil {
 		return nil
@@ -177,7 +184,12 @@ func (a *applier) checkEmpty() error {
 		if pending, err := readJournal(a.root); err != nil || pending != nil {
 			return err
 		}
-		return pathErr(ErrConflict, name, fixOnlyEmpty, "is in DIR, and --only restores into an empty or missing directory")
+		if !treeVerified {
+			// no check before the commit (predict) to refuse the rest
+			return pathErr(ErrConflict, name, fixOnlyEmpty, "is in DIR, and --only restores into an empty or missing directory")
+		}
+		a.only.rerun = true
+		return nil
 	}
 	return nil
 }
@@ -454,6 +466,9 @@ func (a *applier) predictOnly() error {
 	})
 	if err != nil {
 		return asError(err, ErrConflict, "failed to check DIR")
+	}
+	if extra != "" && a.only.rerun {
+		return pathErr(ErrConflict, extra, fixOnlyEmpty, "is in DIR, and --only restores into an empty or missing directory, or one it restored")
 	}
 	if extra != "" {
 		return pathErr(ErrConflict, extra, fixOnlyEmpty, "is in DIR, but not among the entries --only restores")
