@@ -10,6 +10,7 @@ import (
 
 	"github.com/cespare/xxhash/v2"
 	"github.com/ibt-tools/ibt/format"
+	"github.com/ibt-tools/ibt/internal/readahead"
 	"github.com/vmihailenco/msgpack/v5"
 )
 
@@ -27,8 +28,8 @@ var memberLimits = format.MsgpackLimits{Depth: 16, AnyType: true}
 // and order, record contents, sizes, ops, and the trailer's counts and
 // checksum. Any error is final: later calls return it again.
 type Reader struct {
-	zr      *bufio.Reader // the tar stream, decoded
-	ahead   *aheadReader  // decoding it, for NewReadAheadReader
+	zr      *bufio.Reader     // the tar stream, decoded
+	ahead   *readahead.Reader // decoding it, for NewReadAheadReader
 	pos     countingReader
 	tr      *tar.Reader
 	hdr     Header
@@ -80,6 +81,13 @@ type DeltaOp struct {
 // NewReader recognises the codec of the archive in r and reads its header.
 func NewReader(r io.Reader) (*Reader, error) { return newReader(r, false) }
 
+// A NewReadAheadReader holds aheadChunks chunks of aheadChunkSize bytes of
+// the decoded stream.
+const (
+	aheadChunks    = 4
+	aheadChunkSize = 256 << 10
+)
+
 // NewReadAheadReader is NewReader with the decompression on a goroutine of
 // its own, a megabyte ahead of the caller: faster where the caller's own
 // work leaves a core free. Close stops that goroutine.
@@ -89,7 +97,7 @@ func NewReadAheadReader(r io.Reader) (*Reader, error) { return newReader(r, true
 // NewReader has nothing to stop. The Reader is of no use afterwards.
 func (r *Reader) Close() error {
 	if r.ahead != nil {
-		r.ahead.close()
+		r.ahead.Close()
 	}
 	return nil
 }
@@ -107,10 +115,10 @@ func newReader(r io.Reader, ahead bool) (ar *Reader, err error) {
 			return nil, err
 		}
 		if ahead {
-			a := newAheadReader(z)
+			a := readahead.New(z, aheadChunks, aheadChunkSize)
 			defer func() {
 				if err != nil {
-					a.close()
+					a.Close()
 				}
 			}()
 			z = a

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"fmt"
 	"io"
-	"os"
 	"sort"
 
 	"github.com/ibt-tools/ibt/format"
@@ -65,7 +64,7 @@ func (k *copyOf) unsupported(what string) error {
 }
 
 type stashFile struct {
-	f    *os.File
+	f    *format.TempFile
 	size int64
 }
 
@@ -140,11 +139,10 @@ func (m *merger) scanOne(in Input, f func(Input, *format.Change) error) error {
 // keep stashes the content of in's created file at p.
 func (m *merger) keep(in Input, p string) error {
 	if m.st.f == nil {
-		f, err := os.CreateTemp(m.tempDir, "ibt-merge-*")
+		f, err := format.CreateTempFile(m.tempDir, "ibt-merge-*")
 		if err != nil {
 			return fmt.Errorf("failed to create a temporary file: %w", err)
 		}
-		os.Remove(f.Name())
 		m.st.f = f
 	}
 	n, err := io.Copy(io.NewOffsetWriter(m.st.f, m.st.size), in.R.Content())

@@ -2,8 +2,9 @@ package merge
 
 import (
 	"fmt"
-	"os"
 	"sort"
+
+	"github.com/ibt-tools/ibt/format"
 )
 
 // spool holds a's version of one file as a sequence of ops over a's old
@@ -11,7 +12,7 @@ import (
 // b's copies from that version can be mapped back. Only the ops' positions
 // are in memory.
 type spool struct {
-	f    *os.File
+	f    *format.TempFile
 	size int64   // bytes of literals in f
 	ops  []sop   // in order of the new file
 	at   []int64 // at[i]: offset of ops[i] in the new file
@@ -28,12 +29,10 @@ type sop struct {
 
 func (s *spool) reset(dir string) error {
 	if s.f == nil {
-		f, err := os.CreateTemp(dir, "ibt-merge-*")
+		f, err := format.CreateTempFile(dir, "ibt-merge-*")
 		if err != nil {
 			return fmt.Errorf("failed to create a temporary file: %w", err)
 		}
-		// unlinked at once: nothing is left behind, whatever happens
-		os.Remove(f.Name())
 		s.f = f
 	}
 	if err := s.f.Truncate(0); err != nil {

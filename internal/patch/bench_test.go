@@ -5,6 +5,8 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+
+	"github.com/ibt-tools/ibt/internal/streamtest"
 )
 
 // BenchmarkApplyUpdate applies the update of a 256 MiB file with 1,000
@@ -36,10 +38,10 @@ func BenchmarkApplyUpdate(b *testing.B) {
 	materialize(b, d, old)
 	b.SetBytes(2 * size)
 	b.ResetTimer()
-	c := cpuTime()
+	c := streamtest.CPUTime()
 	for b.Loop() {
 		mustApply(b, d, forward)
 		mustApply(b, d, backward)
 	}
-	reportCPU(b, c, 2*size)
+	streamtest.ReportCPU(b, c, 2*size)
 }

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/ibt-tools/ibt/internal/rsync"
+	"github.com/ibt-tools/ibt/internal/streamtest"
 )
 
 func TestHashWriterMatchesFileHash(t *testing.T) {
@@ -123,24 +124,24 @@ func TestHashWriterCloseWaitsForWrites(t *testing.T) {
 func BenchmarkHashWriter(b *testing.B) {
 	data := make([]byte, 64<<20)
 	b.SetBytes(int64(len(data)))
-	c := cpuTime()
+	c := streamtest.CPUTime()
 	for b.Loop() {
 		h := newHashWriter(io.Discard, int64(len(data)))
 		h.Write(data)
 		h.Sum()
 		h.close()
 	}
-	reportCPU(b, c, int64(len(data)))
+	streamtest.ReportCPU(b, c, int64(len(data)))
 }
 
 func BenchmarkHashReaderAt(b *testing.B) {
 	data := make([]byte, 64<<20)
 	b.SetBytes(int64(len(data)))
-	c := cpuTime()
+	c := streamtest.CPUTime()
 	for b.Loop() {
 		if _, err := hashReaderAt(bytes.NewReader(data), int64(len(data)), nil, nil); err != nil {
 			b.Fatal(err)
 		}
 	}
-	reportCPU(b, c, int64(len(data)))
+	streamtest.ReportCPU(b, c, int64(len(data)))
 }

@@ -90,6 +90,7 @@ type only struct {
 	sel      *tree.Selector
 	reread   func() (io.ReadCloser, error)
 	copy     *archiveCopy       // the archive as read, without reread
+	temp     *format.TempFile   // copy's file, in a dry run
 	tree     *format.TreeHasher // of every entry of the archive
 	selected int                // entries selected
 	// links maps the first path of a hard-link group outside the
@@ -129,9 +130,9 @@ func (o *only) keepCopy(root *os.Root) error {
 	var f *os.File
 	var err error
 	if root == nil {
-		f, err = os.CreateTemp("", "ibt-patch-archive-*")
-		if err == nil {
-			os.Remove(f.Name())
+		var t *format.TempFile
+		if t, err = format.CreateTempFile("", "ibt-patch-archive-*"); err == nil {
+			f, o.temp = t.File, t
 		}
 	} else if f, err = root.OpenFile(copyName, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o600); err == nil {
 		root.Remove(copyName)
@@ -143,7 +144,9 @@ func (o *only) keepCopy(root *os.Root) error {
 }
 
 func (o *only) close() {
-	if o.copy != nil && o.copy.f != nil {
+	if o.temp != nil {
+		o.temp.Close() // and removes its name where it could not be removed at once
+	} else if o.copy != nil && o.copy.f != nil {
 		o.copy.f.Close()
 	}
 }

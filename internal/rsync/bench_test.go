@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/ibt-tools/ibt/format"
+	"github.com/ibt-tools/ibt/internal/streamtest"
 )
 
 const benchSize = 64 << 20
@@ -45,19 +46,19 @@ func benchSignature(b *testing.B, old []byte) *Signature {
 func BenchmarkSign(b *testing.B) {
 	old := benchData().old
 	b.SetBytes(int64(len(old)))
-	c := cpuTime()
+	c := streamtest.CPUTime()
 	for b.Loop() {
 		if _, _, err := Sign(bytes.NewReader(old), int64(len(old)), testKey); err != nil {
 			b.Fatal(err)
 		}
 	}
-	reportCPU(b, c, int64(len(old)))
+	streamtest.ReportCPU(b, c, int64(len(old)))
 }
 
 func BenchmarkFileHash(b *testing.B) {
 	old := benchData().old
 	b.SetBytes(int64(len(old)))
-	c := cpuTime()
+	c := streamtest.CPUTime()
 	for b.Loop() {
 		h := NewFileHash(int64(len(old)))
 		for p := old; len(p) > 0; p = p[min(len(p), 1<<20):] {
@@ -65,7 +66,7 @@ func BenchmarkFileHash(b *testing.B) {
 		}
 		h.Sum()
 	}
-	reportCPU(b, c, int64(len(old)))
+	streamtest.ReportCPU(b, c, int64(len(old)))
 }
 
 func BenchmarkDelta(b *testing.B) {
@@ -81,7 +82,7 @@ func BenchmarkDelta(b *testing.B) {
 		b.Run(tt.name, func(b *testing.B) {
 			b.SetBytes(int64(len(tt.new)))
 			var literal int64
-			c := cpuTime()
+			c := streamtest.CPUTime()
 			for b.Loop() {
 				literal = 0
 				err := Delta(s, bytes.NewReader(tt.new), func(op Op) error {
@@ -92,7 +93,7 @@ func BenchmarkDelta(b *testing.B) {
 					b.Fatal(err)
 				}
 			}
-			reportCPU(b, c, int64(len(tt.new)))
+			streamtest.ReportCPU(b, c, int64(len(tt.new)))
 			b.ReportMetric(float64(literal), "literal-bytes")
 		})
 	}
@@ -111,7 +112,7 @@ func BenchmarkPatch(b *testing.B) {
 		b.Fatal(err)
 	}
 	b.SetBytes(int64(len(d.edited)))
-	c := cpuTime()
+	c := streamtest.CPUTime()
 	for b.Loop() {
 		p := NewPatcher(bytes.NewReader(d.old), int64(len(d.old)), io.Discard, int64(len(d.edited)))
 		for _, op := range ops {
@@ -120,17 +121,17 @@ func BenchmarkPatch(b *testing.B) {
 			}
 		}
 	}
-	reportCPU(b, c, int64(len(d.edited)))
+	streamtest.ReportCPU(b, c, int64(len(d.edited)))
 }
 
 func BenchmarkWeakSum(b *testing.B) {
 	block := randBytes(53, 4096)
 	b.SetBytes(int64(len(block)))
-	c := cpuTime()
+	c := streamtest.CPUTime()
 	for b.Loop() {
 		WeakSum(block)
 	}
-	reportCPU(b, c, int64(len(block)))
+	streamtest.ReportCPU(b, c, int64(len(block)))
 }
 
 // BenchmarkSignSmall signs files of the src corpus's median and 90th

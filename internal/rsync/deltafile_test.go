@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/ibt-tools/ibt/format"
+	"github.com/ibt-tools/ibt/internal/streamtest"
 )
 
 // deltaCase is an old file of a little under three delta segments and new
@@ -195,14 +196,14 @@ func BenchmarkDeltaFile(b *testing.B) {
 		for _, workers := range []int{1, 2} {
 			b.Run(fmt.Sprintf("%s/workers=%d", tt.name, workers), func(b *testing.B) {
 				b.SetBytes(int64(len(tt.new)))
-				c := cpuTime()
+				c := streamtest.CPUTime()
 				for b.Loop() {
 					_, err := DeltaFile(s, bytes.NewReader(tt.new), int64(len(tt.new)), workers, func(Op) error { return nil })
 					if err != nil {
 						b.Fatal(err)
 					}
 				}
-				reportCPU(b, c, int64(len(tt.new)))
+				streamtest.ReportCPU(b, c, int64(len(tt.new)))
 			})
 		}
 	}

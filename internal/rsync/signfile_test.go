@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/ibt-tools/ibt/format"
+	"github.com/ibt-tools/ibt/internal/streamtest"
 )
 
 // bigData is shared by the segment tests: random content a little over
@@ -96,13 +97,13 @@ func BenchmarkSignFile(b *testing.B) {
 	for _, workers := range []int{1, 2} {
 		b.Run(fmt.Sprintf("workers=%d", workers), func(b *testing.B) {
 			b.SetBytes(int64(len(old)))
-			c := cpuTime()
+			c := streamtest.CPUTime()
 			for b.Loop() {
 				if _, _, err := SignFile(bytes.NewReader(old), int64(len(old)), workers, testKey); err != nil {
 					b.Fatal(err)
 				}
 			}
-			reportCPU(b, c, int64(len(old)))
+			streamtest.ReportCPU(b, c, int64(len(old)))
 		})
 	}
 }
