@@ -48,7 +48,11 @@
 // A directory the archive creates where DIR has nothing is staged whole,
 // with everything the archive creates below it, and placed by one rename
 // (stageTree in stage.go): a full restore into an empty DIR costs a
-// rename a top-level entry, not one a file.
+// rename a top-level entry, not one a file. The small files below such a
+// directory are made by the stage writer, a goroutine of their own, while
+// the archive is read on; the reading still checks each one's length and
+// hash, and every step reaches the step log through the writer, in order
+// (stagewriter.go).
 //
 // Reading a file is the cost to avoid: a file is taken as unchanged without
 // reading it when the known file (the last verified run's hashes, in the
