@@ -204,7 +204,7 @@ func (a *applier) settleStaged(fds *dirFds, f *os.File, s *step) (err error) {
 			return ioErr(p, "chown its staging file", err)
 		}
 	}
-	if fresh.createMode(e) != e.Mode {
+	if !fresh.createsMode(e) {
 		if err := f.Chmod(fileMode(e.Mode)); err != nil {
 			return ioErr(p, "chmod its staging file", err)
 		}
@@ -272,10 +272,16 @@ func (f *freshFile) owns(e *format.Entry) bool {
 	return f.ok && f.uid == e.UID && f.gid == e.GID
 }
 
+// createsMode reports whether creating e's staged file with e's mode gives
+// it that mode.
+func (f *freshFile) createsMode(e *format.Entry) bool {
+	return f.ok && e.Mode&^0o777 == 0 && e.Mode&f.perm == e.Mode
+}
+
 // createMode returns the mode to create e's staged file with: e's own if
 // creating gives it, or 0600 (then set by chmod).
 func (f *freshFile) createMode(e *format.Entry) uint32 {
-	if f.ok && e.Mode&^0o777 == 0 && e.Mode&f.perm == e.Mode {
+	if f.createsMode(e) {
 		return e.Mode
 	}
 	return 0o600
