@@ -210,10 +210,20 @@ func shortHash(h []byte) string {
 }
 
 // mergeStep merges the archive in file aFile, shown as aName, and the one
-// named bName into w.
+// named bName into w. The later archive, read twice by the merge, is read
+// from its file once (merge.ReadOnce), so that it may be a pipe.
 func mergeStep(aFile, aName, bName string, w io.Writer, opt merge.Options) error {
-	return merge.Merge(merge.Input{Name: aName, Open: archiveOpener(aFile, aName)},
-		merge.Input{Name: bName, Open: archiveOpener(bName, bName)}, w, opt)
+	f, err := os.Open(bName)
+	if err != nil {
+		return fmt.Errorf("failed to open input file %q: %w", bName, oserr.Cause(err))
+	}
+	b, closeB, err := merge.ReadOnce(bName, f, opt.TempDir)
+	if err != nil {
+		f.Close()
+		return err
+	}
+	defer closeB()
+	return merge.Merge(merge.Input{Name: aName, Open: archiveOpener(aFile, aName)}, b, w, opt)
 }
 
 // archiveOpener opens the archive in file, shown as name, for reading.
