@@ -17,6 +17,7 @@
 #   XFS_CHAIN [30]        incrementals applied in turn to the 1 GiB file in the xfs case
 #   SRC_RDIFF [1]         also run rdiff file by file on the src case (0 to skip)
 #   SRC_CHAIN [30]        small incrementals of the src tree merged by ibt-merge, and applied
+#   RESTORE_TMPFS [/dev/shm]  where the many case also times full restores on tmpfs ("" to skip)
 #   BENCH_DATA [<repo>/bench-data]        corpora and scratch space (git-ignored)
 #   CORPUS_SH [<repo>/bench/corpus.sh]   the script that builds the db and src corpora
 #   BIN [<repo>/bin]      where ibt is built
@@ -135,6 +136,11 @@ same() {
   [ "$la" = "$lb" ] || die "restore check: $1 differs from $2 in metadata: $(diff <(echo "$la") <(echo "$lb") | head -6)"
 }
 samefile() { cmp "$1" "$2" >/dev/null || die "restore check: $1 differs from $2"; }
+# samecontent A B: A and B hold the same files with the same contents.
+samecontent() {
+  diff -r --no-dereference "$1" "$2" > "$RES/diff.out" 2>&1 ||
+    die "restore check: $1 differs from $2 in content: $(head -5 "$RES/diff.out")"
+}
 # restore COMMAND...: a restore that must succeed; its messages go to the log.
 restore() {
   "$@" >> "$LOG" 2>&1 || die "restore failed: $*: $(tail -5 "$LOG")"
@@ -529,6 +535,21 @@ case_many() {
   # The full backup of the tree against tar czf of it (issue 16: no slower).
   measure many.tar.gz "" "tar czf $W/full.tgz -C $T ."
   measure many.ibt.full "" "$S $T | $D --full - | $DL | $P -o $W/full.tar.gz"
+  # The full restore into a new directory against tar xzf of tar czf's archive (issue 16: at
+  # most 1.3x), on the disk of the work directory and on tmpfs; ibt-patch verifies each one.
+  local X=$W/x XS=${RESTORE_TMPFS-/dev/shm}/ibt-compare-restore
+  measure many.tar.xzf "rm -rf $X && mkdir $X" "tar xzf $W/full.tgz -C $X"
+  samecontent "$X" "$T"  # tar's default format keeps mtimes to the second
+  measure many.ibt.restore "rm -rf $X" "$PA $X -i $W/full.tar.gz"
+  same "$X" "$T"
+  rm -rf "$X"
+  if [ -n "${RESTORE_TMPFS-/dev/shm}" ] && [ -d "$(dirname "$XS")" ]; then
+    measure many.tar.xzf.tmpfs "rm -rf $XS && mkdir $XS" "tar xzf $W/full.tgz -C $XS"
+    samecontent "$XS" "$T"
+    measure many.ibt.restore.tmpfs "rm -rf $XS" "$PA $XS -i $W/full.tar.gz"
+    same "$XS" "$T"
+    rm -rf "$XS"
+  fi
 
   say "many: verifying the restores"
   rm -rf "$W/r"; cp -a "$B" "$W/r"; restore "$PA" "$W/r" -i "$W/inc.tar.gz"
@@ -560,6 +581,12 @@ case_many() {
   row many ibt "ibt-sign, every file read" many.ibt.sign "$nb" "$nb" "$(size "$W/full.idx")" "" "many.rsync" ""
   row many tar "czf (full backup)" many.tar.gz "$nb" "$nb" "$(size "$W/full.tgz")" "" "many.tar.gz" "many.tar.gz"
   row many ibt "full: sign + diff --full + delta + pack" many.ibt.full "$nb" "$nb" "$(size "$W/full.tar.gz")" "" "many.tar.gz" "many.tar.gz"
+  row many tar "xzf (full restore, disk)" many.tar.xzf "$nb" "$nb" "" "" "many.tar.xzf" ""
+  row many ibt "ibt-patch: full restore, verified (disk)" many.ibt.restore "$nb" "$nb" "" "" "many.tar.xzf" ""
+  if [ -f "$RES/many.tar.xzf.tmpfs.json" ]; then
+    row many tar "xzf (full restore, tmpfs)" many.tar.xzf.tmpfs "$nb" "$nb" "" "" "many.tar.xzf.tmpfs" ""
+    row many ibt "ibt-patch: full restore, verified (tmpfs)" many.ibt.restore.tmpfs "$nb" "$nb" "" "" "many.tar.xzf.tmpfs" ""
+  fi
   row many ibt "ibt-patch: the incremental and back, on a restored tree" many.ibt.chain "$nb" "$nb" "" "" "many.ibt.chain.noknown" ""
   row many ibt "the same without the known file (1 run)" many.ibt.chain.noknown "$nb" "$nb" "" "" "many.ibt.chain.noknown" ""
 }
@@ -684,6 +711,11 @@ if "many.ibt.inc" in meas:
     check("many: %s + diff + delta + pack ≤ ½ the time of rsync's batch" % byk["many.ibt.signprev"][2],
           ratio("many.ibt.inc", "many.rsync"), lambda r: r >= 2, speed)
     check("many full backup: no slower than tar czf", ratio("many.ibt.full", "many.tar.gz"), lambda r: r >= 1, speed)
+    for suffix, where in (("", "disk"), (".tmpfs", "tmpfs")):
+        if "many.ibt.restore" + suffix in meas:
+            check("many full restore (%s): at most 1.3× the time of tar xzf" % where,
+                  t("many.ibt.restore" + suffix) / t("many.tar.xzf" + suffix),
+                  lambda x: x <= 1.3, lambda x: "%.2f× tar's time" % x)
 print("| target | measured | met |")
 print("|---|---:|:---:|")
 for target, shown, ok in checks:
