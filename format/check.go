@@ -213,8 +213,8 @@ func oldOrNew(isOld bool) string {
 // created in the same stream must come before the change.
 func CheckFrom(c *Change) error {
 	if c.From == "" {
-		if c.FromNew {
-			return fmt.Errorf("change %q: a source in the new tree but no source path", c.Path())
+		if c.FromNew || c.FromSize != 0 {
+			return fmt.Errorf("change %q: a source in the new tree or a source size but no source path", c.Path())
 		}
 		return nil
 	}
@@ -225,6 +225,8 @@ func CheckFrom(c *Change) error {
 		return fmt.Errorf("change %q: source path %q: %w", c.Path(), c.From, ValidPath(c.From))
 	case c.FromNew && c.From >= c.New.Path:
 		return fmt.Errorf("change %q: content from %q, which is not created before it", c.Path(), c.From)
+	case c.FromSize < 0 || c.FromSize > 0 && c.FromNew:
+		return fmt.Errorf("change %q: a delta against %q of %d bytes: only a source of the old tree, of at least 1 byte, has one", c.Path(), c.From, c.FromSize)
 	}
 	return nil
 }

@@ -600,8 +600,8 @@ func (d *decoder) change() (*Change, error) {
 	if err != nil {
 		return nil, err
 	}
-	if n < 1 || n > 5 {
-		return nil, d.fail(start, fmt.Sprintf("change map of %d keys, want 1 to 5", n))
+	if n < 1 || n > 6 {
+		return nil, d.fail(start, fmt.Sprintf("change map of %d keys, want 1 to 6", n))
 	}
 	if err := d.spend(2 * n); err != nil {
 		return nil, err
@@ -620,16 +620,20 @@ func (d *decoder) change() (*Change, error) {
 			return nil, err
 		}
 		switch {
-		case string(k) == "old" && c.Old == nil && c.New == nil && c.From == "" && !c.FromNew:
+		case string(k) == "old" && c.Old == nil && c.New == nil && c.From == "" && !c.FromNew && c.FromSize == 0:
 			c.Old, err = d.entry()
-		case string(k) == "new" && c.New == nil && c.From == "" && !c.FromNew:
+		case string(k) == "new" && c.New == nil && c.From == "" && !c.FromNew && c.FromSize == 0:
 			c.New, err = d.entry()
-		case string(k) == "f" && c.From == "" && !c.FromNew:
+		case string(k) == "f" && c.From == "" && !c.FromNew && c.FromSize == 0:
 			if c.From, err = d.str(); err == nil && c.From == "" {
 				err = d.fail(kpos, "empty source path in a change: an absent f is written by omitting it")
 			}
-		case string(k) == "fn" && !c.FromNew:
+		case string(k) == "fn" && !c.FromNew && c.FromSize == 0:
 			c.FromNew, err = d.boolTrue(kpos)
+		case string(k) == "fs" && c.FromSize == 0:
+			if c.FromSize, err = d.int(); err == nil && c.FromSize <= 0 {
+				err = d.fail(kpos, "a source size below 1 in a change: an absent fs is written by omitting it")
+			}
 		default:
 			return nil, d.fail(kpos, fmt.Sprintf("key %q unknown, repeated or out of order in a change", k))
 		}

@@ -104,6 +104,7 @@ func FuzzDecodeDifferential(f *testing.F) {
 	f.Add(tagChange, []byte{0x83, 0xa1, 'o', 0x02, 0xa3, 'n', 'e', 'w', 0x84, 0xa1, 'p', 0xa1, 'a', 0xa1, 't', 0x00, 0xa1, 'm', 0x00, 0xa2, 'm', 't', 0x00, 0xa3, 'o', 'l', 'd', 0xc0})
 	f.Add(tagChange, appendChange(nil, &Change{Op: OpCreate, New: big, From: "a/b", FromNew: true}))
 	f.Add(tagChange, appendChange(nil, &Change{Op: OpReplace, Old: big, New: big, From: "z"}))
+	f.Add(tagChange, appendChange(nil, &Change{Op: OpCreate, New: big, From: "z", FromSize: 1 << 40}))
 	f.Add(tagCopy, appendCopy(nil, &Copy{Offset: -33, Length: 1 << 33}))
 	f.Add(tagCopy, []byte{0x82, 0xa3, 'o', 'f', 'f', 0xd0, 0xe0, 0xa3, 'l', 'e', 'n', 0x00})
 	f.Add(tagEntry, []byte{0x84, 0xa1, 'p', 0xa1, 'a', 0xa1, 't', 0xcc, 0x00, 0xa1, 'm', 0x00, 0xa2, 'm', 't', 0x00})
@@ -186,6 +187,8 @@ func TestDecodeRefuses(t *testing.T) {
 		{"false flag written", tagChange, append(append([]byte{0x84, 0xa1, 'o', 0x01}, []byte{0xa3, 'n', 'e', 'w', 0x84, 0xa1, 'p', 0xa1, 'b', 0xa1, 't', 0x00, 0xa1, 'm', 0x00, 0xa2, 'm', 't', 0x00}...), 0xa1, 'f', 0xa1, 'a', 0xa2, 'f', 'n', 0xc2),
 			"a false flag is written by omitting it"},
 		{"empty source", tagChange, append(append([]byte{0x83, 0xa1, 'o', 0x01}, []byte{0xa3, 'n', 'e', 'w', 0x84, 0xa1, 'p', 0xa1, 'b', 0xa1, 't', 0x00, 0xa1, 'm', 0x00, 0xa2, 'm', 't', 0x00}...), 0xa1, 'f', 0xa0), "empty source path"},
+		{"zero source size", tagChange, append(append([]byte{0x84, 0xa1, 'o', 0x01}, []byte{0xa3, 'n', 'e', 'w', 0x84, 0xa1, 'p', 0xa1, 'b', 0xa1, 't', 0x00, 0xa1, 'm', 0x00, 0xa2, 'm', 't', 0x00}...), 0xa1, 'f', 0xa1, 'a', 0xa2, 'f', 's', 0x00), "a source size below 1"},
+		{"source size before source", tagChange, append(append([]byte{0x84, 0xa1, 'o', 0x01}, []byte{0xa3, 'n', 'e', 'w', 0x84, 0xa1, 'p', 0xa1, 'b', 0xa1, 't', 0x00, 0xa1, 'm', 0x00, 0xa2, 'm', 't', 0x00}...), 0xa2, 'f', 's', 0x05, 0xa1, 'f', 0xa1, 'a'), `key "f" unknown, repeated or out of order`},
 		{"source before new", tagChange, append([]byte{0x83, 0xa1, 'o', 0x01, 0xa1, 'f', 0xa1, 'a'}, []byte{0xa3, 'n', 'e', 'w', 0x84, 0xa1, 'p', 0xa1, 'b', 0xa1, 't', 0x00, 0xa1, 'm', 0x00, 0xa2, 'm', 't', 0x00}...), `key "new" unknown, repeated or out of order`},
 		{"new hash repeated", tagChange, appendEntry(append(appendEntry([]byte{0x83, 0xa1, 'o', 0x04, 0xa3, 'o', 'l', 'd'}, &Entry{Path: "a", Hash: sum("a")}), 0xa3, 'n', 'e', 'w'), &Entry{Path: "a", Mode: 1, Hash: sum("a")}),
 			"at byte 0 of the body: the new entry repeats the old entry's hash"},

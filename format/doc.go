@@ -55,9 +55,9 @@
 //	entry    (E)  Entry:   p, t, m, mt, [s], [l], [rd], [u], [g], [dv], [in],
 //	                       [ct], [h], [x], [H], [b], [S], [sk]; x is an array
 //	                       of maps {n, v}, sk true when present
-//	change   (C)  Change:  o, [old], [new], [f], [fn]; old and new are entry
-//	                       maps (new without H where it repeats old's, below),
-//	                       f a path, fn true when present
+//	change   (C)  Change:  o, [old], [new], [f], [fn], [fs]; old and new are
+//	                       entry maps (new without H where it repeats old's,
+//	                       below), f a path, fn true when present, fs an int
 //	copy     (R)  Copy:    off, len
 //	literal  (L)  Literal: d (bin of 1 to MaxChunk bytes)
 //	trailer  (T)  Trailer: count, [tree_hash], checksum
@@ -161,11 +161,17 @@
 // path comes before the change's). Either way the content is New.Hash,
 // which an applier checks.
 //
+// fs (Change.FromSize), an integer of at least 1, only with an f of the old
+// tree (no fn), says the change has data after all: a delta against the
+// source's content, which is fs bytes. ibt-merge so writes a file renamed
+// or copied by one archive and updated by the next.
+//
 // In a delta stream a change that has data (Change.HasData: a created or
-// replacing file that is not a hard link and has no f, or an update) is followed by data
-// records producing exactly New.Size bytes: literals of 1 to MaxChunk bytes,
-// and for an update copies of 1 or more bytes from within the old file
-// (off >= 0, off+len <= Old.Size). The data ends when New.Size bytes are
+// replacing file that is not a hard link and has no f, or has an fs, or an
+// update) is followed by data records producing exactly New.Size bytes:
+// literals of 1 to MaxChunk bytes, and for an update or a change with an fs
+// copies of 1 or more bytes from within the old file or the source
+// (off >= 0, off+len <= Old.Size or fs). The data ends when New.Size bytes are
 // produced; there is no end marker. No other stream holds data records.
 //
 // # Algorithms

@@ -100,6 +100,9 @@ func appendChange(b []byte, c *Change) []byte {
 	if c.FromNew {
 		n++
 	}
+	if c.FromSize != 0 {
+		n++
+	}
 	b = appendUint(append(b, 0x80|byte(n), 0xa1, 'o'), uint64(c.Op))
 	if c.Old != nil {
 		b = appendEntry(append(b, 0xa3, 'o', 'l', 'd'), c.Old)
@@ -116,6 +119,9 @@ func appendChange(b []byte, c *Change) []byte {
 	}
 	if c.FromNew {
 		b = append(b, 0xa2, 'f', 'n', 0xc3)
+	}
+	if c.FromSize != 0 {
+		b = appendInt(append(b, 0xa2, 'f', 's'), c.FromSize)
 	}
 	return b
 }

@@ -275,6 +275,12 @@ type Change struct {
 	// New.Hash either way, and ibt-patch checks it.
 	From    string `msgpack:"f,omitempty"`
 	FromNew bool   `msgpack:"fn,omitempty"`
+	// FromSize, on a change with a source of the old tree, says that the
+	// change's data is a delta against the source's content, which is
+	// FromSize (at least 1) bytes: its copies are from the source. ibt-merge
+	// writes a rename or a copy followed by an update so; without it the
+	// source is the whole content and the change has no data.
+	FromSize int64 `msgpack:"fs,omitempty"`
 }
 
 // Path is the path the change is about.
@@ -290,15 +296,34 @@ func (c *Change) Path() string {
 
 // HasData reports whether the change is followed by data records in a delta
 // stream (and by a data member in an archive): the content of a created file,
-// or the delta of an updated one.
+// or the delta of an updated one or of one with a FromSize.
 func (c *Change) HasData() bool {
 	switch c.Op {
 	case OpCreate, OpReplace:
-		return c.New != nil && c.New.Type == TypeFile && c.New.LinkTo == "" && c.From == ""
+		return c.New != nil && c.New.Type == TypeFile && c.New.LinkTo == "" && (c.From == "" || c.FromSize > 0)
 	case OpUpdate:
 		return true
 	}
 	return false
+}
+
+// HasDelta reports whether the change's data is a delta, copies from an old
+// file and literals (an update, or a change with a FromSize), rather than
+// the new content.
+func (c *Change) HasDelta() bool {
+	return c.Op == OpUpdate || c.FromSize > 0
+}
+
+// BaseSize is the size of the old file a delta copies from: the old
+// entry's for an update, FromSize for a change with one.
+func (c *Change) BaseSize() int64 {
+	if c.FromSize > 0 {
+		return c.FromSize
+	}
+	if c.Old != nil {
+		return c.Old.Size
+	}
+	return 0
 }
 
 // Copy is a delta operation: copy Length bytes from offset Offset of the old file.

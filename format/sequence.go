@@ -97,14 +97,17 @@ func (s *sequence) copy(c *Copy) error {
 	if err := s.data("copy", c.Length); err != nil {
 		return err
 	}
-	old := s.cur.Old
+	base, size := s.cur.Path(), s.cur.BaseSize()
+	if s.cur.FromSize > 0 {
+		base = s.cur.From
+	}
 	switch {
-	case s.cur.Op != OpUpdate:
+	case !s.cur.HasDelta():
 		return fmt.Errorf("a copy record for %q, which is not an update: only an update copies from the old file", s.cur.New.Path)
 	case c.Offset < 0 || c.Length <= 0:
 		return fmt.Errorf("copy of %d bytes at offset %d: want a positive length and a non-negative offset", c.Length, c.Offset)
-	case c.Offset > old.Size-c.Length:
-		return fmt.Errorf("copy of %d bytes at offset %d, beyond the %d bytes of the old %q", c.Length, c.Offset, old.Size, old.Path)
+	case c.Offset > size-c.Length:
+		return fmt.Errorf("copy of %d bytes at offset %d, beyond the %d bytes of the old %q", c.Length, c.Offset, size, base)
 	}
 	s.left -= c.Length
 	s.count++

@@ -246,7 +246,7 @@ func (w *Writer) WriteChange(c *Change) error {
 // placeholder ends its entry, which ends where the change up to that entry
 // would.
 func (w *Writer) writeChangeSpliced(c *Change, old, new *Entry, oldSig, newSig []byte) error {
-	pc := &Change{Op: c.Op, Old: old, New: new, From: c.From, FromNew: c.FromNew}
+	pc := &Change{Op: c.Op, Old: old, New: new, From: c.From, FromNew: c.FromNew, FromSize: c.FromSize}
 	body := appendChange(w.startRecord(), pc)[frameRoom:]
 	var cuts []int
 	var sigs [][]byte

@@ -90,6 +90,8 @@ func TestCrafted(t *testing.T) {
 	b := created("b", []byte("bb")).c
 	upd := updated("u", []byte("old file"), []DeltaOp{cp(0, 8)}).c // New.Size 8
 	withPath := func(p string) *format.Change { return created(p, nil).c }
+	fromU := created("v", []byte("old file")).c // a delta against u
+	fromU.From, fromU.FromSize = "u", 8
 	// [{o: 1, new: {p: "x", x: <array claiming 2^32-1 xattrs>}}]
 	hugeXattrs := []byte("\x91\x82\xa1o\x01\xa3new\x82\xa1p\xa1x\xa1x\xdd\xff\xff\xff\xff")
 	tooMany := make([]*format.Change, MaxBatch+1)
@@ -138,6 +140,9 @@ func TestCrafted(t *testing.T) {
 		{"unknown op byte", craft(t, 1, h, batchMember(1, upd), dataMember(upd, []byte("X"))), "unknown op 0x58"},
 		{"bytes after ops", craft(t, 1, h, batchMember(1, upd), dataMember(upd, append(opsBytes([2]uint64{0, 8}), 'C'))), "bytes after the ops"},
 		{"op cut by member end", craft(t, 1, h, batchMember(1, upd), dataMember(upd, opsBytes([]byte("12345678"))[:5])), "ends early"},
+		{"delta against a source", craft(t, 1, h, batchMember(1, fromU), dataMember(fromU, opsBytes([2]uint64{0, 8}))), ""},
+		{"copy outside the source", craft(t, 1, h, batchMember(1, fromU), dataMember(fromU, opsBytes([2]uint64{4, 8}))), "outside the old file"},
+		{"content for a delta against a source", craft(t, 1, h, batchMember(1, fromU), member{"created/" + dataName(fromU)[len("updated/"):], []byte("old file")}), "unexpected member"},
 		{"trailer miscounts changes", craft(t, 3, h, batchMember(1, a), dataMember(a, []byte("aaa"))), "counts 3 changes"},
 		{"trailer checksum", craft(t, 0, h, member{trailerName, mustMsgpack(Trailer{Members: 1, Checksum: 1})}), "checksum"},
 		{"trailer unknown key", craft(t, 0, h, member{trailerName, mustMsgpack(map[string]any{"changes": 0, "members": 1, "checksum": xxhash.Sum64(h.body), "treehash": "x"})}), "treehash"},

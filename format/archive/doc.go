@@ -25,9 +25,10 @@
 //
 // <hex> is the lowercase hex SHA-256 of the change's path. A change of
 // OpCreate or OpReplace whose new entry is a regular file (not a hard link)
-// has a created/ member holding its content, exactly New.Size bytes. A change
-// of OpUpdate has an updated/ member holding its delta in the op encoding
-// below. A batch member is at most MaxBatchSize bytes; a writer closes a
+// and that has no source (Change.From) has a created/ member holding its
+// content, exactly New.Size bytes. A change of OpUpdate, or one with a
+// source and a FromSize, has an updated/ member holding its delta in the op
+// encoding below (against the source for the latter). A batch member is at most MaxBatchSize bytes; a writer closes a
 // batch at MaxBatch records or once it holds about BatchSize bytes.
 //
 // The changes of all batches are in strictly increasing order of path
@@ -58,7 +59,7 @@
 //
 // where uvarint is encoding/binary's unsigned varint ([binary.AppendUvarint]).
 // Every length is at least 1; n is at most format.MaxChunk; a copy lies
-// within the old file (offset+length <= Old.Size); and the ops produce
+// within the old file (offset+length <= Old.Size, or FromSize); and the ops produce
 // exactly New.Size bytes, so the member ends with the op that completes the
 // file.
 //

@@ -159,7 +159,11 @@ func readArchiveWith(open func(io.Reader) (*Reader, error), data []byte, olds ma
 		res.changes = append(res.changes, c)
 		switch {
 		case !c.HasData():
-		case c.Op == format.OpUpdate:
+		case c.HasDelta():
+			base := c.Path()
+			if c.FromSize > 0 {
+				base = c.From
+			}
 			var out []byte
 			for {
 				op, err := r.NextOp()
@@ -170,7 +174,7 @@ func readArchiveWith(open func(io.Reader) (*Reader, error), data []byte, olds ma
 					return res, r, err
 				}
 				if op.Copy {
-					if old := olds[c.Path()]; old != nil {
+					if old := olds[base]; old != nil {
 						out = append(out, old[op.Offset:op.Offset+op.Length]...)
 					}
 				} else {

@@ -58,7 +58,7 @@ func batchName(seq int) string { return fmt.Sprintf("ibt/changes/%06d", seq) }
 func dataName(c *format.Change) string {
 	sum := sha256.Sum256([]byte(c.Path()))
 	dir := "created/"
-	if c.Op == format.OpUpdate {
+	if c.HasDelta() {
 		dir = "updated/"
 	}
 	return dir + hex.EncodeToString(sum[:])
@@ -67,7 +67,7 @@ func dataName(c *format.Change) string {
 // dataWhat describes a data member for error messages.
 func dataWhat(name string, c *format.Change) string {
 	what := "content"
-	if c.Op == format.OpUpdate {
+	if c.HasDelta() {
 		what = "delta"
 	}
 	return fmt.Sprintf("member %q (%s of %q)", name, what, c.Path())

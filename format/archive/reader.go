@@ -299,14 +299,14 @@ func (r *Reader) openData(c *format.Change) error {
 		return fmt.Errorf("unexpected member %q where %s belongs", hdr.Name, what)
 	}
 	r.members++
-	update := c.Op == format.OpUpdate
+	update := c.HasDelta()
 	if !update && hdr.Size != c.New.Size {
 		return fmt.Errorf("%s is %d bytes, the file %d", what, hdr.Size, c.New.Size)
 	}
 	d := &r.data
 	*d = dataState{active: true, update: update, what: what, size: c.New.Size, ops: d.ops, lit: d.lit}
 	if update {
-		d.oldSize = c.Old.Size
+		d.oldSize = c.BaseSize()
 		if d.ops == nil {
 			d.ops = bufio.NewReaderSize(r.tr, 64<<10)
 		} else {

@@ -159,7 +159,7 @@ func (w *Writer) AddChange(c *format.Change) error {
 		return w.fail(fmt.Errorf("change at %q encodes to %d bytes, more than a batch holds", p, len(rec)))
 	}
 	heldSize := int64(0)
-	if c.HasData() && c.Op != format.OpUpdate && c.New.Size <= bigFile {
+	if c.HasData() && !c.HasDelta() && c.New.Size <= bigFile {
 		heldSize = c.New.Size
 	}
 	if w.batchN > 0 && (w.batchN == MaxBatch || w.batch.Len()+len(rec) > BatchSize ||
@@ -175,9 +175,9 @@ func (w *Writer) AddChange(c *format.Change) error {
 	if !c.HasData() {
 		return nil
 	}
-	f := &openFile{path: p, name: dataName(c), update: c.Op == format.OpUpdate, size: c.New.Size, off: len(w.arena)}
+	f := &openFile{path: p, name: dataName(c), update: c.HasDelta(), size: c.New.Size, off: len(w.arena)}
 	if f.update {
-		f.oldSize = c.Old.Size
+		f.oldSize = c.BaseSize()
 	}
 	w.cur = f
 	if !f.update && f.size > bigFile {

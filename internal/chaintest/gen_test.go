@@ -30,6 +30,10 @@ type gen struct {
 	seq    int  // makes every new name unique
 	blocks [][]byte
 	log    []string // what the current step did
+	// files earlier steps renamed or copied, and edited: editing the one
+	// or renaming the other next makes the compositions ibt-merge finds
+	// hardest
+	moved, edited []string
 }
 
 func newGen(seed int64, root string) *gen {
@@ -147,6 +151,31 @@ func (g *gen) snap() snapshot {
 		}
 	}
 	return s
+}
+
+// appendTo appends content to the file rel, and notes it edited.
+func (g *gen) appendTo(rel string) {
+	f, err := os.OpenFile(g.abs(rel), os.O_WRONLY|os.O_APPEND, 0)
+	must(err)
+	_, err = f.Write(g.content())
+	must(err)
+	must(f.Close())
+	g.edited = append(g.edited, rel)
+}
+
+// still picks one of noted that is still one of files, or "".
+func (g *gen) still(noted, files []string) string {
+	var ok []string
+	for _, p := range noted {
+		i := sort.SearchStrings(files, p)
+		if i < len(files) && files[i] == p {
+			ok = append(ok, p)
+		}
+	}
+	if len(ok) == 0 {
+		return ""
+	}
+	return g.pick(ok)
 }
 
 // pick returns one of paths, or "" for none (callers of an empty list
@@ -440,12 +469,41 @@ var kinds = []kind{
 			return false
 		}
 		rel := g.pick(s.files)
-		f, err := os.OpenFile(g.abs(rel), os.O_WRONLY|os.O_APPEND, 0)
-		must(err)
-		_, err = f.Write(g.content())
-		must(err)
-		must(f.Close())
+		g.appendTo(rel)
 		g.logf("append to %q", rel)
+		return true
+	}},
+	{"edit-moved", func(g *gen, s snapshot) bool { // a file renamed or copied before
+		rel := g.still(g.moved, s.files)
+		if rel == "" {
+			return false
+		}
+		g.appendTo(rel)
+		g.logf("append to %q, renamed or copied before", rel)
+		return true
+	}},
+	{"move-edited", func(g *gen, s snapshot) bool { // a file edited before
+		rel := g.still(g.edited, s.files)
+		if rel == "" {
+			return false
+		}
+		to := pathJoin(g.pick(s.dirs), g.newName())
+		must(os.Rename(g.abs(rel), g.abs(to)))
+		g.moved = append(g.moved, to)
+		g.logf("mv %q %q, edited before", rel, to)
+		return true
+	}},
+	{"copy-file", func(g *gen, s snapshot) bool {
+		if len(s.files) == 0 {
+			return false
+		}
+		from := g.pick(s.files)
+		to := pathJoin(g.pick(s.dirs), g.newName())
+		b, err := os.ReadFile(g.abs(from))
+		must(err)
+		must(os.WriteFile(g.abs(to), b, 0o644))
+		g.moved = append(g.moved, to)
+		g.logf("cp %q %q", from, to)
 		return true
 	}},
 	{"rewrite", func(g *gen, s snapshot) bool { // a middle part rewritten in place
@@ -462,6 +520,7 @@ var kinds = []kind{
 		_, err = f.WriteAt(b, g.r.Int63n(fi.Size()+1))
 		must(err)
 		must(f.Close())
+		g.edited = append(g.edited, rel)
 		g.logf("rewrite the middle of %q", rel)
 		return true
 	}},
@@ -759,6 +818,7 @@ var kinds = []kind{
 		from := g.pick(all)
 		to := pathJoin(g.pick(s.dirs), g.newName())
 		must(os.Rename(g.abs(from), g.abs(to)))
+		g.moved = append(g.moved, to)
 		g.logf("mv %q %q", from, to)
 		return true
 	}},

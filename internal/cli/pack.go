@@ -76,7 +76,7 @@ func (p *packCmd) run(c *runContext) error {
 		case *format.Change:
 			cur, err = rec, w.AddChange(rec)
 		case *format.Literal:
-			if cur != nil && cur.Op == format.OpUpdate {
+			if cur != nil && cur.HasDelta() {
 				err = w.WriteLiteral(rec.Data)
 			} else {
 				err = w.WriteContent(rec.Data)

@@ -15,7 +15,7 @@ func (m *merger) both(ca, cb *format.Change) error {
 	if err := m.links(ca, cb); err != nil {
 		return err
 	}
-	if err := m.noteA(ca); err != nil {
+	if err := m.noteA(ca, cb); err != nil {
 		return err
 	}
 	c := compose(ca.Old, cb.New)
@@ -26,10 +26,27 @@ func (m *merger) both(ca, cb *format.Change) error {
 	if cb.From != "" {
 		return m.fromB(cb, c)
 	}
-	if ca.From != "" && !cb.HasData() && c.New != nil && c.New.Type == format.TypeFile && (c.Op == format.OpCreate || c.Op == format.OpReplace) {
+	copied := ca.From != "" && c.New != nil && c.New.Type == format.TypeFile && c.New.LinkTo == "" && c.Op != format.OpMeta
+	if copied && c.Op == format.OpUpdate {
+		c.Op = format.OpReplace // only a created file takes its content from another path
+	}
+	switch {
+	case copied && !cb.HasData():
 		// b changed the copy's metadata only: it is still a's copy
-		c.From, c.FromNew = ca.From, ca.FromNew
+		c.From, c.FromNew, c.FromSize = ca.From, ca.FromNew, ca.FromSize
 		return m.copyA(c)
+	case copied && !ca.FromNew && cb.Op == format.OpUpdate && ca.FromSize == 0:
+		// a renamed or copied a file of its old tree, b updated it: b's
+		// delta is against that file's content
+		return m.keepSource(m.b, c, ca.From, ca.New.Size)
+	case copied && !ca.FromNew && cb.Op == format.OpUpdate:
+		// b's delta maps through a's, against the same file
+		c.From, c.FromSize = ca.From, ca.FromSize
+		m.fromA(c)
+		if err := m.add(c); err != nil {
+			return err
+		}
+		return m.through(ca, sink{w: m.w, update: true})
 	}
 	if err := m.add(c); err != nil {
 		return err
@@ -145,7 +162,7 @@ func (m *merger) through(ca *format.Change, s sink) error {
 		return err
 	}
 	var content io.Reader
-	if ca.Op != format.OpUpdate {
+	if !ca.HasDelta() {
 		var stop func()
 		content, stop = ahead(m.contentA(ca), ca.New.Size)
 		defer stop()

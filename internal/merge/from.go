@@ -1,7 +1,10 @@
 package merge
 
 import (
+	"bufio"
 	"bytes"
+	"encoding/binary"
+	"errors"
 	"fmt"
 	"io"
 	"sort"
@@ -35,7 +38,12 @@ type sources struct {
 	emitted  map[string][]byte   // the merged new hash at each of srcB, and where b changes a file a created; nil if none
 	fromsA   []*copyOf           // copies from the old tree passed through, to check once joined
 	stash    map[string][2]int64 // offset and size in st of a's content of a source
-	st       stashFile
+	opsAt    map[string]keptOps  // a's delta of a source, in st
+	// updatedSources: b's renames (path, source) of a file a updated,
+	// whose merged change must delete the source (checkFromA)
+	updatedSources [][2]string
+	deleted        map[string]bool // of srcB, those the merged archive deletes
+	st             stashFile
 	// keptA: sources whose content the join kept in st before writing
 	// a's change there, which then reads it from st (contentA)
 	keptA map[string]bool
@@ -44,15 +52,16 @@ type sources struct {
 // copyOf is what the merge keeps of a change: the reader reuses its
 // changes' memory.
 type copyOf struct {
-	path    string
-	op      format.Op
-	from    string
-	fromNew bool
-	hash    []byte // of the new file
+	path     string
+	op       format.Op
+	from     string
+	fromNew  bool
+	fromSize int64
+	hash     []byte // of the new file
 }
 
 func keepOf(c *format.Change) *copyOf {
-	k := &copyOf{path: c.Path(), op: c.Op, from: c.From, fromNew: c.FromNew}
+	k := &copyOf{path: c.Path(), op: c.Op, from: c.From, fromNew: c.FromNew, fromSize: c.FromSize}
 	if c.New != nil {
 		k.hash = bytes.Clone(c.New.Hash)
 	}
@@ -68,6 +77,19 @@ type stashFile struct {
 	size int64
 }
 
+// open creates the stash file, once.
+func (s *stashFile) open(dir string) error {
+	if s.f != nil {
+		return nil
+	}
+	f, err := format.CreateTempFile(dir, "ibt-merge-*")
+	if err != nil {
+		return fmt.Errorf("failed to create a temporary file: %w", err)
+	}
+	s.f = f
+	return nil
+}
+
 func (s *stashFile) close() {
 	if s.f != nil {
 		s.f.Close()
@@ -81,6 +103,7 @@ func (s *stashFile) close() {
 func (m *merger) scan() error {
 	m.srcB, m.aheadB, m.aAt = map[string]bool{}, map[string]bool{}, map[string]*copyOf{}
 	m.emitted, m.stash, m.keptA = map[string][]byte{}, map[string][2]int64{}, map[string]bool{}
+	m.opsAt, m.deleted = map[string]keptOps{}, map[string]bool{}
 	err := m.scanOne(m.b, func(in Input, c *format.Change) error {
 		if c.From != "" {
 			m.srcB[c.From] = c.FromNew
@@ -102,7 +125,10 @@ func (m *merger) scan() error {
 			return nil
 		}
 		m.aAt[p] = keepOf(c)
-		if !c.HasData() || c.Op == format.OpUpdate {
+		if c.HasData() && c.HasDelta() {
+			return m.keepOps(in, c)
+		}
+		if !c.HasData() {
 			return nil
 		}
 		return m.keep(in, p)
@@ -136,14 +162,93 @@ func (m *merger) scanOne(in Input, f func(Input, *format.Change) error) error {
 	}
 }
 
+// keptOps is a delta kept in st: its ops, encoded as in an archive's
+// updated/ member, and the sizes of the file it makes and of its base.
+type keptOps struct {
+	off, n            int64
+	newSize, baseSize int64
+}
+
+// keepOps stashes the ops of in's change c, whose data is a delta.
+func (m *merger) keepOps(in Input, c *format.Change) error {
+	if err := m.st.open(m.tempDir); err != nil {
+		return err
+	}
+	k := keptOps{off: m.st.size, newSize: c.New.Size, baseSize: c.BaseSize()}
+	w := bufio.NewWriterSize(io.NewOffsetWriter(m.st.f, m.st.size), 64<<10)
+	var b []byte
+	err := m.eachOp(in, func(copy bool, off, n int64, data []byte) error {
+		b = b[:0]
+		if copy {
+			b = binary.AppendUvarint(binary.AppendUvarint(append(b, 'C'), uint64(off)), uint64(n))
+		} else {
+			b = binary.AppendUvarint(append(b, 'L'), uint64(len(data)))
+		}
+		if _, err := w.Write(b); err != nil {
+			return err
+		}
+		k.n += int64(len(b))
+		if !copy {
+			if _, err := w.Write(data); err != nil {
+				return err
+			}
+			k.n += int64(len(data))
+		}
+		return nil
+	})
+	if err == nil {
+		err = w.Flush()
+	}
+	if err != nil {
+		return fmt.Errorf("failed to keep the delta of %q of archive %q: %w", c.Path(), in.Name, err)
+	}
+	m.opsAt[c.Path()] = k
+	m.st.size += k.n
+	return nil
+}
+
+// replayOps writes the ops kept at k to s.
+func (m *merger) replayOps(k keptOps, s sink) error {
+	r := bufio.NewReaderSize(io.NewSectionReader(m.st.f, k.off, k.n), 64<<10)
+	buf := m.buffer()
+	for {
+		kind, err := r.ReadByte()
+		if err == io.EOF {
+			return nil
+		}
+		a, err1 := binary.ReadUvarint(r)
+		if err != nil || err1 != nil {
+			return fmt.Errorf("failed to read a temporary file: %w", errors.Join(err, err1))
+		}
+		if kind == 'C' {
+			n, err := binary.ReadUvarint(r)
+			if err != nil {
+				return fmt.Errorf("failed to read a temporary file: %w", err)
+			}
+			if err := s.copy(int64(a), int64(n)); err != nil {
+				return fmt.Errorf("failed to write archive: %w", err)
+			}
+			continue
+		}
+		if a > format.MaxChunk {
+			return errors.New("failed to read a temporary file: a literal longer than a chunk")
+		}
+		if a > uint64(len(buf)) {
+			buf = make([]byte, a)
+		}
+		if _, err := io.ReadFull(r, buf[:a]); err != nil {
+			return fmt.Errorf("failed to read a temporary file: %w", err)
+		}
+		if err := s.literal(buf[:a]); err != nil {
+			return fmt.Errorf("failed to write archive: %w", err)
+		}
+	}
+}
+
 // keep stashes the content of in's created file at p.
 func (m *merger) keep(in Input, p string) error {
-	if m.st.f == nil {
-		f, err := format.CreateTempFile(m.tempDir, "ibt-merge-*")
-		if err != nil {
-			return fmt.Errorf("failed to create a temporary file: %w", err)
-		}
-		m.st.f = f
+	if err := m.st.open(m.tempDir); err != nil {
+		return err
 	}
 	n, err := io.Copy(io.NewOffsetWriter(m.st.f, m.st.size), in.R.Content())
 	if err != nil {
@@ -158,6 +263,7 @@ func (m *merger) keep(in Input, p string) error {
 func (m *merger) emit(c *format.Change) {
 	if _, ok := m.srcB[c.Path()]; ok {
 		m.emitted[c.Path()] = newHash(c)
+		m.deleted[c.Path()] = c.Op == format.OpDelete
 	}
 }
 
@@ -171,14 +277,18 @@ func newHash(c *format.Change) []byte {
 }
 
 // noteA keeps, before the join writes it, a's change ca at a source of b's
-// copies, and the content it gives the source.
-func (m *merger) noteA(ca *format.Change) error {
+// copies, and the content it gives the source; its delta, only where b
+// deletes the source (cb, nil if b leaves it alone), which then needs none.
+func (m *merger) noteA(ca, cb *format.Change) error {
 	p := ca.Path()
 	if _, ok := m.srcB[p]; !ok || m.aheadB[p] {
 		return nil
 	}
 	m.aAt[p] = keepOf(ca)
-	if !ca.HasData() || ca.Op == format.OpUpdate {
+	if ca.HasData() && ca.HasDelta() && cb != nil && cb.Op == format.OpDelete {
+		return m.keepOps(m.a, ca)
+	}
+	if !ca.HasData() || ca.HasDelta() {
 		return nil
 	}
 	if err := m.keep(m.a, p); err != nil {
@@ -210,6 +320,11 @@ func (m *merger) fromA(c *format.Change) {
 // checkFromA checks that each copy from the old tree still holds in the
 // merged archive: b leaves the source's content in place (or deletes it).
 func (m *merger) checkFromA() error {
+	for _, r := range m.updatedSources {
+		if !m.deleted[r[1]] {
+			return fmt.Errorf("change at %q: a copy of %q, which the earlier archive updates and the later one keeps (the old version is in neither archive): %w", r[0], r[1], ErrUnsupported)
+		}
+	}
 	for _, c := range m.fromsA {
 		if m.changedByB(c.from) {
 			// The copy's content is the old file's, which neither
@@ -222,12 +337,19 @@ func (m *merger) checkFromA() error {
 }
 
 // fromB writes c, the merged change of b's copy cb, with a source the
-// merged archive has, or the content a gave the source.
+// merged archive has, or the content a gave the source. A copy over a
+// file of a's old tree becomes a replace: only a created file takes its
+// content from another path.
 func (m *merger) fromB(cb, c *format.Change) error {
 	f := cb.From
-	c.From, c.FromNew = "", false
-	created := c.Op == format.OpCreate || c.Op == format.OpReplace
-	if h := m.emitted[f]; created && h != nil && f < c.Path() && bytes.Equal(h, cb.New.Hash) {
+	c.From, c.FromNew, c.FromSize = "", false, 0
+	switch c.Op {
+	case format.OpMeta:
+		return m.add(c) // the copy gave back the content of a's old tree
+	case format.OpUpdate:
+		c.Op = format.OpReplace
+	}
+	if h := m.emitted[f]; h != nil && f < c.Path() && bytes.Equal(h, cb.New.Hash) {
 		// the merged archive creates the source before, with the content
 		c.From, c.FromNew = f, true
 		return m.add(c)
@@ -239,34 +361,81 @@ func (m *merger) fromB(cb, c *format.Change) error {
 	if ac == nil && m.aFull {
 		return m.noLink("it copies %q, which the first one's tree does not have", f)
 	}
-	if ac == nil || ac.op == format.OpMeta {
+	switch {
+	case ac == nil || ac.op == format.OpMeta:
 		// a left the source's content alone: it is in a's old tree
-		if !created {
-			return unsupported(cb, fmt.Sprintf("a copy of %q over an updated file", f))
+		if cb.FromSize > 0 {
+			return m.keepSource(m.b, c, f, cb.FromSize)
 		}
 		c.From = f
 		return m.add(c)
-	}
-	if ac.from != "" && !ac.fromNew && created {
+	case ac.from != "" && !ac.fromNew && ac.fromSize == 0:
 		// a copied the source from its old tree: so does the merged
 		// archive, if b leaves that file alone too (checkFromA)
+		if cb.FromSize > 0 {
+			return m.keepSource(m.b, c, ac.from, cb.FromSize)
+		}
 		c.From = ac.from
 		m.fromA(c)
 		return m.add(c)
+	case cb.FromSize > 0 && !m.hasStash(f):
+		return unsupported(cb, fmt.Sprintf("a delta against %q, which the earlier archive changes", f))
+	}
+	if at, ok := m.opsAt[f]; ok {
+		// a's data of the source is a delta: against its old version
+		// (an update), or a file of its old tree (a FromSize). The
+		// merged file is that delta against that file, which the
+		// merged archive must keep: so a renamed file, updated before,
+		// is b's rename of a's update.
+		if at.newSize != c.New.Size {
+			return m.noLink("it copies %q, whose size is not the one the first one gives it", f)
+		}
+		base := f
+		if ac.fromSize > 0 {
+			base = ac.from
+		} else {
+			m.updatedSources = append(m.updatedSources, [2]string{c.Path(), f})
+		}
+		if at.baseSize > 0 {
+			c.From, c.FromSize = base, at.baseSize
+			m.fromA(c)
+		}
+		if err := m.add(c); err != nil {
+			return err
+		}
+		return m.replayOps(at, sink{w: m.w, update: at.baseSize > 0})
 	}
 	at, ok := m.stash[f]
 	if !ok {
 		return unsupported(cb, fmt.Sprintf("a copy of %q, whose content the earlier archive only updates", f))
 	}
-	if at[1] != c.New.Size {
+	switch {
+	case cb.FromSize > 0 && at[1] != cb.FromSize:
+		return m.noLink("its delta against %q is against %d bytes, not the %d the first one gives it", f, cb.FromSize, at[1])
+	case cb.FromSize == 0 && at[1] != c.New.Size:
 		return m.noLink("it copies %q, whose size is not the one the first one gives it", f)
 	}
 	if err := m.add(c); err != nil {
 		return err
 	}
-	s := sink{w: m.w, update: c.Op == format.OpUpdate}
+	s := sink{w: m.w, update: false}
 	r := io.NewSectionReader(m.st.f, at[0], at[1])
+	if cb.FromSize > 0 {
+		// b's delta against the content a gave the source
+		return m.eachOp(m.b, func(copy bool, off, n int64, data []byte) error {
+			if !copy {
+				return s.literal(data)
+			}
+			return m.pump(Input{Name: "a temporary file"}, io.NewSectionReader(r, off, n), s)
+		})
+	}
 	return m.pump(Input{Name: "a temporary file"}, r, s)
+}
+
+// hasStash reports whether st holds a's content of the source f.
+func (m *merger) hasStash(f string) bool {
+	_, ok := m.stash[f]
+	return ok
 }
 
 // contentA is a's content of its created file ca: from the archive, or
@@ -321,7 +490,7 @@ func (m *merger) keepFromA(p string) (string, error) {
 			continue
 		case c.From != "" && c.FromNew:
 			return c.From, nil
-		case c.HasData() && c.Op != format.OpUpdate:
+		case c.HasData() && !c.HasDelta():
 			return "", m.keep(in, p)
 		}
 		return "", fmt.Errorf("change at %q: a copy of it, whose content the earlier archive does not hold: %w", p, ErrUnsupported)
@@ -351,5 +520,8 @@ func (m *merger) copyA(c *format.Change) error {
 		}
 	}
 	m.fromA(c)
-	return m.add(c)
+	if err := m.add(c); err != nil {
+		return err
+	}
+	return m.copyData(m.a, c)
 }

@@ -64,7 +64,10 @@ func Inspect(in Input) (Link, error) {
 			}
 			tree.Add(c.New)
 		}
-		if !c.HasData() || c.Op == format.OpUpdate {
+		if tree != nil && c.From != "" && !c.FromNew {
+			return Link{}, bad("%q takes its content from %q of an older tree, but the archive is a full backup", c.Path(), c.From)
+		}
+		if !c.HasData() || c.HasDelta() {
 			continue
 		}
 		h := rsync.NewFileHash(c.New.Size)

@@ -196,7 +196,7 @@ func (m *merger) add(c *format.Change) error {
 
 // onlyA copies a change of a alone: b leaves its path as a made it.
 func (m *merger) onlyA(c *format.Change) error {
-	if err := m.noteA(c); err != nil {
+	if err := m.noteA(c, nil); err != nil {
 		return err
 	}
 	if c.From != "" {
@@ -243,7 +243,7 @@ func (m *merger) copyData(in Input, c *format.Change) error {
 	if !c.HasData() {
 		return nil
 	}
-	if c.Op != format.OpUpdate {
+	if !c.HasDelta() {
 		r := in.R.Content()
 		if in.R == m.a.R {
 			r = m.contentA(c)
@@ -253,6 +253,26 @@ func (m *merger) copyData(in Input, c *format.Change) error {
 		return m.pump(in, r, sink{w: m.w})
 	}
 	return m.copyOps(in, sink{w: m.w, update: true})
+}
+
+// keepSource writes c, a merged created file whose content is in's delta
+// against a source of the old tree that the merged archive keeps (checked
+// once joined, checkFromA), of size bytes: a rename or copy by one archive
+// and an update by the other. The delta of an empty source is literals
+// only, the content.
+func (m *merger) keepSource(in Input, c *format.Change, from string, size int64) error {
+	if c.Op == format.OpUpdate {
+		c.Op = format.OpReplace // only a created file takes its content from another path
+	}
+	c.From, c.FromNew, c.FromSize = "", false, 0
+	if size > 0 {
+		c.From, c.FromSize = from, size
+		m.fromA(c)
+	}
+	if err := m.add(c); err != nil {
+		return err
+	}
+	return m.copyOps(in, sink{w: m.w, update: size > 0})
 }
 
 // pump streams a created file's content from in to s.

@@ -22,14 +22,20 @@ import (
 //   - or a file the archive creates earlier in path order: its staged new
 //     version, or DIR's file once it is in place.
 // Either way the copy must have the new entry's hash, or nothing changes.
+// A source of the old tree with a FromSize is the base of the archive's
+// delta instead (stageFromDelta): ibt-merge writes a file renamed by one
+// archive and updated by the next so. It is kept in place the same way.
 
 // stageFrom stages the new version of s from its source. In a dry run it
 // only checks that the source holds the content.
-func (a *applier) stageFrom(s *step, place bool) error {
+func (a *applier) stageFrom(src *source, s *step, place bool) error {
 	c := s.c
 	p := c.Path()
 	if err := a.checkFrom(c); err != nil {
 		return err
+	}
+	if c.FromSize > 0 {
+		return a.stageFromDelta(src, s)
 	}
 	if s.state == stNew {
 		return nil
@@ -78,6 +84,37 @@ func (a *applier) stageFrom(s *step, place bool) error {
 	})
 	if !c.FromNew && (fi.Size() != c.New.Size || isCorrupt(err)) {
 		return pathErr(ErrWrongBase, p, fixWrongBase, "takes its content from %q, which does not hold it", c.From)
+	}
+	return err
+}
+
+// stageFromDelta stages the new version of s from the archive's delta
+// against its source of the old tree (in a dry run, only hashes it). The
+// source is not checked by a hash of its own: the new version's is, and a
+// source that is not the one the delta was made against fails it.
+func (a *applier) stageFromDelta(src *source, s *step) error {
+	c := s.c
+	p := c.Path()
+	if s.state == stNew {
+		return drainOps(src)
+	}
+	f, fi, err := tree.OpenFile(a.root, c.From)
+	if err != nil || fi.Size() != c.FromSize {
+		if err == nil {
+			f.Close()
+		}
+		return pathErr(ErrWrongBase, p, fixWrongBase, "is a delta against %q, which is not the file of %d bytes it was made against", c.From, c.FromSize)
+	}
+	defer f.Close()
+	err = a.stageFile(s, func(out *os.File) (int64, []byte, error) {
+		return a.onePass(out, c.New, nil, func(w io.Writer) (int64, error) {
+			return applyOps(src, p, f, c.FromSize, w, c.New.Size, nil)
+		})
+	})
+	var e *Error
+	if errors.As(err, &e) && e.Class == ErrCorrupt && e.Err == nil {
+		// the archive read whole, its delta gives the wrong content
+		return pathErr(ErrWrongBase, p, fixWrongBase, "is a delta against %q, which does not hold the content it was made against", c.From)
 	}
 	return err
 }

@@ -2,6 +2,7 @@ package patch
 
 import (
 	"bytes"
+	"errors"
 	"os"
 	"path/filepath"
 	"strings"
@@ -144,4 +145,124 @@ func TestRenameDryRun(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), `"k.bin", which does not hold it`) {
 		t.Fatalf("dry run with a changed source: %v", err)
 	}
+}
+
+// fromDeltaTrees returns a tree and its next version, in which a.bin was
+// renamed to b.bin and then edited, and z.bin copied to c.bin and edited,
+// as ibt-merge writes a rename or copy and a later update: a delta against
+// the source (Change.FromSize). The archive's ops are given.
+func fromDeltaTrees(t *testing.T) (old, new tr, mk func(new tr, edit func(cs []*format.Change) []*format.Change) []byte) {
+	a := strings.Repeat("a", 4000) + strings.Repeat("b", 4000)
+	z := strings.Repeat("z", 6000)
+	old = tr{"a.bin": file(a), "z.bin": file(z), "keep": file("k")}
+	new = tr{"b.bin": file(a[:6000] + "tail!"), "c.bin": file("Q" + z), "z.bin": file(z), "keep": file("k")}
+	mk = func(new tr, edit func(cs []*format.Change) []*format.Change) []byte {
+		t.Helper()
+		cs := changes(old, new)
+		for _, c := range cs {
+			switch c.Path() {
+			case "b.bin":
+				c.From, c.FromSize = "a.bin", 8000
+			case "c.bin":
+				c.From, c.FromSize = "z.bin", 6000
+			}
+		}
+		if edit != nil {
+			cs = edit(cs)
+		}
+		var buf bytes.Buffer
+		w, err := archive.NewWriter(&buf, format.Header{Kind: format.KindDelta, Version: format.Version, Hash: format.HashAlgorithm, Tool: "test"}, archive.WriterOptions{Codec: archive.Gzip})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, c := range cs {
+			if err := w.AddChange(c); err != nil {
+				t.Fatal(err)
+			}
+			switch {
+			case c.Path() == "b.bin" && c.FromSize > 0:
+				err = errors.Join(w.WriteCopy(0, 6000), w.WriteLiteral([]byte("tail!")))
+			case c.Path() == "c.bin" && c.FromSize > 0:
+				err = errors.Join(w.WriteLiteral([]byte("Q")), w.WriteCopy(0, 6000))
+			case c.HasData() && c.Op != format.OpUpdate:
+				err = w.WriteContent([]byte(new[c.Path()].data))
+			case c.HasData():
+				err = w.WriteLiteral([]byte(new[c.Path()].data))
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+		}
+		if err := w.Close(format.Trailer{TreeHash: treeHash(new)}); err != nil {
+			t.Fatal(err)
+		}
+		return buf.Bytes()
+	}
+	return old, new, mk
+}
+
+// TestDeltaFromSource checks that a change with a FromSize is its delta
+// applied to its source, read from DIR, in a run, a dry run and a second
+// run; and that a source DIR does not hold as the delta's base, or one the
+// archive does not keep, is refused with DIR untouched.
+func TestDeltaFromSource(t *testing.T) {
+	old, new, makeA := fromDeltaTrees(t)
+	a := makeA(new, nil)
+	d := restored(t, old)
+	if _, err := Apply(d, bytes.NewReader(a), Options{DryRun: true}); err != nil {
+		t.Fatalf("dry run: %v", err)
+	}
+	sum := mustApply(t, d, a)
+	if got, w := withoutRoot(listing(t, d)), treeListing(t, new); got != w {
+		t.Fatalf("tree:\n%s\nwant:\n%s", got, w)
+	}
+	if sum.BytesWritten != 6005+6001 {
+		t.Errorf("staged %d bytes, want %d", sum.BytesWritten, 6005+6001)
+	}
+	if again := mustApply(t, d, a); again.AlreadyApplied != len(changes(old, new)) {
+		t.Errorf("second run: %+v, want every change already applied", again)
+	}
+
+	t.Run("source of another size", func(t *testing.T) {
+		d := restored(t, old)
+		if err := os.WriteFile(filepath.Join(d, "z.bin"), []byte("short"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		err := refused(t, d, a, ErrWrongBase, "c.bin")
+		if !strings.Contains(err.Error(), `a delta against "z.bin", which is not the file of 6000 bytes`) {
+			t.Errorf("error %q does not say what is wrong", err)
+		}
+	})
+	t.Run("source of other content", func(t *testing.T) {
+		d := restored(t, old)
+		if err := os.WriteFile(filepath.Join(d, "z.bin"), []byte(strings.Repeat("y", 6000)), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := Apply(d, bytes.NewReader(a), Options{DryRun: true}); !errors.Is(err, ErrWrongBase) {
+			t.Errorf("dry run: %v, want %v", err, ErrWrongBase)
+		}
+		err := refused(t, d, a, ErrWrongBase, "c.bin")
+		if !strings.Contains(err.Error(), `"z.bin", which does not hold the content it was made against`) {
+			t.Errorf("error %q does not say what is wrong", err)
+		}
+	})
+	t.Run("source missing", func(t *testing.T) {
+		d := restored(t, old)
+		if err := os.Remove(filepath.Join(d, "z.bin")); err != nil {
+			t.Fatal(err)
+		}
+		refused(t, d, a, ErrWrongBase, "c.bin")
+	})
+	t.Run("source updated by the archive", func(t *testing.T) {
+		new := new.clone()
+		new["z.bin"] = file(strings.Repeat("Z", 6000))
+		new["c.bin"] = file("Q" + old["z.bin"].data)
+		refused(t, restored(t, old), makeA(new, nil), ErrCorrupt, "c.bin")
+	})
+	t.Run("source size on a copy of the new tree", func(t *testing.T) {
+		c := &format.Change{Op: format.OpCreate, New: fileEntry("c", "x"), From: "b", FromNew: true, FromSize: 1}
+		if err := format.CheckChange(c); err == nil {
+			t.Errorf("a source size with a source of the new tree passed the check")
+		}
+	})
 }

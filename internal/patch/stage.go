@@ -40,7 +40,7 @@ func (a *applier) stage(src *source, s *step) error {
 		return nil
 	}
 	if c.From != "" {
-		return a.stageFrom(s, place)
+		return a.stageFrom(src, s, place)
 	}
 	switch {
 	case c.HasData() && c.Op == format.OpUpdate && s.state == stNew:

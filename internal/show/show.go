@@ -162,7 +162,7 @@ func catArchive(r io.Reader, p printer) error {
 		if !ch.HasData() {
 			continue
 		}
-		if ch.Op != format.OpUpdate {
+		if !ch.HasDelta() {
 			n, err := io.Copy(io.Discard, ar.Content())
 			if err != nil {
 				return err
@@ -222,6 +222,9 @@ func (j *jsonPrinter) record(r format.Record, content int64, _ []byte) {
 		if r.From != "" {
 			AddString(m, "from", r.From)
 			m["from_new"] = r.FromNew
+			if r.FromSize > 0 {
+				m["from_size"] = r.FromSize
+			}
 		}
 	case *format.Copy:
 		m = map[string]any{"record": "copy", "offset": r.Offset, "length": r.Length}
