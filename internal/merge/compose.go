@@ -39,6 +39,20 @@ func (m *merger) both(ca, cb *format.Change) error {
 		// a renamed or copied a file of its old tree, b updated it: b's
 		// delta is against that file's content
 		return m.keepSource(m.b, c, ca.From, ca.New.Size)
+	case copied && ca.FromNew && cb.Op == format.OpUpdate:
+		// a copied a file it created before, b updated the copy: b's
+		// delta against the content a gave that file
+		r, size, err := m.sourceA(ca.From)
+		if err != nil {
+			return err
+		}
+		if size != ca.New.Size {
+			return fmt.Errorf("archive %q is damaged: %q copies %q, whose size is not its own", m.a.Name, ca.Path(), ca.From)
+		}
+		if err := m.add(c); err != nil {
+			return err
+		}
+		return m.applyOver(r, m.b, sink{w: m.w})
 	case copied && !ca.FromNew && cb.Op == format.OpUpdate:
 		// b's delta maps through a's, against the same file
 		c.From, c.FromSize = ca.From, ca.FromSize

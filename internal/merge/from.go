@@ -27,6 +27,11 @@ import (
 //     notes the merged hash of each file a writes and b changes, and a
 //     copy whose source b changed gets the content a gave the source,
 //     read again from a (sourceA).
+//   - a's renames and copies from its old tree that b updates, and b's
+//     renames of files a updated: the merged file is a delta against that
+//     old file (Change.FromSize), b's delta, or a's kept in st (keepOps)
+//     where the join passed it; the merged archive must keep the source
+//     as ibt-patch requires (checkFromA).
 // Only the sources, b's changed paths and the files b changes that a
 // writes are held in memory, not a's changes.
 
@@ -422,14 +427,20 @@ func (m *merger) fromB(cb, c *format.Change) error {
 	r := io.NewSectionReader(m.st.f, at[0], at[1])
 	if cb.FromSize > 0 {
 		// b's delta against the content a gave the source
-		return m.eachOp(m.b, func(copy bool, off, n int64, data []byte) error {
-			if !copy {
-				return s.literal(data)
-			}
-			return m.pump(Input{Name: "a temporary file"}, io.NewSectionReader(r, off, n), s)
-		})
+		return m.applyOver(r, m.b, s)
 	}
 	return m.pump(Input{Name: "a temporary file"}, r, s)
+}
+
+// applyOver writes to s the content in's current delta makes of base, a's
+// content of its base file kept in st.
+func (m *merger) applyOver(base *io.SectionReader, in Input, s sink) error {
+	return m.eachOp(in, func(copy bool, off, n int64, data []byte) error {
+		if !copy {
+			return s.literal(data)
+		}
+		return m.pump(Input{Name: "a temporary file"}, io.NewSectionReader(base, off, n), s)
+	})
 }
 
 // hasStash reports whether st holds a's content of the source f.
@@ -450,7 +461,7 @@ func (m *merger) contentA(ca *format.Change) io.Reader {
 
 // sourceA returns the content a gives its created file p, which the join
 // has passed: kept in st, or read again from a and kept.
-func (m *merger) sourceA(p string) (io.Reader, int64, error) {
+func (m *merger) sourceA(p string) (*io.SectionReader, int64, error) {
 	if _, ok := m.stash[p]; !ok {
 		from, err := m.keepFromA(p)
 		if err != nil {
