@@ -333,7 +333,7 @@ func (a *applier) readAgain(src *source) error {
 		if err != nil {
 			return corrupt(err)
 		}
-		if !c.HasData() || c.Op == format.OpUpdate {
+		if !c.HasData() || c.HasDelta() {
 			continue
 		}
 		key := contentKey{string(c.New.Hash), c.New.Size}
