@@ -3,8 +3,10 @@ package patch
 import (
 	"bytes"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -265,4 +267,42 @@ func TestDeltaFromSource(t *testing.T) {
 			t.Errorf("a source size with a source of the new tree passed the check")
 		}
 	})
+}
+
+// TestDeltaFromSourceKilledThenRerun kills ibt-patch at every step of the
+// commit of an archive with deltas against sources it deletes or keeps,
+// and checks that every file is its old or new version and that a rerun
+// finishes: the sources stay until the files made from them are in place.
+func TestDeltaFromSourceKilledThenRerun(t *testing.T) {
+	t.Parallel()
+	if testing.Short() {
+		t.Skip("subprocess crash test")
+	}
+	old, new, makeA := fromDeltaTrees(t)
+	arch := filepath.Join(t.TempDir(), "merged.tar.gz")
+	if err := os.WriteFile(arch, makeA(new, nil), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	want := treeListing(t, new)
+	d := restored(t, old)
+	_, out := runHelper(t, d, arch, countEnv+"=1")
+	total, _ := strconv.Atoi(out)
+	if got := withoutRoot(listing(t, d)); got != want || total < 3 {
+		t.Fatalf("uninterrupted run: %d steps, tree:\n%s", total, got)
+	}
+	for k := 1; k <= total; k++ {
+		at := []string{fmt.Sprintf("%s=%d", crashCommitEnv, k)}
+		d := restored(t, old)
+		if killed, _ := runHelper(t, d, arch, at...); !killed {
+			t.Fatalf("%v: not killed", at)
+		}
+		checkOldOrNew(t, d, old, new, at)
+		if killed, _ := runHelper(t, d, arch); killed {
+			t.Fatalf("%v: rerun killed", at)
+		}
+		if got := withoutRoot(listing(t, d)); got != want {
+			t.Fatalf("%v: tree after the rerun differs:\n got:\n%s\nwant:\n%s", at, got, want)
+		}
+	}
+	t.Logf("killed at each of %d commit steps; every rerun finished", total)
 }
