@@ -49,8 +49,15 @@ type patchCmd struct {
 	Only     []string `placeholder:"PATTERN" sep:"none" help:"Restore from a full backup only the paths matching PATTERN, in .gitignore syntax as ibt-sign's --exclude (a directory with everything beneath it), and their parent directories, into an empty or missing DIR; repeatable."`
 }
 
+// patchGCPercent is ibt-patch's GOGC, unless GOGC or GOMEMLIMIT say
+// otherwise: a restore of many small files allocates a little for each and
+// holds almost nothing, as ibt-sign's walk does; streamHeapLimit still
+// bounds the heap of a large file's delta.
+// Measurements: BENCHMARKS.md, "Measurements behind design choices".
+const patchGCPercent = 400
+
 func (p *patchCmd) run(c *runContext) error {
-	defer tuneGC(100, streamHeapLimit)()
+	defer tuneGC(patchGCPercent, streamHeapLimit)()
 	in, err := c.openInput(p.Input)
 	if err != nil {
 		return err
