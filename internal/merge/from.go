@@ -395,14 +395,13 @@ func (m *merger) fromB(cb, c *format.Change) error {
 		if at.newSize != c.New.Size {
 			return m.noLink("it copies %q, whose size is not the one the first one gives it", f)
 		}
-		base := f
-		if ac.fromSize > 0 {
-			base = ac.from
-		} else {
-			m.updatedSources = append(m.updatedSources, [2]string{c.Path(), f})
-		}
 		if at.baseSize > 0 {
-			c.From, c.FromSize = base, at.baseSize
+			c.From, c.FromSize = f, at.baseSize
+			if ac.fromSize > 0 {
+				c.From = ac.from
+			} else {
+				m.updatedSources = append(m.updatedSources, [2]string{c.Path(), f})
+			}
 			m.fromA(c)
 		}
 		if err := m.add(c); err != nil {
