@@ -155,9 +155,10 @@
 // f (Change.From), only on a create or replace of a regular file that is not
 // a hard link, names a file that already holds the new content, so the
 // change has no data: a rename or a copy. Without fn it is a path of the old
-// tree that the same stream deletes, changes only in metadata or leaves
-// alone (never updates or replaces), so its content stays in place until
-// the new file is; with fn it is a file created earlier in the stream (its
+// tree, whose old content the new file takes whatever the same stream does
+// at that path (an applier keeps it until the new file is in place; an
+// applier of this format before FromSize refused a stream that updates or
+// replaces it); with fn it is a file created earlier in the stream (its
 // path comes before the change's). Either way the content is New.Hash,
 // which an applier checks.
 //

@@ -268,9 +268,10 @@ type Change struct {
 	New *Entry `msgpack:"new,omitempty"`
 	// From, on a created file (OpCreate or OpReplace), names a file that
 	// already holds its content, which the stream then does not carry: a
-	// rename or a copy. Without FromNew it is a file of the old tree that
-	// the same changes leave in place or delete, never update or replace,
-	// so that its content is there until the new file is; with FromNew it
+	// rename or a copy. Without FromNew it is a file of the old tree, whose
+	// old content is taken whatever the same changes do at its path
+	// (ibt-patch keeps the old version of one they update or replace until
+	// the new file is in place); with FromNew it
 	// is a file created earlier in the stream. The content's hash is
 	// New.Hash either way, and ibt-patch checks it.
 	From    string `msgpack:"f,omitempty"`

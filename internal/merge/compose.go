@@ -15,7 +15,7 @@ func (m *merger) both(ca, cb *format.Change) error {
 	if err := m.links(ca, cb); err != nil {
 		return err
 	}
-	if err := m.noteA(ca, cb); err != nil {
+	if err := m.noteA(ca); err != nil {
 		return err
 	}
 	c := compose(ca.Old, cb.New)
@@ -56,7 +56,6 @@ func (m *merger) both(ca, cb *format.Change) error {
 	case copied && !ca.FromNew && cb.Op == format.OpUpdate:
 		// b's delta maps through a's, against the same file
 		c.From, c.FromSize = ca.From, ca.FromSize
-		m.fromA(c)
 		if err := m.add(c); err != nil {
 			return err
 		}
@@ -150,7 +149,7 @@ func (m *merger) copyOps(in Input, s sink) error {
 // eachOp calls f for every op of in's current update.
 func (m *merger) eachOp(in Input, f func(copy bool, off, n int64, data []byte) error) error {
 	for {
-		op, err := in.R.NextOp()
+		op, err := m.nextOp(in)
 		if err == io.EOF {
 			return nil
 		}
@@ -186,7 +185,7 @@ func (m *merger) through(ca *format.Change, s sink) error {
 	more := func(need int64) error {
 		for m.sp.end < need {
 			if content == nil {
-				op, err := m.a.R.NextOp()
+				op, err := m.nextOp(m.a)
 				if err == io.EOF {
 					return nil
 				}

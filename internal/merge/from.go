@@ -7,9 +7,9 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"sort"
 
 	"github.com/ibt-tools/ibt/format"
+	"github.com/ibt-tools/ibt/format/archive"
 )
 
 // A rename or a copy (Change.From) names another path, which the merge join
@@ -20,18 +20,15 @@ import (
 //     gives it, in a temporary file, before it writes that change; a
 //     source after the b copy that takes it (a rename to an earlier
 //     path) is read ahead, by a first read of a for those sources alone;
-//   - b's paths that it updates, replaces or creates: a copy of a from
-//     the old tree still holds where b leaves its source's content alone
-//     (checkFromA, once joined);
 //   - a's copies from files a writes earlier (duplicates): the join
 //     notes the merged hash of each file a writes and b changes, and a
 //     copy whose source b changed gets the content a gave the source,
 //     read again from a (sourceA).
 //   - a's renames and copies from its old tree that b updates, and b's
-//     renames of files a updated: the merged file is a delta against that
-//     old file (Change.FromSize), b's delta, or a's kept in st (keepOps)
-//     where the join passed it; the merged archive must keep the source
-//     as ibt-patch requires (checkFromA).
+//     renames or copies of files a updated: the merged file is a delta
+//     against that old file (Change.FromSize), b's delta, or a's kept in
+//     st (keepOps). ibt-patch reads an old source before the merged
+//     archive changes it, whatever it does to it.
 // Only the sources, b's changed paths and the files b changes that a
 // writes are held in memory, not a's changes.
 
@@ -39,15 +36,10 @@ type sources struct {
 	srcB     map[string]bool     // paths b copies from (true: created earlier in b)
 	aheadB   map[string]bool     // of srcB, those after the b copy that takes them
 	aAt      map[string]*copyOf  // a's change at each of srcB
-	bChanged []string            // b's paths of an op other than metadata or delete, sorted
 	emitted  map[string][]byte   // the merged new hash at each of srcB, and where b changes a file a created; nil if none
-	fromsA   []*copyOf           // copies from the old tree passed through, to check once joined
 	stash    map[string][2]int64 // offset and size in st of a's content of a source
 	opsAt    map[string]keptOps  // a's delta of a source, in st
-	// updatedSources: b's renames (path, source) of a file a updated,
-	// whose merged change must delete the source (checkFromA)
-	updatedSources [][2]string
-	deleted        map[string]bool // of srcB, those the merged archive deletes
+	aOps     *opsCursor          // a's ops of the change the join is at, kept in st by noteA
 	st             stashFile
 	// keptA: sources whose content the join kept in st before writing
 	// a's change there, which then reads it from st (contentA)
@@ -108,16 +100,13 @@ func (s *stashFile) close() {
 func (m *merger) scan() error {
 	m.srcB, m.aheadB, m.aAt = map[string]bool{}, map[string]bool{}, map[string]*copyOf{}
 	m.emitted, m.stash, m.keptA = map[string][]byte{}, map[string][2]int64{}, map[string]bool{}
-	m.opsAt, m.deleted = map[string]keptOps{}, map[string]bool{}
+	m.opsAt = map[string]keptOps{}
 	err := m.scanOne(m.b, func(in Input, c *format.Change) error {
 		if c.From != "" {
 			m.srcB[c.From] = c.FromNew
 			if c.From > c.Path() {
 				m.aheadB[c.From] = true
 			}
-		}
-		if c.Op != format.OpMeta && c.Op != format.OpDelete {
-			m.bChanged = append(m.bChanged, c.Path())
 		}
 		return nil
 	})
@@ -140,12 +129,6 @@ func (m *merger) scan() error {
 	})
 }
 
-// changedByB reports whether b updates, replaces or creates p.
-func (m *merger) changedByB(p string) bool {
-	i := sort.SearchStrings(m.bChanged, p)
-	return i < len(m.bChanged) && m.bChanged[i] == p
-}
-
 func (m *merger) scanOne(in Input, f func(Input, *format.Change) error) error {
 	r, cl, err := in.Open()
 	if err != nil {
@@ -165,6 +148,15 @@ func (m *merger) scanOne(in Input, f func(Input, *format.Change) error) error {
 			return err
 		}
 	}
+}
+
+// nextOp returns the next op of in's current change: a's from st, where
+// noteA kept it.
+func (m *merger) nextOp(in Input) (archive.DeltaOp, error) {
+	if in.R == m.a.R && m.aOps != nil {
+		return m.aOps.next()
+	}
+	return in.R.NextOp()
 }
 
 // keptOps is a delta kept in st: its ops, encoded as in an archive's
@@ -212,39 +204,63 @@ func (m *merger) keepOps(in Input, c *format.Change) error {
 	return nil
 }
 
+// opsCursor reads ops kept in st by keepOps.
+type opsCursor struct {
+	r   *bufio.Reader
+	buf []byte
+}
+
+func (m *merger) opsCursor(k keptOps) *opsCursor {
+	return &opsCursor{r: bufio.NewReaderSize(io.NewSectionReader(m.st.f, k.off, k.n), 64<<10)}
+}
+
+// next returns the next op, or io.EOF after the last; Data is valid until
+// the next call.
+func (o *opsCursor) next() (archive.DeltaOp, error) {
+	kind, err := o.r.ReadByte()
+	if err == io.EOF {
+		return archive.DeltaOp{}, io.EOF
+	}
+	a, err1 := binary.ReadUvarint(o.r)
+	if err != nil || err1 != nil {
+		return archive.DeltaOp{}, fmt.Errorf("failed to read a temporary file: %w", errors.Join(err, err1))
+	}
+	if kind == 'C' {
+		n, err := binary.ReadUvarint(o.r)
+		if err != nil {
+			return archive.DeltaOp{}, fmt.Errorf("failed to read a temporary file: %w", err)
+		}
+		return archive.DeltaOp{Copy: true, Offset: int64(a), Length: int64(n)}, nil
+	}
+	if a > format.MaxChunk {
+		return archive.DeltaOp{}, errors.New("failed to read a temporary file: a literal longer than a chunk")
+	}
+	if a > uint64(len(o.buf)) {
+		o.buf = make([]byte, a)
+	}
+	if _, err := io.ReadFull(o.r, o.buf[:a]); err != nil {
+		return archive.DeltaOp{}, fmt.Errorf("failed to read a temporary file: %w", err)
+	}
+	return archive.DeltaOp{Data: o.buf[:a], Length: int64(a)}, nil
+}
+
 // replayOps writes the ops kept at k to s.
 func (m *merger) replayOps(k keptOps, s sink) error {
-	r := bufio.NewReaderSize(io.NewSectionReader(m.st.f, k.off, k.n), 64<<10)
-	buf := m.buffer()
+	o := m.opsCursor(k)
 	for {
-		kind, err := r.ReadByte()
+		op, err := o.next()
 		if err == io.EOF {
 			return nil
 		}
-		a, err1 := binary.ReadUvarint(r)
-		if err != nil || err1 != nil {
-			return fmt.Errorf("failed to read a temporary file: %w", errors.Join(err, err1))
+		if err != nil {
+			return err
 		}
-		if kind == 'C' {
-			n, err := binary.ReadUvarint(r)
-			if err != nil {
-				return fmt.Errorf("failed to read a temporary file: %w", err)
-			}
-			if err := s.copy(int64(a), int64(n)); err != nil {
-				return fmt.Errorf("failed to write archive: %w", err)
-			}
-			continue
+		if op.Copy {
+			err = s.copy(op.Offset, op.Length)
+		} else {
+			err = s.literal(op.Data)
 		}
-		if a > format.MaxChunk {
-			return errors.New("failed to read a temporary file: a literal longer than a chunk")
-		}
-		if a > uint64(len(buf)) {
-			buf = make([]byte, a)
-		}
-		if _, err := io.ReadFull(r, buf[:a]); err != nil {
-			return fmt.Errorf("failed to read a temporary file: %w", err)
-		}
-		if err := s.literal(buf[:a]); err != nil {
+		if err != nil {
 			return fmt.Errorf("failed to write archive: %w", err)
 		}
 	}
@@ -268,7 +284,6 @@ func (m *merger) keep(in Input, p string) error {
 func (m *merger) emit(c *format.Change) {
 	if _, ok := m.srcB[c.Path()]; ok {
 		m.emitted[c.Path()] = newHash(c)
-		m.deleted[c.Path()] = c.Op == format.OpDelete
 	}
 }
 
@@ -282,16 +297,21 @@ func newHash(c *format.Change) []byte {
 }
 
 // noteA keeps, before the join writes it, a's change ca at a source of b's
-// copies, and the content it gives the source; its delta, only where b
-// deletes the source (cb, nil if b leaves it alone), which then needs none.
-func (m *merger) noteA(ca, cb *format.Change) error {
+// copies, and the content or the delta it gives the source; the join then
+// reads a's delta from st (aOps).
+func (m *merger) noteA(ca *format.Change) error {
+	m.aOps = nil
 	p := ca.Path()
 	if _, ok := m.srcB[p]; !ok || m.aheadB[p] {
 		return nil
 	}
 	m.aAt[p] = keepOf(ca)
-	if ca.HasData() && ca.HasDelta() && cb != nil && cb.Op == format.OpDelete {
-		return m.keepOps(m.a, ca)
+	if ca.HasData() && ca.HasDelta() {
+		if err := m.keepOps(m.a, ca); err != nil {
+			return err
+		}
+		m.aOps = m.opsCursor(m.opsAt[p])
+		return nil
 	}
 	if !ca.HasData() || ca.HasDelta() {
 		return nil
@@ -313,32 +333,6 @@ func (m *merger) noteChanged(ca, c *format.Change) {
 	if h := newHash(c); h == nil || !bytes.Equal(h, ca.New.Hash) {
 		m.emitted[ca.Path()] = h
 	}
-}
-
-// fromA notes a copy c from the old tree, passed through, for checkFromA.
-func (m *merger) fromA(c *format.Change) {
-	if c.From != "" && !c.FromNew {
-		m.fromsA = append(m.fromsA, keepOf(c))
-	}
-}
-
-// checkFromA checks that each copy from the old tree still holds in the
-// merged archive: b leaves the source's content in place (or deletes it).
-func (m *merger) checkFromA() error {
-	for _, r := range m.updatedSources {
-		if !m.deleted[r[1]] {
-			return fmt.Errorf("change at %q: a copy of %q, which the earlier archive updates and the later one keeps (the old version is in neither archive): %w", r[0], r[1], ErrUnsupported)
-		}
-	}
-	for _, c := range m.fromsA {
-		if m.changedByB(c.from) {
-			// The copy's content is the old file's, which neither
-			// archive holds, and ibt-patch takes no copy from a file
-			// its archive changes: only the old tree could give it.
-			return c.unsupported(fmt.Sprintf("a copy of %q, which the later archive changes (its content is in neither archive)", c.from))
-		}
-	}
-	return nil
 }
 
 // fromB writes c, the merged change of b's copy cb, with a source the
@@ -376,12 +370,11 @@ func (m *merger) fromB(cb, c *format.Change) error {
 		return m.add(c)
 	case ac.from != "" && !ac.fromNew && ac.fromSize == 0:
 		// a copied the source from its old tree: so does the merged
-		// archive, if b leaves that file alone too (checkFromA)
+		// archive
 		if cb.FromSize > 0 {
 			return m.keepSource(m.b, c, ac.from, cb.FromSize)
 		}
 		c.From = ac.from
-		m.fromA(c)
 		return m.add(c)
 	case cb.FromSize > 0 && !m.hasStash(f):
 		return unsupported(cb, fmt.Sprintf("a delta against %q, which the earlier archive changes", f))
@@ -389,9 +382,9 @@ func (m *merger) fromB(cb, c *format.Change) error {
 	if at, ok := m.opsAt[f]; ok {
 		// a's data of the source is a delta: against its old version
 		// (an update), or a file of its old tree (a FromSize). The
-		// merged file is that delta against that file, which the
-		// merged archive must keep: so a renamed file, updated before,
-		// is b's rename of a's update.
+		// merged file is that delta against that file, which ibt-patch
+		// reads before the merged archive changes it: so a file updated
+		// and then renamed or copied is a's update at its new path.
 		if at.newSize != c.New.Size {
 			return m.noLink("it copies %q, whose size is not the one the first one gives it", f)
 		}
@@ -399,10 +392,7 @@ func (m *merger) fromB(cb, c *format.Change) error {
 			c.From, c.FromSize = f, at.baseSize
 			if ac.fromSize > 0 {
 				c.From = ac.from
-			} else {
-				m.updatedSources = append(m.updatedSources, [2]string{c.Path(), f})
 			}
-			m.fromA(c)
 		}
 		if err := m.add(c); err != nil {
 			return err
@@ -510,7 +500,8 @@ func (m *merger) keepFromA(p string) (string, error) {
 // copyA writes c, a's copy of another file. A copy of a file created
 // earlier in a still holds if b left that file's content alone; else it is
 // written as a created file with the content a gave the source. A copy
-// from the old tree is checked once the join is done (checkFromA).
+// from the old tree holds whatever b does to the source: ibt-patch takes
+// the old version.
 func (m *merger) copyA(c *format.Change) error {
 	if c.FromNew && c.New != nil {
 		if h, changed := m.emitted[c.From]; changed && (h == nil || !bytes.Equal(h, c.New.Hash)) {
@@ -529,7 +520,6 @@ func (m *merger) copyA(c *format.Change) error {
 			return m.pump(Input{Name: "a temporary file"}, r, sink{w: m.w})
 		}
 	}
-	m.fromA(c)
 	if err := m.add(c); err != nil {
 		return err
 	}

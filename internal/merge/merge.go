@@ -100,9 +100,6 @@ func Merge(a, b Input, w io.Writer, opt Options) error {
 	if err := m.join(); err != nil {
 		return err
 	}
-	if err := m.checkFromA(); err != nil {
-		return err
-	}
 	want := b.R.Trailer().TreeHash
 	if m.tree != nil && want != nil && !bytes.Equal(m.tree.Sum(), want) {
 		return m.noLink("the tree it makes from the first one's is not the tree it records")
@@ -196,7 +193,7 @@ func (m *merger) add(c *format.Change) error {
 
 // onlyA copies a change of a alone: b leaves its path as a made it.
 func (m *merger) onlyA(c *format.Change) error {
-	if err := m.noteA(c, nil); err != nil {
+	if err := m.noteA(c); err != nil {
 		return err
 	}
 	if c.From != "" {
@@ -256,8 +253,7 @@ func (m *merger) copyData(in Input, c *format.Change) error {
 }
 
 // keepSource writes c, a merged created file whose content is in's delta
-// against a source of the old tree that the merged archive keeps (checked
-// once joined, checkFromA), of size bytes: a rename or copy by one archive
+// against a source of the old tree, of size bytes: a rename or copy by one archive
 // and an update by the other. The delta of an empty source is literals
 // only, the content.
 func (m *merger) keepSource(in Input, c *format.Change, from string, size int64) error {
@@ -267,7 +263,6 @@ func (m *merger) keepSource(in Input, c *format.Change, from string, size int64)
 	c.From, c.FromNew, c.FromSize = "", false, 0
 	if size > 0 {
 		c.From, c.FromSize = from, size
-		m.fromA(c)
 	}
 	if err := m.add(c); err != nil {
 		return err

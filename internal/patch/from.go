@@ -16,9 +16,10 @@ import (
 // content from a file DIR already has, not from the archive. Staged like
 // any new version before the commit, it is read from:
 //   - a file of the old tree, which the archive may delete or change in
-//     metadata but never update or replace: its content then stays in
-//     DIR until the commit's first pass has put the new file in place, so
-//     an interrupted commit can always be finished;
+//     metadata: its content then stays in DIR until the commit's first
+//     pass has put the new file in place, so an interrupted commit can
+//     always be finished. One the archive updates or replaces is kept by
+//     a hard link until the commit's end (sources.go);
 //   - or a file the archive creates earlier in path order: its staged new
 //     version, or DIR's file once it is in place.
 // Either way the copy must have the new entry's hash, or nothing changes.
@@ -31,7 +32,7 @@ import (
 func (a *applier) stageFrom(src *source, s *step, place bool) error {
 	c := s.c
 	p := c.Path()
-	if err := a.checkFrom(c); err != nil {
+	if err := a.checkFrom(s); err != nil {
 		return err
 	}
 	if c.FromSize > 0 {
@@ -62,7 +63,7 @@ func (a *applier) stageFrom(src *source, s *step, place bool) error {
 		if !place {
 			return a.checkOldSource(c)
 		}
-		name = c.From
+		name = a.oldSource(c)
 	}
 	f, fi, err := tree.OpenFile(a.root, name)
 	if err != nil {
@@ -98,7 +99,7 @@ func (a *applier) stageFromDelta(src *source, s *step) error {
 	if s.state == stNew {
 		return drainOps(src)
 	}
-	f, fi, err := tree.OpenFile(a.root, c.From)
+	f, fi, err := tree.OpenFile(a.root, a.oldSource(c))
 	if err != nil || fi.Size() != c.FromSize {
 		if err == nil {
 			f.Close()
@@ -120,9 +121,11 @@ func (a *applier) stageFromDelta(src *source, s *step) error {
 }
 
 // checkFrom refuses a source ibt-patch must not read: the staging
-// directory, or an old file the archive updates or replaces (in path
-// order before this change; a later one is checked by checkLaterSources).
-func (a *applier) checkFrom(c *format.Change) error {
+// directory, or an old file the archive creates. One it updates or
+// replaces is kept (keepSource). That is done here for a source in path
+// order before this change, by checkLaterSources for a later one.
+func (a *applier) checkFrom(s *step) error {
+	c := s.c
 	p := c.Path()
 	if c.From == stagingName || strings.HasPrefix(c.From, stagingName+"/") {
 		return pathErr(ErrUnsafe, p, "", "takes its content from ibt-patch's staging directory")
@@ -135,10 +138,10 @@ func (a *applier) checkFrom(c *format.Change) error {
 		return nil
 	}
 	t, err := a.log.find(c.From)
-	if err != nil {
+	if err != nil || t == nil {
 		return err
 	}
-	return sourceKept(c, t)
+	return a.keepSource(s, t)
 }
 
 // sourceKept checks that t, the archive's step at the old source of c (or
@@ -162,10 +165,10 @@ func (a *applier) checkLaterSources() error {
 			return nil
 		}
 		t, err := a.log.find(c.From)
-		if err != nil {
+		if err != nil || t == nil {
 			return err
 		}
-		return sourceKept(c, t)
+		return a.keepSource(s, t)
 	})
 }
 

@@ -25,6 +25,8 @@ import (
 //	          before the commit starts, removed once it has ended
 //
 //	kept      the mtimes of journal's directories, written just before it
+//	sources/  hard links to the old versions of files the archive both
+//	          copies and rewrites, made before the journal (sources.go)
 //
 // The journal does not list operations: the archive is the plan, and a run
 // that finds a journal reads the same archive again and sees which changes
@@ -39,6 +41,7 @@ const (
 	lockName    = stagingName + "/lock"
 	keptName    = stagingName + "/kept"
 	keptStaged  = stageDir + "/kept"
+	sourcesDir  = stagingName + "/sources"
 )
 
 // journal is the commit record of one archive.
@@ -107,6 +110,13 @@ func openWorkspace(root *os.Root) (*workspace, error) {
 	if ws.pending, err = readJournal(root); err != nil {
 		ws.abandon()
 		return nil, err
+	}
+	if ws.pending == nil {
+		// kept sources of a run that failed before its commit
+		if err := root.RemoveAll(sourcesDir); err != nil {
+			ws.abandon()
+			return nil, ioErr(sourcesDir, "remove stale kept sources", err)
+		}
 	}
 	return ws, nil
 }
@@ -276,6 +286,9 @@ func (ws *workspace) finish(changed names) (err error) {
 	}
 	if err := ws.root.RemoveAll(stageDir); err != nil {
 		return ioErr(stageDir, "remove the staging directory", err)
+	}
+	if err := ws.root.RemoveAll(sourcesDir); err != nil {
+		return ioErr(sourcesDir, "remove the kept sources", err)
 	}
 	if err := ws.root.Remove(keptName); err != nil && !errors.Is(err, fs.ErrNotExist) {
 		return ioErr(keptName, "remove the journal's mtimes", err)
