@@ -33,14 +33,14 @@ import (
 // writes are held in memory, not a's changes.
 
 type sources struct {
-	srcB     map[string]bool     // paths b copies from (true: created earlier in b)
-	aheadB   map[string]bool     // of srcB, those after the b copy that takes them
-	aAt      map[string]*copyOf  // a's change at each of srcB
-	emitted  map[string][]byte   // the merged new hash at each of srcB, and where b changes a file a created; nil if none
-	stash    map[string][2]int64 // offset and size in st of a's content of a source
-	opsAt    map[string]keptOps  // a's delta of a source, in st
-	aOps     *opsCursor          // a's ops of the change the join is at, kept in st by noteA
-	st             stashFile
+	srcB    map[string]bool     // paths b copies from (true: created earlier in b)
+	aheadB  map[string]bool     // of srcB, those after the b copy that takes them
+	aAt     map[string]*copyOf  // a's change at each of srcB
+	emitted map[string][]byte   // the merged new hash at each of srcB, and where b changes a file a created; nil if none
+	stash   map[string][2]int64 // offset and size in st of a's content of a source
+	opsAt   map[string]keptOps  // a's delta of a source, in st
+	aOps    *opsCursor          // a's ops of the change the join is at, kept in st by noteA
+	st      stashFile
 	// keptA: sources whose content the join kept in st before writing
 	// a's change there, which then reads it from st (contentA)
 	keptA map[string]bool
