@@ -376,6 +376,8 @@ func (m *merger) fromB(cb, c *format.Change) error {
 		}
 		c.From = ac.from
 		return m.add(c)
+	case cb.FromSize > 0 && m.hasOps(f):
+		return m.deltaThrough(cb, c, ac)
 	case cb.FromSize > 0 && !m.hasStash(f):
 		return unsupported(cb, fmt.Sprintf("a delta against %q, which the earlier archive changes", f))
 	}
@@ -430,6 +432,36 @@ func (m *merger) applyOver(base *io.SectionReader, in Input, s sink) error {
 		}
 		return m.pump(Input{Name: "a temporary file"}, io.NewSectionReader(base, off, n), s)
 	})
+}
+
+// hasOps reports whether st holds a's delta of the source f.
+func (m *merger) hasOps(f string) bool {
+	_, ok := m.opsAt[f]
+	return ok
+}
+
+// deltaThrough writes c, the merged change of cb, b's delta against f,
+// which a updated (or made a delta against a file of its old tree, ac):
+// b's copies map through a's delta kept in st, as through maps an update
+// of the same path, against a's base of f.
+func (m *merger) deltaThrough(cb, c *format.Change, ac *copyOf) error {
+	at := m.opsAt[cb.From]
+	if at.newSize != cb.FromSize {
+		return m.noLink("its delta against %q is against %d bytes, not the %d the first one gives it", cb.From, cb.FromSize, at.newSize)
+	}
+	if at.baseSize > 0 {
+		c.From, c.FromSize = cb.From, at.baseSize
+		if ac.fromSize > 0 {
+			c.From = ac.from
+		}
+	}
+	if err := m.add(c); err != nil {
+		return err
+	}
+	saved := m.aOps
+	m.aOps = m.opsCursor(at)
+	defer func() { m.aOps = saved }()
+	return m.through(&format.Change{Op: format.OpUpdate, New: &format.Entry{Size: at.newSize}}, sink{w: m.w, update: at.baseSize > 0})
 }
 
 // hasStash reports whether st holds a's content of the source f.
