@@ -156,6 +156,29 @@ func mergeRun(t *testing.T, seed int64, archives, from, to, pick int, on map[str
 	}
 	r.tool("ibt-patch", dir, "-i", merged, "--no-sync")
 	r.compare(dir, want[to], "after the merge")
+	if to-from >= 2 {
+		// merged archives merge again: the run split in two, each half
+		// merged, then the halves
+		k := from + 1 + pick%(to-from-1)
+		r.changes = append(r.changes, fmt.Sprintf("merging the merges of archives %d to %d and %d to %d", from, k, k+1, to))
+		half := func(name string, archs []string) string {
+			if len(archs) == 1 {
+				return archs[0]
+			}
+			out := filepath.Join(r.work, name)
+			r.tool("ibt-merge", append([]string{"-o", out}, archs...)...)
+			return out
+		}
+		left, right := half("left.tar", r.arch[from:k+1]), half("right.tar", r.arch[k+1:to+1])
+		both := filepath.Join(r.work, "both.tar")
+		r.tool("ibt-merge", "-o", both, left, right)
+		dir := filepath.Join(r.work, "restore-nested")
+		for _, a := range r.arch[:from] {
+			r.tool("ibt-patch", dir, "-i", a, "--no-sync")
+		}
+		r.tool("ibt-patch", dir, "-i", both, "--no-sync")
+		r.compare(dir, want[to], "after the merge of merges")
+	}
 	if from != 0 {
 		return
 	}
