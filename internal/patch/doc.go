@@ -101,6 +101,11 @@
 //	                  a copy of the archive
 //	kept              claim (from stage/kept)   commit, and      finish
 //	                                            finish's flush
+//	sources/<hex>     read, before claim: a     stage of a       finish (and
+//	                  hard link to the old      resumed run      openWorkspace,
+//	                  version of a file the                      without a
+//	                  archive copies and                         journal)
+//	                  rewrites (sources.go)
 //	journal           claim, by a rename of     the next run's   finish
 //	journal.tmp       journal.tmp, after the    openWorkspace;
 //	                  staged files are flushed  a dry run

@@ -182,6 +182,12 @@ func (ws *workspace) claim(id string, kept *keptLog, staged names) error {
 	if err := ws.sync(func() error { return syncFS(ws.root, staged) }); err != nil {
 		return ioErr("", "flush the staged files to disk", err)
 	}
+	if _, err := ws.root.Lstat(sourcesDir); err == nil {
+		// the kept sources' links, which syncFS may not list
+		if err := ws.sync(func() error { return syncDir(ws.root, sourcesDir) }); err != nil {
+			return ioErr(sourcesDir, "flush the kept sources to disk", err)
+		}
+	}
 	if ws.pending != nil {
 		kept.close()
 		ws.journal = ws.pending

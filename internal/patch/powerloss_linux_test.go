@@ -18,6 +18,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/ibt-tools/ibt/format"
+	"github.com/ibt-tools/ibt/format/archive"
 	"github.com/ibt-tools/ibt/internal/powerloss"
 )
 
@@ -37,6 +38,8 @@ type powerLossScenario struct {
 	name     string
 	old, new tr
 	sample   int // crash points between flushes in go test; -powerloss.all takes every one
+	// edit, if not nil, changes the archive's changes before it is written
+	edit func(cs []*format.Change)
 }
 
 // TestPowerLossPatch runs ibt-patch on the power-loss filesystem and cuts
@@ -63,12 +66,32 @@ func TestPowerLossPatch(t *testing.T) {
 		{name: "full", new: fullNew, sample: 20},
 		{name: "incremental-fsyncs", old: incOld, new: incNew, sample: 25},
 		{name: "incremental-syncfs", old: manyOld, new: manyNew, sample: 20},
+		rewrittenSourceScenario(),
 	} {
 		t.Run(sc.name, func(t *testing.T) {
 			t.Parallel()
 			powerLossRun(t, sc)
 		})
 	}
+}
+
+// rewrittenSourceScenario is an archive as ibt-merge writes a copy of a
+// file that the next archive edits: the copies take the old version of a
+// file the archive updates, one before it in path order and one after, so
+// ibt-patch keeps that old version until both are in place.
+func rewrittenSourceScenario() powerLossScenario {
+	old := smallTree(rand.New(rand.NewPCG(9, 10)), 3, 3)
+	n := old.clone()
+	n["d1/a-copy"] = old["d1/f1"]
+	n["d1/z-copy"] = old["d1/f1"]
+	n["d1/f1"] = file(old["d1/f1"].data + "edited after the copies\n").withTime(baseTime + 5)
+	return powerLossScenario{name: "rewritten-source", old: old, new: n, sample: 20, edit: func(cs []*format.Change) {
+		for _, c := range cs {
+			if p := c.Path(); p == "d1/a-copy" || p == "d1/z-copy" {
+				c.From, c.FromNew = "d1/f1", false
+			}
+		}
+	}}
 }
 
 // smallTree is a tree of dirs directories of files files each, small
@@ -112,7 +135,13 @@ func everyChange(old tr) tr {
 
 func powerLossRun(t *testing.T, sc powerLossScenario) {
 	arch := filepath.Join(t.TempDir(), "archive.tar.gz")
-	if err := os.WriteFile(arch, makeArchive(t, sc.old, sc.new), 0o644); err != nil {
+	a := makeArchive(t, sc.old, sc.new)
+	if sc.edit != nil {
+		cs := changes(sc.old, sc.new)
+		sc.edit(cs)
+		a = writeArchive(t, cs, sc.new, archive.Gzip)
+	}
+	if err := os.WriteFile(arch, a, 0o644); err != nil {
 		t.Fatal(err)
 	}
 	want := treeListing(t, sc.new)
