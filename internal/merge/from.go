@@ -391,10 +391,7 @@ func (m *merger) fromB(cb, c *format.Change) error {
 			return m.noLink("it copies %q, whose size is not the one the first one gives it", f)
 		}
 		if at.baseSize > 0 {
-			c.From, c.FromSize = f, at.baseSize
-			if ac.fromSize > 0 {
-				c.From = ac.from
-			}
+			c.From, c.FromSize = baseOfA(f, ac, at)
 		}
 		if err := m.add(c); err != nil {
 			return err
@@ -434,6 +431,15 @@ func (m *merger) applyOver(base *io.SectionReader, in Input, s sink) error {
 	})
 }
 
+// baseOfA is the file of a's old tree that a's delta at of the source f,
+// whose change is ac, copies from, and its size.
+func baseOfA(f string, ac *copyOf, at keptOps) (string, int64) {
+	if ac.fromSize > 0 {
+		return ac.from, at.baseSize
+	}
+	return f, at.baseSize
+}
+
 // hasOps reports whether st holds a's delta of the source f.
 func (m *merger) hasOps(f string) bool {
 	_, ok := m.opsAt[f]
@@ -450,10 +456,7 @@ func (m *merger) deltaThrough(cb, c *format.Change, ac *copyOf) error {
 		return m.noLink("its delta against %q is against %d bytes, not the %d the first one gives it", cb.From, cb.FromSize, at.newSize)
 	}
 	if at.baseSize > 0 {
-		c.From, c.FromSize = cb.From, at.baseSize
-		if ac.fromSize > 0 {
-			c.From = ac.from
-		}
+		c.From, c.FromSize = baseOfA(cb.From, ac, at)
 	}
 	if err := m.add(c); err != nil {
 		return err
