@@ -64,15 +64,7 @@ func TestRenameRefused(t *testing.T) {
 	withChange := func(edit func(cs []*format.Change) []*format.Change) []byte {
 		return writeArchive(t, edit(changes(old, new)), new, archive.Gzip)
 	}
-	at := func(cs []*format.Change, p string) *format.Change {
-		for _, c := range cs {
-			if c.Path() == p {
-				return c
-			}
-		}
-		t.Fatalf("no change at %q", p)
-		return nil
-	}
+	at := func(cs []*format.Change, p string) *format.Change { return changeAt(t, cs, p) }
 	t.Run("source changed in DIR", func(t *testing.T) {
 		d := restored(t, old)
 		if err := os.WriteFile(filepath.Join(d, "dir/one"), []byte(strings.Repeat("!", 5000)), 0o644); err != nil {
@@ -117,6 +109,18 @@ func TestRenameRefused(t *testing.T) {
 		})
 		refused(t, restored(t, old), a, ErrUnsafe, "n1")
 	})
+}
+
+// changeAt is the change of cs at p.
+func changeAt(t *testing.T, cs []*format.Change, p string) *format.Change {
+	t.Helper()
+	for _, c := range cs {
+		if c.Path() == p {
+			return c
+		}
+	}
+	t.Fatalf("no change at %q", p)
+	return nil
 }
 
 // TestRenameDryRun checks that a dry run reads the sources.
@@ -272,15 +276,7 @@ func TestDeltaFromSourceKilledThenRerun(t *testing.T) {
 func TestRewrittenSourceKept(t *testing.T) {
 	t.Parallel()
 	old, new := renameTrees()
-	at := func(cs []*format.Change, p string) *format.Change {
-		for _, c := range cs {
-			if c.Path() == p {
-				return c
-			}
-		}
-		t.Fatalf("no change at %q", p)
-		return nil
-	}
+	at := func(cs []*format.Change, p string) *format.Change { return changeAt(t, cs, p) }
 	t.Run("updated, before", func(t *testing.T) {
 		new := new.clone()
 		new["k.bin"] = file(strings.Repeat("K", 5000))
