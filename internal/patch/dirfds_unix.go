@@ -3,6 +3,7 @@
 package patch
 
 import (
+	"io"
 	"io/fs"
 	"os"
 	"path"
@@ -223,4 +224,75 @@ func (d *dirFds) close() {
 		d.stage.Close()
 		d.stage = nil
 	}
+}
+
+// makeSmall makes the staged file name below a directory staged whole on
+// a bare descriptor: create, write, owner and mode if needed, mtime, the
+// identity the verification trusts, close. Every call but the create is on
+// the descriptor, and an os.File would add a fcntl and a finalizer a file.
+// It returns ok false, doing nothing, for a name outside such a directory.
+func (d *dirFds) makeSmall(name string, f smallFile) (dev, ino uint64, ctime int64, ok bool, err error) {
+	dir, base, ok, err := d.stagedParent(name)
+	if !ok || err != nil {
+		return 0, 0, 0, ok, err
+	}
+	fd, err := openat(int(dir.Fd()), base, unix.O_WRONLY|unix.O_CREAT|unix.O_EXCL|unix.O_NOFOLLOW|unix.O_CLOEXEC, f.create)
+	if err != nil {
+		return 0, 0, 0, true, &fs.PathError{Op: "openat", Path: name, Err: err}
+	}
+	defer func() {
+		if cerr := unix.Close(fd); err == nil && cerr != nil {
+			err = &fs.PathError{Op: "close", Path: name, Err: cerr}
+		}
+	}()
+	var w io.Writer = fdWriter{fd: fd, name: name}
+	if f.wrap != nil {
+		w = f.wrap(w)
+	}
+	if _, err := w.Write(f.data); err != nil {
+		return 0, 0, 0, true, &writeError{err}
+	}
+	if f.chown {
+		if err := unix.Fchown(fd, f.uid, f.gid); err != nil {
+			return 0, 0, 0, true, &fs.PathError{Op: "fchown", Path: name, Err: err}
+		}
+	}
+	if f.chmod {
+		if err := unix.Fchmod(fd, f.mode); err != nil {
+			return 0, 0, 0, true, &fs.PathError{Op: "fchmod", Path: name, Err: err}
+		}
+	}
+	ts := [2]unix.Timespec{{Nsec: utimeOmit}, unix.NsecToTimespec(f.mtime)}
+	if err := futimens(fd, int(dir.Fd()), base, &ts); err != nil {
+		return 0, 0, 0, true, &fs.PathError{Op: "futimens", Path: name, Err: err}
+	}
+	var st unix.Stat_t
+	if err := unix.Fstat(fd, &st); err != nil {
+		return 0, 0, 0, true, &fs.PathError{Op: "fstat", Path: name, Err: err}
+	}
+	return uint64(st.Dev), uint64(st.Ino), st.Ctim.Nano(), true, nil
+}
+
+// fdWriter writes to a bare descriptor, all of p or an error.
+type fdWriter struct {
+	fd   int
+	name string
+}
+
+func (w fdWriter) Write(p []byte) (int, error) {
+	n := 0
+	for n < len(p) {
+		k, err := unix.Write(w.fd, p[n:])
+		if err == unix.EINTR {
+			continue
+		}
+		if err != nil {
+			return n, &fs.PathError{Op: "write", Path: w.name, Err: err}
+		}
+		if k == 0 {
+			return n, &fs.PathError{Op: "write", Path: w.name, Err: io.ErrShortWrite}
+		}
+		n += k
+	}
+	return n, nil
 }

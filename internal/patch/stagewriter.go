@@ -1,6 +1,7 @@
 package patch
 
 import (
+	"errors"
 	"io"
 	"sync"
 
@@ -18,23 +19,31 @@ import (
 // order of the archive; anything that reads the log first waits for the
 // writer to finish what it was given (stepLog.wait), and the first
 // failure of the writer is returned there. A dry run and --only have no
-// writer.
+// writer. The steps go over in batches: a hand-over a file woke the
+// writer once a file, two system calls (futex) of the ten a small file
+// cost.
 
 // asyncMax is the largest file the stage writer makes: a larger one
-// gains nothing from it, and the content waiting for it stays small
-// (at most stageQueue of them).
+// gains nothing from it. A batch holds at most batchSteps steps or about
+// batchBytes of content, and at most stageQueue batches wait for the
+// writer, so the content waiting stays small.
 const (
 	asyncMax   = 64 << 10
-	stageQueue = 64
+	batchSteps = 64
+	batchBytes = 256 << 10
+	stageQueue = 4
 )
 
 type stageWriter struct {
 	a    *applier
 	fds  *dirFds // the writer's own: a dirFds is not shared between goroutines
-	jobs chan *step
-	wg   sync.WaitGroup // steps given and not yet logged
+	jobs chan []*step
+	wg   sync.WaitGroup // batches given and not yet logged
 	done chan struct{}
 	err  error // the first failure; read after wg.Wait or done
+	// the batch being filled, by the reading goroutine
+	batch []*step
+	bytes int
 }
 
 // startWriter starts the stage writer of a run that stages.
@@ -43,7 +52,7 @@ func (a *applier) startWriter() {
 		return
 	}
 	a.freshFile() // asked here, before the writer reads it
-	w := &stageWriter{a: a, fds: newDirFds(a.root), jobs: make(chan *step, stageQueue), done: make(chan struct{})}
+	w := &stageWriter{a: a, fds: newDirFds(a.root), jobs: make(chan []*step, stageQueue), done: make(chan struct{})}
 	a.writer = w
 	a.log.wait = w.wait
 	go w.run()
@@ -58,6 +67,7 @@ func (a *applier) stopWriter() error {
 	}
 	a.writer = nil
 	a.log.wait = nil
+	w.send()
 	close(w.jobs)
 	<-w.done
 	w.fds.close()
@@ -71,24 +81,41 @@ func (a *applier) logStep(s *step) error {
 	if w == nil {
 		return a.log.add(s)
 	}
-	w.wg.Add(1)
-	w.jobs <- s
+	w.batch = append(w.batch, s)
+	w.bytes += len(s.data)
+	if len(w.batch) >= batchSteps || w.bytes >= batchBytes {
+		w.send()
+	}
 	return nil
+}
+
+// send hands the batch being filled to the writer.
+func (w *stageWriter) send() {
+	if len(w.batch) == 0 {
+		return
+	}
+	w.wg.Add(1)
+	w.jobs <- w.batch
+	w.batch, w.bytes = make([]*step, 0, batchSteps), 0
 }
 
 func (w *stageWriter) run() {
 	defer close(w.done)
-	for s := range w.jobs {
-		if w.err == nil {
-			w.err = w.stage(s)
+	for batch := range w.jobs {
+		for _, s := range batch {
+			if w.err == nil {
+				w.err = w.stage(s)
+			}
+			s.data = nil
 		}
-		s.data = nil
 		w.wg.Done()
 	}
 }
 
-// wait waits until every step given is logged.
+// wait hands over the batch being filled and waits until every step given
+// is logged.
 func (w *stageWriter) wait() error {
+	w.send()
 	w.wg.Wait()
 	return w.err
 }
@@ -103,11 +130,31 @@ func (w *stageWriter) stage(s *step) error {
 	return w.a.log.add(s)
 }
 
-// write makes the staged file of s from its content, as stageFile does.
+// write makes the staged file of s from its content, as stageFile does:
+// on a bare descriptor where it can (makeSmall).
 func (w *stageWriter) write(s *step) error {
 	a := w.a
 	e := s.c.New
-	f, err := w.fds.createStaged(s.staged, a.freshFile().createMode(e))
+	fresh := a.freshFile()
+	small := smallFile{data: s.data, create: fresh.createMode(e), mode: e.Mode & 0o7777, chmod: !fresh.createsMode(e),
+		chown: a.chown && !fresh.owns(e), uid: int(e.UID), gid: int(e.GID), mtime: e.MTime}
+	if faults.write != nil {
+		small.wrap = func(w io.Writer) io.Writer { return faults.write(e.Path, w) }
+	}
+	dev, ino, ctime, ok, err := w.fds.makeSmall(s.staged, small)
+	var we *writeError
+	switch {
+	case ok && errors.As(err, &we):
+		e := ioErr(e.Path, "write its new version to staging", we.err)
+		e.Fix = "free space on DIR's filesystem and run again; DIR is unchanged"
+		return e
+	case ok && err != nil:
+		return ioErr(e.Path, "make its staging file", err)
+	case ok:
+		s.dev, s.ino, s.ctime = dev, ino, ctime
+		return nil
+	}
+	f, err := w.fds.createStaged(s.staged, fresh.createMode(e))
 	if err != nil {
 		return ioErr(e.Path, "create its staging file", err)
 	}
@@ -126,6 +173,19 @@ func (w *stageWriter) write(s *step) error {
 		return e
 	}
 	return a.settleStaged(w.fds, f, s)
+}
+
+// smallFile is a small staged file for makeSmall to make whole: its
+// content, the mode to create it with, the owner and mode to give it after
+// if chown or chmod, and its mtime. wrap, if not nil, wraps its writer
+// (faults.write).
+type smallFile struct {
+	data         []byte
+	create, mode uint32
+	chmod, chown bool
+	uid, gid     int
+	mtime        int64
+	wrap         func(io.Writer) io.Writer
 }
 
 // stagesLater reports whether s, staged now, would be a small file for the

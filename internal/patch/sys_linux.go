@@ -3,6 +3,7 @@ package patch
 import (
 	"errors"
 	"os"
+	"unsafe"
 
 	"golang.org/x/sys/unix"
 
@@ -77,4 +78,13 @@ func atMost(names names, n int) (bool, error) {
 // the time syncFS waits for it. A failure only loses that head start.
 func startWriteback(f *os.File, off, n int64) {
 	unix.SyncFileRange(int(f.Fd()), off, n, unix.SYNC_FILE_RANGE_WRITE)
+}
+
+// futimens sets the times of the open file fd (utimensat with no path).
+func futimens(fd, _ int, _ string, ts *[2]unix.Timespec) error {
+	_, _, e := unix.Syscall6(unix.SYS_UTIMENSAT, uintptr(fd), 0, uintptr(unsafe.Pointer(ts)), 0, 0, 0)
+	if e != 0 {
+		return e
+	}
+	return nil
 }
