@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strings"
 	"sync"
 	"syscall"
 	"testing"
@@ -308,5 +309,37 @@ func TestFullTmpfsLeavesDirUntouched(t *testing.T) {
 	err := refused(t, d, makeArchive(t, old, new), nil, "d/big.bin")
 	if !errors.Is(err, syscall.ENOSPC) {
 		t.Errorf("error %q does not say the disk is full", err)
+	}
+}
+
+// TestFlippedContentInAFullRestore flips a byte of each small file's
+// content in a full archive: the stage writer checks each file before it
+// makes it, so the restore is refused naming that file, with no DIR left.
+func TestFlippedContentInAFullRestore(t *testing.T) {
+	t.Parallel()
+	v := tr{"d": dir(), "d/e": dir()}
+	for i := range 6 {
+		v[fmt.Sprintf("d/f%d", i)] = file(fmt.Sprintf("content of file %d, unique in the archive\n", i))
+		v[fmt.Sprintf("d/e/g%d", i)] = file(fmt.Sprintf("content of nested file %d, unique too\n", i))
+	}
+	full := makeArchiveCodec(t, tr{}, v, archive.None)
+	for _, p := range v.paths() {
+		if v[p].typ != format.TypeFile {
+			continue
+		}
+		off := bytes.Index(full, []byte(v[p].data))
+		if off < 0 {
+			t.Fatalf("no content of %q in the archive", p)
+		}
+		bad := bytes.Clone(full)
+		bad[off+3] ^= 0x20
+		d := filepath.Join(t.TempDir(), "restore")
+		_, err := apply(d, bad)
+		if !errors.Is(err, ErrCorrupt) || !strings.Contains(err.Error(), `"`+p+`"`) {
+			t.Errorf("content of %q flipped: %v, want %v naming it", p, err, ErrCorrupt)
+		}
+		if _, serr := os.Lstat(d); !errors.Is(serr, os.ErrNotExist) {
+			t.Errorf("content of %q flipped: DIR is left (%v)", p, serr)
+		}
 	}
 }
