@@ -6,6 +6,7 @@ import (
 	"sync"
 
 	"github.com/ibt-tools/ibt/format"
+	"github.com/ibt-tools/ibt/internal/rsync"
 )
 
 // A full restore of many small files spends most of its time in the
@@ -198,27 +199,44 @@ func (a *applier) stagesLater(s *step) bool {
 
 // stageLaterContent reads the content of s from the archive and checks it
 // against its entry, for the stage writer to make.
+// The content is read into one buffer, which the writer takes, and hashed
+// there whole: no hashing on other cores, which a small file does not pay
+// for.
 func (a *applier) stageLaterContent(src *source, s *step) error {
 	e := s.c.New
-	buf := &byteSink{b: make([]byte, 0, e.Size+1)}
-	n, sum, err := a.onePass(nil, e, nil, func(w io.Writer) (int64, error) {
-		return copyContent(io.MultiWriter(w, buf), src.content(), e.Size)
-	})
+	b, err := readSmall(src.content(), e.Size)
 	if err != nil {
 		return err
 	}
-	if err := checkStaged(e, n, sum); err != nil {
+	h := rsync.NewFileHash(e.Size)
+	h.Write(b)
+	if err := checkStaged(e, int64(len(b)), h.Sum()); err != nil {
 		return err
 	}
-	s.data = buf.b
-	a.sum.BytesWritten += n
+	s.data = b
+	a.sum.BytesWritten += int64(len(b))
 	return nil
 }
 
-// byteSink collects what is written to it.
-type byteSink struct{ b []byte }
-
-func (s *byteSink) Write(p []byte) (int, error) {
-	s.b = append(s.b, p...)
-	return len(p), nil
+// readSmall reads r to its end into a buffer of size bytes (and one more,
+// to see the end): a small file's content, read as copyContent reads it.
+func readSmall(r io.Reader, size int64) ([]byte, error) {
+	b := make([]byte, size+1)
+	n := 0
+	for {
+		k, err := r.Read(b[n:])
+		n += k
+		switch {
+		case err == io.EOF:
+			return b[:n], nil
+		case err != nil:
+			return nil, corrupt(err)
+		case n == len(b):
+			// more than size, which checkStaged reports
+			if _, err := copyContent(io.Discard, r, 0); err != nil {
+				return nil, err
+			}
+			return b, nil
+		}
+	}
 }
