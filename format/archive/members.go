@@ -66,9 +66,13 @@ func dataName(c *format.Change) string {
 
 // dataWhat describes a data member for error messages.
 func dataWhat(name string, c *format.Change) string {
+	return dataWhatOf(name, c.Path(), c.HasDelta())
+}
+
+func dataWhatOf(name, path string, delta bool) string {
 	what := "content"
-	if c.HasDelta() {
+	if delta {
 		what = "delta"
 	}
-	return fmt.Sprintf("member %q (%s of %q)", name, what, c.Path())
+	return fmt.Sprintf("member %q (%s of %q)", name, what, path)
 }

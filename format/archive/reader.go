@@ -42,7 +42,7 @@ type Reader struct {
 	changes uint64
 	members uint64
 	last    string // path of the last change returned
-	member  string // name of the last member opened
+	member  string // name of the last member opened, "" before the first (memberWhat)
 	data    dataState
 	err     error
 	done    bool
@@ -52,14 +52,26 @@ type Reader struct {
 type dataState struct {
 	active   bool // the change has data not yet read to its end
 	update   bool
-	what     string // the member, for errors
-	size     int64  // New.Size
+	name     string // the member's name and its change's path, for errors (what)
+	path     string
+	size     int64 // New.Size
 	oldSize  int64
 	n        int64 // content bytes read, or bytes the ops produced
 	pos      int64 // bytes of the member read (ops)
 	finished bool  // the ops are complete and the member's end checked
 	ops      *bufio.Reader
 	lit      []byte
+}
+
+// what describes the data member for error messages.
+func (d *dataState) what() string { return dataWhatOf(d.name, d.path, d.update) }
+
+// memberWhat describes the last member opened for error messages.
+func (r *Reader) memberWhat() string {
+	if r.member == "" {
+		return "the start"
+	}
+	return fmt.Sprintf("member %q", r.member)
 }
 
 // Op tags: the first byte of each op in an updated file's data member (see
@@ -136,7 +148,7 @@ func newReader(r io.Reader, ahead bool) (ar *Reader, err error) {
 	if ar == nil {
 		ar = &Reader{}
 	}
-	ar.zr, ar.digest, ar.member = zr, xxhash.New(), "the start"
+	ar.zr, ar.digest = zr, xxhash.New()
 	ar.pos.r = zr
 	ar.tr = tar.NewReader(&ar.pos)
 	hdr, err := ar.nextMember()
@@ -294,17 +306,16 @@ func (r *Reader) openData(c *format.Change) error {
 	if err != nil {
 		return err
 	}
-	what := dataWhat(name, c)
 	if hdr.Name != name {
-		return fmt.Errorf("unexpected member %q where %s belongs", hdr.Name, what)
+		return fmt.Errorf("unexpected member %q where %s belongs", hdr.Name, dataWhat(name, c))
 	}
 	r.members++
 	update := c.HasDelta()
 	if !update && hdr.Size != c.New.Size {
-		return fmt.Errorf("%s is %d bytes, the file %d", what, hdr.Size, c.New.Size)
+		return fmt.Errorf("%s is %d bytes, the file %d", dataWhat(name, c), hdr.Size, c.New.Size)
 	}
 	d := &r.data
-	*d = dataState{active: true, update: update, what: what, size: c.New.Size, ops: d.ops, lit: d.lit}
+	*d = dataState{active: true, update: update, name: name, path: c.Path(), size: c.New.Size, ops: d.ops, lit: d.lit}
 	if update {
 		d.oldSize = c.BaseSize()
 		if d.ops == nil {
@@ -346,9 +357,9 @@ func (c contentReader) Read(p []byte) (int, error) {
 	case err == io.EOF && d.n == d.size:
 		return n, nil
 	case err == io.EOF:
-		err = fmt.Errorf("%w: %s ends after %d of %d bytes", ErrTruncated, d.what, d.n, d.size)
+		err = fmt.Errorf("%w: %s ends after %d of %d bytes", ErrTruncated, d.what(), d.n, d.size)
 	default:
-		err = readErr(d.what, err)
+		err = readErr(d.what(), err)
 	}
 	return n, r.fail(err)
 }
@@ -379,9 +390,9 @@ func (r *Reader) nextOp() (DeltaOp, error) {
 	if d.n == d.size {
 		if _, err := d.ops.ReadByte(); err != io.EOF {
 			if err == nil {
-				return DeltaOp{}, fmt.Errorf("%s: bytes after the ops that complete the file, at byte %d", d.what, d.pos)
+				return DeltaOp{}, fmt.Errorf("%s: bytes after the ops that complete the file, at byte %d", d.what(), d.pos)
 			}
-			return DeltaOp{}, readErr(d.what, err)
+			return DeltaOp{}, readErr(d.what(), err)
 		}
 		d.active, d.finished = false, true
 		return DeltaOp{}, io.EOF
@@ -390,9 +401,9 @@ func (r *Reader) nextOp() (DeltaOp, error) {
 	tag, err := d.ops.ReadByte()
 	if err != nil {
 		if err == io.EOF {
-			return DeltaOp{}, fmt.Errorf("%s: ops end after producing %d of %d bytes", d.what, d.n, d.size)
+			return DeltaOp{}, fmt.Errorf("%s: ops end after producing %d of %d bytes", d.what(), d.n, d.size)
 		}
-		return DeltaOp{}, readErr(d.what, err)
+		return DeltaOp{}, readErr(d.what(), err)
 	}
 	d.pos++
 	left := d.size - d.n
@@ -407,10 +418,10 @@ func (r *Reader) nextOp() (DeltaOp, error) {
 			return DeltaOp{}, err
 		}
 		if n == 0 || off > uint64(d.oldSize) || n > uint64(d.oldSize)-off {
-			return DeltaOp{}, fmt.Errorf("%s: op at byte %d copies %d bytes at %d, outside the old file's %d", d.what, at, n, off, d.oldSize)
+			return DeltaOp{}, fmt.Errorf("%s: op at byte %d copies %d bytes at %d, outside the old file's %d", d.what(), at, n, off, d.oldSize)
 		}
 		if n > uint64(left) {
-			return DeltaOp{}, fmt.Errorf("%s: op at byte %d copies %d bytes, the file has %d left", d.what, at, n, left)
+			return DeltaOp{}, fmt.Errorf("%s: op at byte %d copies %d bytes, the file has %d left", d.what(), at, n, left)
 		}
 		d.n += int64(n)
 		return DeltaOp{Copy: true, Offset: int64(off), Length: int64(n)}, nil
@@ -420,10 +431,10 @@ func (r *Reader) nextOp() (DeltaOp, error) {
 			return DeltaOp{}, err
 		}
 		if n == 0 || n > format.MaxChunk {
-			return DeltaOp{}, fmt.Errorf("%s: literal at byte %d of %d bytes, want 1 to %d", d.what, at, n, format.MaxChunk)
+			return DeltaOp{}, fmt.Errorf("%s: literal at byte %d of %d bytes, want 1 to %d", d.what(), at, n, format.MaxChunk)
 		}
 		if n > uint64(left) {
-			return DeltaOp{}, fmt.Errorf("%s: literal at byte %d of %d bytes, the file has %d left", d.what, at, n, left)
+			return DeltaOp{}, fmt.Errorf("%s: literal at byte %d of %d bytes, the file has %d left", d.what(), at, n, left)
 		}
 		if uint64(cap(d.lit)) < n {
 			d.lit = make([]byte, max(n, 64<<10))
@@ -436,14 +447,14 @@ func (r *Reader) nextOp() (DeltaOp, error) {
 				return DeltaOp{}, r.shortMember(at)
 			}
 			if err != nil && err != io.EOF {
-				return DeltaOp{}, readErr(d.what, err)
+				return DeltaOp{}, readErr(d.what(), err)
 			}
 		}
 		d.pos += int64(n)
 		d.n += int64(n)
 		return DeltaOp{Length: int64(n), Data: data}, nil
 	}
-	return DeltaOp{}, fmt.Errorf("%s: unknown op 0x%02x at byte %d", d.what, tag, at)
+	return DeltaOp{}, fmt.Errorf("%s: unknown op 0x%02x at byte %d", d.what(), tag, at)
 }
 
 // uvarint reads a varint of an op.
@@ -457,16 +468,16 @@ func (r *Reader) uvarint() (uint64, error) {
 			if err == io.EOF {
 				return 0, r.shortMember(at)
 			}
-			return 0, readErr(d.what, err)
+			return 0, readErr(d.what(), err)
 		}
 		d.pos++
 		if i == 9 && b > 1 || i > 9 {
-			return 0, fmt.Errorf("%s: varint at byte %d overflows 64 bits", d.what, at)
+			return 0, fmt.Errorf("%s: varint at byte %d overflows 64 bits", d.what(), at)
 		}
 		v |= uint64(b&0x7f) << (7 * i)
 		if b < 0x80 {
 			if v > 1<<63-1 {
-				return 0, fmt.Errorf("%s: varint at byte %d exceeds 2^63-1", d.what, at)
+				return 0, fmt.Errorf("%s: varint at byte %d exceeds 2^63-1", d.what(), at)
 			}
 			return v, nil
 		}
@@ -477,7 +488,7 @@ func (r *Reader) uvarint() (uint64, error) {
 // says io.EOF only at a member's recorded end: when the archive itself ends
 // first it says io.ErrUnexpectedEOF, which readErr reports as truncation.
 func (r *Reader) shortMember(at int64) error {
-	return fmt.Errorf("%s: op at byte %d ends early", r.data.what, at)
+	return fmt.Errorf("%s: op at byte %d ends early", r.data.what(), at)
 }
 
 // skipData reads the rest of the last change's data, checking it.
@@ -506,11 +517,11 @@ func (r *Reader) nextMember() (*tar.Header, error) {
 	hdr, err := r.tr.Next()
 	if err != nil {
 		if err == io.EOF {
-			return nil, fmt.Errorf("%w: it ends after %s, before %q", ErrTruncated, r.member, trailerName)
+			return nil, fmt.Errorf("%w: it ends after %s, before %q", ErrTruncated, r.memberWhat(), trailerName)
 		}
-		return nil, readErr(fmt.Sprintf("the member after %s", r.member), err)
+		return nil, readErr(fmt.Sprintf("the member after %s", r.memberWhat()), err)
 	}
-	r.member = fmt.Sprintf("member %q", hdr.Name)
+	r.member = hdr.Name
 	if hdr.Typeflag != tar.TypeReg {
 		return nil, fmt.Errorf("member %q is of tar type %q, not a regular file", hdr.Name, hdr.Typeflag)
 	}
