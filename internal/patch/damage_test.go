@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strings"
 	"sync"
 	"syscall"
 	"testing"
@@ -250,6 +251,64 @@ func TestFullDiskLeavesDirUntouched(t *testing.T) {
 				t.Errorf("error %q does not say the disk is full", err)
 			}
 		})
+	}
+}
+
+// flushTrees is a tree and the next version, which creates a file of 10
+// flush chunks: its staged file is flushed while it is written.
+func flushTrees() (tr, tr) {
+	old := tr{"a.txt": file("small\n")}
+	new := old.clone()
+	new["big.bin"] = file(strings.Repeat("0123456789abcdef", int(10*flushChunk/16)))
+	return old, new
+}
+
+// TestStagedFileFlushedAsItIsWritten checks that a large staged file is
+// flushed while it is written, each flush after a flush chunk more of its
+// data, and that the tree comes out right.
+func TestStagedFileFlushedAsItIsWritten(t *testing.T) {
+	defer func(n int64) { flushChunk = n }(flushChunk)
+	flushChunk = 64 << 10
+	var mu sync.Mutex
+	var sizes []int64
+	faults.flush = func(f *os.File) error {
+		fi, err := f.Stat()
+		mu.Lock()
+		defer mu.Unlock()
+		if err == nil {
+			sizes = append(sizes, fi.Size())
+		}
+		return err
+	}
+	defer func() { faults.flush = nil }()
+	old, new := flushTrees()
+	d := restored(t, old)
+	mustApply(t, d, makeArchive(t, old, new))
+	if got, want := withoutRoot(listing(t, d)), treeListing(t, new); got != want {
+		t.Fatalf("patched tree differs:\n got:\n%s\nwant:\n%s", got, want)
+	}
+	if len(sizes) == 0 || len(sizes) > 10 {
+		t.Fatalf("%d flushes of a staged file of 10 flush chunks, want 1 to 10", len(sizes))
+	}
+	for i, size := range sizes {
+		if min := int64(i+1) * flushChunk; size < min {
+			t.Errorf("flush %d found %d bytes written, want %d or more", i+1, size, min)
+		}
+	}
+}
+
+// A flush that fails while a staged file is written fails the run, with
+// DIR as it was: the next fsync of the file might not report it again.
+func TestFailedFlushLeavesDirUntouched(t *testing.T) {
+	defer func(n int64) { flushChunk = n }(flushChunk)
+	flushChunk = 64 << 10
+	faults.flush = func(*os.File) error { return &os.PathError{Op: "fdatasync", Path: "staged", Err: syscall.EIO} }
+	defer func() { faults.flush = nil }()
+	old, new := flushTrees()
+	d := restored(t, old)
+	err := refused(t, d, makeArchive(t, old, new), nil, "big.bin")
+	if !errors.Is(err, syscall.EIO) {
+		t.Errorf("error %q does not say the flush failed", err)
 	}
 }
 

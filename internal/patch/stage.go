@@ -346,7 +346,8 @@ func (a *applier) onePass(f *os.File, e *format.Entry, base *baseLeaves, fill fu
 		if a.writePiece == 0 {
 			a.writePiece = piece(f) // every staged file is on DIR's filesystem
 		}
-		sparse = &sparseWriter{f: f, piece: a.writePiece}
+		sparse = &sparseWriter{f: f, piece: a.writePiece, flush: !a.opt.NoSync && (!faults.noSync || faults.flush != nil)}
+		defer sparse.wait() // after h's writes end (h.close, deferred below)
 		out = sparse
 		if faults.write != nil {
 			out = faults.write(e.Path, out)

@@ -78,3 +78,9 @@ func atMost(names names, n int) (bool, error) {
 func startWriteback(f *os.File, off, n int64) {
 	unix.SyncFileRange(int(f.Fd()), off, n, unix.SYNC_FILE_RANGE_WRITE)
 }
+
+// flushData flushes f's data to disk, and what reading it back needs
+// (fdatasync).
+func flushData(f *os.File) error {
+	return unix.Fdatasync(int(f.Fd()))
+}
