@@ -42,8 +42,11 @@ const writebackChunk = 16 << 20
 // flushChunk is how much of a staged file gets written between the
 // flushes started in the background while it is written (see
 // sparseWriter.flush): the flush before the commit then waits for the
-// file's last piece only, not for the disk to take in all of it. Tests
-// make it smaller.
+// file's last piece only, not for the disk to take in all of it: on a
+// disk that caches writes, what an fsync waits for is the flush of that
+// cache, which grows with what it took in since the last one (see
+// BENCHMARKS.md, "Measurements behind design choices"). Tests make it
+// smaller.
 var flushChunk int64 = 64 << 20
 
 // sparseWriter writes to f from offset 0, leaving holes for zero blocks.
