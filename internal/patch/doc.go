@@ -64,7 +64,9 @@
 // hashed on all cores as it goes (hashwrite.go), and on Linux flushed to
 // disk as it goes, a flush chunk at a time on a goroutine of its own, so
 // that the flush before the commit waits for its last piece only
-// (sparse.go; a flush that fails fails the run, as the claim's would). Either way the
+// (sparse.go; a flush that fails fails the run, as the claim's would),
+// while the old version's page cache, which the rename would free, is
+// dropped. Either way the
 // new version is verified before its rename, and an old version nothing
 // vouches for is hashed with the leaves it shares with the new one
 // (baseleaves.go).
