@@ -24,6 +24,7 @@ var notRun = map[string]string{
 	"ibt-sign --completion fish > ~/.config/fish/completions/ibt-sign.fish": "writes into HOME; TestCompletionScripts checks the scripts",
 	"ibt-sign --completion zsh > ~/.zfunc/_ibt-sign":                        "writes into HOME; TestCompletionScripts checks the scripts",
 	"bench/compare.sh --quick":                                              "needs rdiff, rsync, xdelta3 and zstd; run on demand",
+	"bench/durable.sh":                                                      "needs rdiff and a minute of disk time; run on demand",
 	"go test -fuzz FuzzSignDeltaPatch ./internal/rsync":                     "runs until stopped; the seed corpora run under go test",
 }
 

@@ -254,6 +254,75 @@ func TestFullDiskLeavesDirUntouched(t *testing.T) {
 	}
 }
 
+// flushTrees is a tree and the next version, which creates a file of 10
+// flush chunks: its staged file is flushed while it is written.
+func flushTrees() (tr, tr) {
+	old := tr{"a.txt": file("small\n")}
+	new := old.clone()
+	new["big.bin"] = file(strings.Repeat("0123456789abcdef", int(10*flushChunk/16)))
+	return old, new
+}
+
+// TestStagedFileFlushedAsItIsWritten checks that a large staged file, new
+// or the update of one (whose old version's page cache is dropped
+// meanwhile), is flushed while it is written, each flush after a flush
+// chunk more of its data, and that the tree comes out right.
+func TestStagedFileFlushedAsItIsWritten(t *testing.T) {
+	defer func(n int64) { flushChunk = n }(flushChunk)
+	flushChunk = 64 << 10
+	created, createdNew := flushTrees()
+	updated := createdNew.clone()
+	updatedNew := updated.clone()
+	updatedNew["big.bin"] = file(strings.Repeat("0123456789ABCDEF", int(10*flushChunk/16)))
+	for _, tc := range []struct {
+		name     string
+		old, new tr
+	}{{"created", created, createdNew}, {"updated", updated, updatedNew}} {
+		t.Run(tc.name, func(t *testing.T) {
+			var mu sync.Mutex
+			var sizes []int64
+			faults.flush = func(f *os.File) error {
+				fi, err := f.Stat()
+				mu.Lock()
+				defer mu.Unlock()
+				if err == nil {
+					sizes = append(sizes, fi.Size())
+				}
+				return err
+			}
+			defer func() { faults.flush = nil }()
+			d := restored(t, tc.old)
+			mustApply(t, d, makeArchive(t, tc.old, tc.new))
+			if got, want := withoutRoot(listing(t, d)), treeListing(t, tc.new); got != want {
+				t.Fatalf("patched tree differs:\n got:\n%s\nwant:\n%s", got, want)
+			}
+			if len(sizes) == 0 || len(sizes) > 10 {
+				t.Fatalf("%d flushes of a staged file of 10 flush chunks, want 1 to 10", len(sizes))
+			}
+			for i, size := range sizes {
+				if min := int64(i+1) * flushChunk; size < min {
+					t.Errorf("flush %d found %d bytes written, want %d or more", i+1, size, min)
+				}
+			}
+		})
+	}
+}
+
+// A flush that fails while a staged file is written fails the run, with
+// DIR as it was: the next fsync of the file might not report it again.
+func TestFailedFlushLeavesDirUntouched(t *testing.T) {
+	defer func(n int64) { flushChunk = n }(flushChunk)
+	flushChunk = 64 << 10
+	faults.flush = func(*os.File) error { return &os.PathError{Op: "fdatasync", Path: "staged", Err: syscall.EIO} }
+	defer func() { faults.flush = nil }()
+	old, new := flushTrees()
+	d := restored(t, old)
+	err := refused(t, d, makeArchive(t, old, new), nil, "big.bin")
+	if !errors.Is(err, syscall.EIO) {
+		t.Errorf("error %q does not say the flush failed", err)
+	}
+}
+
 // A full restore stages its small files on the stage writer (see
 // stagewriter.go): a failure there still leaves DIR as it was.
 func TestFullDiskInAFullRestoreLeavesDirUntouched(t *testing.T) {

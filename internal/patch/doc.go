@@ -61,9 +61,15 @@
 // update of a large file costs its change where DIR's filesystem shares
 // extents: the staged file starts as a clone of the old version and only
 // what differs is written (clone.go); elsewhere it is written in one pass,
-// hashed on all cores as it goes (hashwrite.go). Either way the new version
-// is verified before its rename, and an old version nothing vouches for is
-// hashed with the leaves it shares with the new one (baseleaves.go).
+// hashed on all cores as it goes (hashwrite.go), and on Linux flushed to
+// disk as it goes, a flush chunk at a time on a goroutine of its own, so
+// that the flush before the commit waits for its last piece only
+// (sparse.go; a flush that fails fails the run, as the claim's would),
+// while the old version's page cache, which the rename would free, is
+// dropped. Either way the
+// new version is verified before its rename, and an old version nothing
+// vouches for is hashed with the leaves it shares with the new one
+// (baseleaves.go).
 //
 // # The files under DIR/.ibt-patch
 //

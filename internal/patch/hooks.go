@@ -2,6 +2,7 @@ package patch
 
 import (
 	"io"
+	"os"
 	"time"
 )
 
@@ -21,6 +22,10 @@ var faults struct {
 	// syncfs, if set, stands for the syncfs system call: a FUSE
 	// filesystem never hears of syncfs (see internal/powerloss).
 	syncfs func() error
+	// flush, if set, stands for each flush of a staged file started while
+	// it is written (see sparseWriter.flush), which noSync otherwise
+	// turns off.
+	flush func(f *os.File) error
 	// later, added to the clock, lets a test's archive say its old index
 	// was made after the files it wrote (see recordedCutoff).
 	later time.Duration

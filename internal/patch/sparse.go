@@ -39,12 +39,30 @@ func piece(f *os.File) int {
 // commit of a large update twice as slow or more (see BENCHMARKS.md).
 const writebackChunk = 16 << 20
 
+// flushChunk is how much of a staged file gets written between the
+// flushes started in the background while it is written (see
+// sparseWriter.flush): the flush before the commit then waits for the
+// file's last piece only, not for the disk to take in all of it: on a
+// disk that caches writes, what an fsync waits for is the flush of that
+// cache, which grows with what it took in since the last one (see
+// BENCHMARKS.md, "Measurements behind design choices"). Tests make it
+// smaller.
+var flushChunk int64 = 64 << 20
+
 // sparseWriter writes to f from offset 0, leaving holes for zero blocks.
 type sparseWriter struct {
 	f        *os.File
 	off, end int64 // bytes given, and the end of those written
 	started  int64 // the end of what writeback has been started for
 	piece    int   // the most one write writes (see piece)
+	// flush has what is written flushed to disk (flushData) on another
+	// goroutine every flushChunk bytes of data, one flush at a time.
+	// unflushed counts the bytes written since the last flush started;
+	// flushing takes the error of the flush under way, nil if none is.
+	flush     bool
+	unflushed int64
+	flushing  chan error
+	flushErr  error
 }
 
 func isZero(b []byte) bool { return bytes.Equal(b, zeroBlock[:len(b)]) }
@@ -76,6 +94,9 @@ func (w *sparseWriter) Write(p []byte) (int, error) {
 				startWriteback(w.f, w.started, w.end-w.started)
 				w.started = w.end
 			}
+			if w.unflushed += int64(k); w.flush && w.unflushed >= flushChunk {
+				w.startFlush()
+			}
 		}
 		w.off += int64(k)
 		p = p[k:]
@@ -83,8 +104,54 @@ func (w *sparseWriter) Write(p []byte) (int, error) {
 	return n, nil
 }
 
-// finish extends the file over a final hole.
+// startFlush starts a flush of what is written, unless one is under way.
+func (w *sparseWriter) startFlush() {
+	if w.flushing != nil {
+		select {
+		case err := <-w.flushing:
+			w.flushing = nil
+			if w.flushErr == nil {
+				w.flushErr = err
+			}
+		default:
+			return
+		}
+	}
+	w.unflushed = 0
+	done := make(chan error, 1)
+	w.flushing = done
+	f := w.f
+	go func() { done <- flushWritten(f) }()
+}
+
+// flushWritten flushes what is written of f (or has faults.flush stand for
+// that).
+func flushWritten(f *os.File) error {
+	if faults.flush != nil {
+		return faults.flush(f)
+	}
+	return flushData(f)
+}
+
+// wait waits for the flush under way, if any, and returns the first error
+// of a flush. The error must not be dropped: the flush has reported it,
+// and a later fsync of the file may not report it again.
+func (w *sparseWriter) wait() error {
+	if w.flushing != nil {
+		if err := <-w.flushing; w.flushErr == nil {
+			w.flushErr = err
+		}
+		w.flushing = nil
+	}
+	return w.flushErr
+}
+
+// finish extends the file over a final hole, and returns the error of a
+// flush started while it was written.
 func (w *sparseWriter) finish() error {
+	if err := w.wait(); err != nil {
+		return err
+	}
 	if w.end < w.off {
 		return w.f.Truncate(w.off)
 	}

@@ -346,7 +346,8 @@ func (a *applier) onePass(f *os.File, e *format.Entry, base *baseLeaves, fill fu
 		if a.writePiece == 0 {
 			a.writePiece = piece(f) // every staged file is on DIR's filesystem
 		}
-		sparse = &sparseWriter{f: f, piece: a.writePiece}
+		sparse = &sparseWriter{f: f, piece: a.writePiece, flush: a.flushesStaged()}
+		defer sparse.wait() // after h's writes end (h.close, deferred below)
 		out = sparse
 		if faults.write != nil {
 			out = faults.write(e.Path, out)
@@ -376,6 +377,13 @@ func (a *applier) onePass(f *os.File, e *format.Entry, base *baseLeaves, fill fu
 	return n, sum, nil
 }
 
+// flushesStaged reports whether a large staged file is flushed to disk as
+// it is written (see sparseWriter): not without flushes, nor in the tests
+// that do not watch them.
+func (a *applier) flushesStaged() bool {
+	return !a.opt.NoSync && (!faults.noSync || faults.flush != nil)
+}
+
 // patch rebuilds the new version of an updated file from its current
 // (verified old, or likely old) version and the delta in the archive, into
 // f (nil in a dry run), and returns its length and file hash. An unverified
@@ -392,6 +400,7 @@ func (a *applier) patch(src *source, s *step, f *os.File) (int64, []byte, error)
 	}
 	defer base.Close()
 	var bl *baseLeaves
+	var hashed chan struct{} // closed once the base is hashed, if it is
 	if s.unverified {
 		// the stat of the file opened: the one read below
 		n := tree.NodeFromInfo(p, fi, "")
@@ -421,6 +430,7 @@ func (a *applier) patch(src *source, s *step, f *os.File) (int64, []byte, error)
 			// hashed on its own, alongside, for settleBase once this
 			// returns
 			done := make(chan struct{})
+			hashed = done
 			go func() {
 				defer close(done)
 				if sum, err := hashReaderAt(base, fi.Size(), nil, nil); err == nil {
@@ -437,7 +447,31 @@ func (a *applier) patch(src *source, s *step, f *os.File) (int64, []byte, error)
 	if cloned {
 		n, sum, err = a.stageClone(src, s, f, base, fi.Size(), bl)
 	} else {
-		n, sum, err = a.onePass(f, c.New, bl, func(w io.Writer) (int64, error) { return applyOps(src, p, base, c.Old.Size, w, c.New.Size, bl) })
+		var dropped chan struct{}
+		defer func() {
+			if dropped != nil {
+				<-dropped
+			}
+		}()
+		n, sum, err = a.onePass(f, c.New, bl, func(w io.Writer) (int64, error) {
+			n, err := applyOps(src, p, base, c.Old.Size, w, c.New.Size, bl)
+			if err == nil && f != nil && a.flushesStaged() && c.New.Size > flushChunk {
+				// The base is read. The rename over it will free it,
+				// page cache and all, on the commit's time; its page
+				// cache goes now instead, while the cores wait for the
+				// last flush of the new version (BENCHMARKS.md,
+				// "Durable patch of the db file").
+				dropped = make(chan struct{})
+				go func() {
+					defer close(dropped)
+					if hashed != nil {
+						<-hashed
+					}
+					dropCache(base, fi)
+				}()
+			}
+			return n, err
+		})
 	}
 	if err == nil && bl != nil {
 		if bsum, err := bl.sum(); err == nil {

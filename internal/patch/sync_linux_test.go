@@ -1,11 +1,16 @@
 package patch
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"testing"
+	"unsafe"
+
+	"golang.org/x/sys/unix"
 )
 
 // listOf is a names listing n entries, failing with err once they are
@@ -76,5 +81,76 @@ func TestFsyncEachSkipsWhatIsNotThere(t *testing.T) {
 	}
 	if err := fsyncEach(root, list); err != nil {
 		t.Fatalf("fsyncEach: %v", err)
+	}
+}
+
+// resident counts the pages of the file at path in the page cache.
+func resident(t *testing.T, path string, size int) int {
+	t.Helper()
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	m, err := unix.Mmap(int(f.Fd()), 0, size, unix.PROT_READ, unix.MAP_SHARED)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer unix.Munmap(m)
+	vec := make([]byte, (size+os.Getpagesize()-1)/os.Getpagesize())
+	if _, _, errno := unix.Syscall(unix.SYS_MINCORE, uintptr(unsafe.Pointer(&m[0])), uintptr(len(m)), uintptr(unsafe.Pointer(&vec[0]))); errno != 0 {
+		t.Fatal(errno)
+	}
+	n := 0
+	for _, v := range vec {
+		n += int(v & 1)
+	}
+	return n
+}
+
+// TestDropCache drops the page cache of a file about to be replaced,
+// unless another link keeps it in use.
+func TestDropCache(t *testing.T) {
+	dir := t.TempDir()
+	const size = 1 << 20
+	for _, linked := range []bool{false, true} {
+		p := filepath.Join(dir, fmt.Sprint("f", linked))
+		if err := os.WriteFile(p, bytes.Repeat([]byte("0123456789abcdef"), size/16), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		if linked {
+			if err := os.Link(p, p+".link"); err != nil {
+				t.Fatal(err)
+			}
+		}
+		f, err := os.Open(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if onTmpfs(f) {
+			f.Close()
+			t.Skip("tmpfs keeps a file's pages: they are the file")
+		}
+		if err := f.Sync(); err != nil { // dirty pages are not dropped
+			t.Fatal(err)
+		}
+		if _, err := io.Copy(io.Discard, f); err != nil {
+			t.Fatal(err)
+		}
+		if n := resident(t, p, size); n == 0 {
+			t.Fatalf("no page of %s in the page cache after reading it", p)
+		}
+		fi, err := f.Stat()
+		if err != nil {
+			t.Fatal(err)
+		}
+		dropCache(f, fi)
+		f.Close()
+		switch n := resident(t, p, size); {
+		case linked && n == 0:
+			t.Errorf("the page cache of a file with another link was dropped")
+		case !linked && n != 0:
+			t.Errorf("%d pages of %s left in the page cache", n, p)
+		}
 	}
 }

@@ -2,7 +2,9 @@ package patch
 
 import (
 	"errors"
+	"io/fs"
 	"os"
+	"syscall"
 	"unsafe"
 
 	"golang.org/x/sys/unix"
@@ -87,4 +89,18 @@ func futimens(fd, _ int, _ string, ts *[2]unix.Timespec) error {
 		return e
 	}
 	return nil
+}
+
+// flushData flushes f's data to disk, and what reading it back needs
+// (fdatasync).
+func flushData(f *os.File) error {
+	return unix.Fdatasync(int(f.Fd()))
+}
+
+// dropCache drops the page cache of f, whose stat is fi, unless it has
+// another link, which keeps it in use: it is about to be replaced.
+func dropCache(f *os.File, fi fs.FileInfo) {
+	if st, ok := fi.Sys().(*syscall.Stat_t); ok && st.Nlink == 1 {
+		unix.Fadvise(int(f.Fd()), 0, 0, unix.FADV_DONTNEED)
+	}
 }

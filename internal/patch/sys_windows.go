@@ -77,3 +77,10 @@ func syncDir(*os.Root, string) error { return nil }
 // startWriteback does nothing here: the flush before the commit writes the
 // staged files back.
 func startWriteback(*os.File, int64, int64) {}
+
+// flushData does nothing here: the flush before the commit makes the
+// staged files durable.
+func flushData(*os.File) error { return nil }
+
+// dropCache does nothing here.
+func dropCache(*os.File, fs.FileInfo) {}
