@@ -192,16 +192,6 @@ func readArchiveWith(open func(io.Reader) (*Reader, error), data []byte, olds ma
 	}
 }
 
-// mustFail reads data to the end and returns the error it must give.
-func mustFail(t *testing.T, data []byte) error {
-	t.Helper()
-	_, _, err := readArchive(data, nil)
-	if err == nil {
-		t.Fatal("archive read without error")
-	}
-	return err
-}
-
 func errorContains(t *testing.T, err error, want string) {
 	t.Helper()
 	if err == nil || !bytes.Contains([]byte(err.Error()), []byte(want)) {

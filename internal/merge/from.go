@@ -65,10 +65,6 @@ func keepOf(c *format.Change) *copyOf {
 	return k
 }
 
-func (k *copyOf) unsupported(what string) error {
-	return fmt.Errorf("change at %q: %s: %w", k.path, what, ErrUnsupported)
-}
-
 type stashFile struct {
 	f    *format.TempFile
 	size int64

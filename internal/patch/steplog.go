@@ -256,20 +256,6 @@ func (c *cursor) record() *step {
 	return c.cur
 }
 
-// seek returns the step at path p, reading on from the current record;
-// the paths asked for must come in increasing order.
-func (c *cursor) seek(p string) *step {
-	for c.cur == nil || c.cur.c.Path() < p {
-		if c.next() == nil {
-			return nil
-		}
-	}
-	if c.cur.c.Path() == p {
-		return c.cur
-	}
-	return nil
-}
-
 // each calls fn for every step, in path order.
 func (l *stepLog) each(fn func(s *step) error) error {
 	c, err := l.forward()
