@@ -115,7 +115,7 @@ func (a *applier) stageFromDelta(src *source, s *step) error {
 	var e *Error
 	if errors.As(err, &e) && e.Class == ErrCorrupt && e.Err == nil {
 		// the archive read whole, its delta gives the wrong content
-		return pathErr(ErrWrongBase, p, fixWrongBase, "is a delta against %q, which does not hold the content it was made against", c.From)
+		return pathErr(ErrWrongBase, p, fixWrongBase, "is a delta against %q, which does not hold the content it was made against, or the archive's delta is damaged", c.From)
 	}
 	return err
 }
