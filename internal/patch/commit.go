@@ -37,7 +37,7 @@ func (a *applier) commit() error {
 	}
 	// the steps below make and remove paths out of path order
 	a.fds.forget()
-	err = a.log.backward(func(s *step) error {
+	err = a.log.backwardWhere(needsRemove, func(s *step) error {
 		if err := a.remove(s); err != nil {
 			return a.commitErr(s.c.Path(), err)
 		}
@@ -47,7 +47,7 @@ func (a *applier) commit() error {
 		return err
 	}
 	a.fds.forget()
-	err = a.log.each(func(s *step) error {
+	err = a.log.eachWhere(func(h stepHead) bool { return h.flags2&recLateLink != 0 }, func(s *step) error {
 		if !s.lateLink {
 			return nil
 		}
@@ -59,7 +59,7 @@ func (a *applier) commit() error {
 	if err != nil {
 		return err
 	}
-	err = a.log.backward(func(s *step) error {
+	err = a.log.backwardWhere(needsMeta, func(s *step) error {
 		c := s.c
 		if c.New == nil || (s.staged != "" || s.done) && c.New.Type != format.TypeDir {
 			return nil
@@ -91,6 +91,18 @@ func (a *applier) commit() error {
 		a.stepped()
 		return nil
 	})
+}
+
+// needsRemove says whether remove may have anything to do for a step: the
+// second pass of a full restore decodes none.
+func needsRemove(h stepHead) bool {
+	return h.op == format.OpDelete && h.state == stOld || h.flags&recLate != 0
+}
+
+// needsMeta says whether the metadata pass may have anything to do for a
+// step: not for a file or symlink placed or found with its metadata.
+func needsMeta(h stepHead) bool {
+	return h.flags&recNew != 0 && (h.flags&(recStaged|recDone) == 0 || h.newType == format.TypeDir)
 }
 
 // place does step 1 for s.

@@ -2,6 +2,7 @@ package patch
 
 import (
 	"bufio"
+	"bytes"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -208,6 +209,10 @@ type cursor struct {
 	r   *bufio.Reader
 	cur *step
 	err error
+	buf []byte // the record being read; decodeStep keeps none of it
+	// need, if set, is asked about each record's head; a record it
+	// declines is passed over undecoded (next returns only the others)
+	need func(stepHead) bool
 }
 
 // forward returns a cursor at the first record.
@@ -247,21 +252,41 @@ func (c *cursor) record() *step {
 		c.err = c.l.readErr(errBadRecord)
 		return nil
 	}
-	b := make([]byte, n+4)
+	if uint32(cap(c.buf)) < n+4 {
+		c.buf = make([]byte, n+4)
+	}
+	b := c.buf[:n+4]
 	if _, err := io.ReadFull(c.r, b); err != nil {
 		c.err = c.l.readErr(err)
 		return nil
+	}
+	if c.need != nil {
+		if h, ok := peekStep(b[:n]); ok && !c.need(h) {
+			return skippedStep
+		}
 	}
 	c.cur, c.err = c.l.decode(b[:n])
 	return c.cur
 }
 
+// skippedStep stands for a record a cursor's need declined: dropped, so
+// that next passes it over.
+var skippedStep = &step{dropped: true}
+
 // each calls fn for every step, in path order.
 func (l *stepLog) each(fn func(s *step) error) error {
+	return l.eachWhere(nil, fn)
+}
+
+// eachWhere is each for the steps whose records need, if not nil, accepts
+// (see stepHead): a pass with nothing to do for most steps does not decode
+// them.
+func (l *stepLog) eachWhere(need func(stepHead) bool, fn func(s *step) error) error {
 	c, err := l.forward()
 	if err != nil {
 		return err
 	}
+	c.need = need
 	for s := c.next(); s != nil; s = c.next() {
 		if err := fn(s); err != nil {
 			return err
@@ -273,6 +298,12 @@ func (l *stepLog) each(fn func(s *step) error) error {
 // backward calls fn for every step, in reverse path order, reading the
 // log a window at a time from its end.
 func (l *stepLog) backward(fn func(s *step) error) error {
+	return l.backwardWhere(nil, fn)
+}
+
+// backwardWhere is backward for the steps whose records need, if not nil,
+// accepts (see eachWhere).
+func (l *stepLog) backwardWhere(need func(stepHead) bool, fn func(s *step) error) error {
 	if err := l.flush(); err != nil {
 		return err
 	}
@@ -307,6 +338,12 @@ func (l *stepLog) backward(fn func(s *step) error) error {
 		b, err := get(end-4-n, n)
 		if err != nil {
 			return err
+		}
+		if need != nil {
+			if h, ok := peekStep(b); ok && !need(h) {
+				end -= 8 + n
+				continue
+			}
 		}
 		s, err := l.decode(b)
 		if err != nil {
@@ -477,7 +514,40 @@ func (d *recDecoder) bytes() []byte {
 	return v
 }
 
-// decodeStep decodes a record made by appendStep.
+// stepHead is what a record tells of its step without being decoded: its
+// flags, operation and state, and the new entry's type (0 without one).
+type stepHead struct {
+	flags, flags2 byte
+	op            format.Op
+	state         state
+	newType       format.Type
+}
+
+// peekStep reads the head of a record made by appendStep; ok is false if
+// the record is too short to hold one (decodeStep then says what is wrong).
+func peekStep(b []byte) (h stepHead, ok bool) {
+	d := recDecoder{b: b}
+	h.flags, h.flags2, h.op, h.state = d.byte(), d.byte(), format.Op(d.byte()), state(d.byte())
+	d.byte() // the old entry's type
+	d.uvarint()
+	d.bytes() // the path
+	if h.flags&recNew != 0 {
+		h.newType = format.Type(d.byte())
+	}
+	return h, d.err == nil
+}
+
+// decoded is a step as decodeStep makes it: its change and new entry in
+// the same allocation, and room for the usual hash.
+type decoded struct {
+	s    step
+	c    format.Change
+	e    format.Entry
+	hash [32]byte
+}
+
+// decodeStep decodes a record made by appendStep. The step keeps no part
+// of b, which the caller may reuse.
 func decodeStep(b []byte) (*step, error) {
 	d := &recDecoder{b: b}
 	flags := d.byte()
@@ -487,7 +557,9 @@ func decodeStep(b []byte) (*step, error) {
 	oldType := format.Type(d.byte())
 	i := d.uvarint()
 	p := string(d.bytes())
-	s := &step{c: &format.Change{Op: op}, state: st, i: int(i),
+	all := &decoded{c: format.Change{Op: op}}
+	s := &all.s
+	*s = step{c: &all.c, state: st, i: int(i),
 		late: flags&recLate != 0, done: flags&recDone != 0, link: flags&recLink != 0,
 		oldXattrs: flags&recOldXattrs != 0, dropped: flags2&recDropped != 0, lateLink: flags2&recLateLink != 0,
 		inside: flags2&recInside != 0}
@@ -495,7 +567,8 @@ func decodeStep(b []byte) (*step, error) {
 		s.c.Old = &format.Entry{Path: p, Type: oldType}
 	}
 	if flags&recNew != 0 {
-		e := &format.Entry{Path: p, Type: format.Type(d.byte()), Skipped: d.byte() == 1}
+		e := &all.e
+		*e = format.Entry{Path: p, Type: format.Type(d.byte()), Skipped: d.byte() == 1}
 		e.Mode = uint32(d.uvarint())
 		e.MTime = d.varint()
 		e.Size = d.varint()
@@ -504,8 +577,12 @@ func decodeStep(b []byte) (*step, error) {
 		e.LinkTo = string(d.bytes())
 		e.Target = string(d.bytes())
 		e.Rdev = d.uvarint()
-		if h := d.bytes(); len(h) > 0 {
-			e.Hash = h
+		switch h := d.bytes(); {
+		case len(h) == len(all.hash):
+			e.Hash = all.hash[:]
+			copy(e.Hash, h)
+		case len(h) > 0:
+			e.Hash = bytes.Clone(h)
 		}
 		nx := d.uvarint()
 		if nx > uint64(len(d.b)) {
@@ -515,7 +592,7 @@ func decodeStep(b []byte) (*step, error) {
 			if d.err != nil {
 				break
 			}
-			e.Xattrs = append(e.Xattrs, format.Xattr{Name: string(d.bytes()), Value: d.bytes()})
+			e.Xattrs = append(e.Xattrs, format.Xattr{Name: string(d.bytes()), Value: bytes.Clone(d.bytes())})
 		}
 		s.c.New = e
 	}
