@@ -1,7 +1,6 @@
 package archive
 
 import (
-	"archive/tar"
 	"bufio"
 	"bytes"
 	"errors"
@@ -31,7 +30,7 @@ type Reader struct {
 	zr      *bufio.Reader     // the tar stream, decoded
 	ahead   *readahead.Reader // decoding it, for NewReadAheadReader
 	pos     countingReader
-	tr      *tar.Reader
+	tr      *tarReader
 	hdr     Header
 	trailer Trailer
 	digest  *xxhash.Digest
@@ -150,7 +149,7 @@ func newReader(r io.Reader, ahead bool) (ar *Reader, err error) {
 	}
 	ar.zr, ar.digest = zr, xxhash.New()
 	ar.pos.r = zr
-	ar.tr = tar.NewReader(&ar.pos)
+	ar.tr = newTarReader(&ar.pos)
 	hdr, err := ar.nextMember()
 	if err != nil {
 		return nil, err
@@ -513,7 +512,7 @@ func (r *Reader) skipData() error {
 }
 
 // nextMember opens the next member, which must be a regular file.
-func (r *Reader) nextMember() (*tar.Header, error) {
+func (r *Reader) nextMember() (*tarHeader, error) {
 	hdr, err := r.tr.Next()
 	if err != nil {
 		if err == io.EOF {
@@ -522,7 +521,7 @@ func (r *Reader) nextMember() (*tar.Header, error) {
 		return nil, readErr(fmt.Sprintf("the member after %s", r.memberWhat()), err)
 	}
 	r.member = hdr.Name
-	if hdr.Typeflag != tar.TypeReg {
+	if hdr.Typeflag != '0' {
 		return nil, fmt.Errorf("member %q is of tar type %q, not a regular file", hdr.Name, hdr.Typeflag)
 	}
 	if hdr.Size < 0 {
@@ -532,7 +531,7 @@ func (r *Reader) nextMember() (*tar.Header, error) {
 }
 
 // readMember reads a whole member of at most limit bytes.
-func (r *Reader) readMember(hdr *tar.Header, limit int64) ([]byte, error) {
+func (r *Reader) readMember(hdr *tarHeader, limit int64) ([]byte, error) {
 	if hdr.Size > limit {
 		return nil, fmt.Errorf("member %q is %d bytes, more than the %d allowed", hdr.Name, hdr.Size, limit)
 	}
@@ -558,7 +557,7 @@ func decodeMember(name string, b []byte, v any) error {
 }
 
 // readTrailer reads and verifies ibt/trailer, then the end of the archive.
-func (r *Reader) readTrailer(hdr *tar.Header) error {
+func (r *Reader) readTrailer(hdr *tarHeader) error {
 	b, err := r.readMember(hdr, maxSmallMember)
 	if err != nil {
 		return err
