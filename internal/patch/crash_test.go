@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"syscall"
 	"testing"
 
@@ -49,9 +50,9 @@ func helperMain() int {
 		faults.commitStep = func() { steps++ }
 	}
 	if k, err := strconv.Atoi(os.Getenv(crashStagingEnv)); err == nil {
-		staged := 0
+		var staged atomic.Int64 // the stage writer's makers write at once
 		faults.write = func(_ string, w io.Writer) io.Writer {
-			if staged++; staged == k {
+			if staged.Add(1) == int64(k) {
 				kill()
 			}
 			return w

@@ -3,7 +3,9 @@ package patch
 import (
 	"errors"
 	"io"
+	"runtime"
 	"sync"
+	"sync/atomic"
 
 	"github.com/ibt-tools/ibt/format"
 	"github.com/ibt-tools/ibt/internal/rsync"
@@ -33,18 +35,40 @@ const (
 	batchSteps = 64
 	batchBytes = 256 << 10
 	stageQueue = 4
+	// maxMakers bounds the goroutines making files: the system calls of
+	// one directory's files share its locks in the kernel.
+	maxMakers = 2
 )
 
+// The stage writer is makers, which make the files of the batches they
+// take, each on its own dirFds (a dirFds is not shared between
+// goroutines), and a logger, which takes the batches in the order they
+// were given, waits until each is made, and logs its steps: the log stays
+// in path order, and a failure is reported at the first step that failed
+// in that order. Every file below a directory staged whole is made after
+// its directory, which the reading goroutine makes before it hands over
+// anything below it.
 type stageWriter struct {
-	a    *applier
-	fds  *dirFds // the writer's own: a dirFds is not shared between goroutines
-	jobs chan []*step
-	wg   sync.WaitGroup // batches given and not yet logged
-	done chan struct{}
-	err  error // the first failure; read after wg.Wait or done
+	a      *applier
+	fds    []*dirFds // one per maker
+	jobs   chan *batch
+	logq   chan *batch
+	wg     sync.WaitGroup // batches given and not yet logged
+	makers sync.WaitGroup
+	failed atomic.Bool   // a batch failed: the makers make no more
+	done   chan struct{} // closed when the logger returns
+	err    error         // the first failure; read after wg.Wait or done
 	// the batch being filled, by the reading goroutine
-	batch []*step
+	next  []*step
 	bytes int
+}
+
+// batch is steps handed over together.
+type batch struct {
+	steps  []*step
+	made   chan struct{} // closed once its files are made, or failed
+	failAt int           // the step whose file failed, or len(steps)
+	err    error
 }
 
 // startWriter starts the stage writer of a run that stages.
@@ -52,11 +76,18 @@ func (a *applier) startWriter() {
 	if a.opt.DryRun || a.only != nil || a.root == nil || a.log == nil {
 		return
 	}
-	a.freshFile() // asked here, before the writer reads it
-	w := &stageWriter{a: a, fds: newDirFds(a.root), jobs: make(chan []*step, stageQueue), done: make(chan struct{})}
+	a.freshFile() // asked here, before the makers read it
+	n := max(1, min(runtime.GOMAXPROCS(0), maxMakers))
+	w := &stageWriter{a: a, jobs: make(chan *batch, stageQueue), logq: make(chan *batch, stageQueue+n),
+		done: make(chan struct{})}
 	a.writer = w
 	a.log.wait = w.wait
-	go w.run()
+	for range n {
+		fds := newDirFds(a.root)
+		w.fds = append(w.fds, fds)
+		w.makers.Go(func() { w.make(fds) })
+	}
+	go w.logAll()
 }
 
 // stopWriter waits for the stage writer to log every step and stops it,
@@ -70,8 +101,12 @@ func (a *applier) stopWriter() error {
 	a.log.wait = nil
 	w.send()
 	close(w.jobs)
+	close(w.logq)
 	<-w.done
-	w.fds.close()
+	w.makers.Wait()
+	for _, fds := range w.fds {
+		fds.close()
+	}
 	return w.err
 }
 
@@ -82,32 +117,59 @@ func (a *applier) logStep(s *step) error {
 	if w == nil {
 		return a.log.add(s)
 	}
-	w.batch = append(w.batch, s)
+	w.next = append(w.next, s)
 	w.bytes += len(s.data)
-	if len(w.batch) >= batchSteps || w.bytes >= batchBytes {
+	if len(w.next) >= batchSteps || w.bytes >= batchBytes {
 		w.send()
 	}
 	return nil
 }
 
-// send hands the batch being filled to the writer.
+// send hands the batch being filled to the writer: to the logger first,
+// which takes batches in order, then to whichever maker is free.
 func (w *stageWriter) send() {
-	if len(w.batch) == 0 {
+	if len(w.next) == 0 {
 		return
 	}
+	b := &batch{steps: w.next, made: make(chan struct{}), failAt: len(w.next)}
 	w.wg.Add(1)
-	w.jobs <- w.batch
-	w.batch, w.bytes = make([]*step, 0, batchSteps), 0
+	w.logq <- b
+	w.jobs <- b
+	w.next, w.bytes = make([]*step, 0, batchSteps), 0
 }
 
-func (w *stageWriter) run() {
-	defer close(w.done)
-	for batch := range w.jobs {
-		for _, s := range batch {
-			if w.err == nil {
-				w.err = w.stage(s)
+// make makes the files of the batches it takes, on fds.
+func (w *stageWriter) make(fds *dirFds) {
+	for b := range w.jobs {
+		for i, s := range b.steps {
+			if s.data == nil || b.err != nil || w.failed.Load() {
+				continue
+			}
+			if b.err = w.write(fds, s); b.err != nil {
+				b.failAt = i
 			}
 			s.data = nil
+		}
+		close(b.made)
+	}
+}
+
+// logAll logs the steps of the batches in the order they were given, each
+// once it is made, up to the first failure.
+func (w *stageWriter) logAll() {
+	defer close(w.done)
+	for b := range w.logq {
+		<-b.made
+		for _, s := range b.steps[:b.failAt] {
+			if w.err == nil {
+				w.err = w.a.log.add(s)
+			}
+		}
+		if b.err != nil && w.err == nil {
+			w.err = b.err
+		}
+		if w.err != nil {
+			w.failed.Store(true)
 		}
 		w.wg.Done()
 	}
@@ -121,19 +183,9 @@ func (w *stageWriter) wait() error {
 	return w.err
 }
 
-// stage makes the staged file of s if it carries content, and logs s.
-func (w *stageWriter) stage(s *step) error {
-	if s.data != nil {
-		if err := w.write(s); err != nil {
-			return err
-		}
-	}
-	return w.a.log.add(s)
-}
-
 // write makes the staged file of s from its content, as stageFile does:
 // on a bare descriptor where it can (makeSmall).
-func (w *stageWriter) write(s *step) error {
+func (w *stageWriter) write(fds *dirFds, s *step) error {
 	a := w.a
 	e := s.c.New
 	fresh := a.freshFile()
@@ -142,7 +194,7 @@ func (w *stageWriter) write(s *step) error {
 	if faults.write != nil {
 		small.wrap = func(w io.Writer) io.Writer { return faults.write(e.Path, w) }
 	}
-	dev, ino, ctime, ok, err := w.fds.makeSmall(s.staged, small)
+	dev, ino, ctime, ok, err := fds.makeSmall(s.staged, small)
 	var we *writeError
 	switch {
 	case ok && errors.As(err, &we):
@@ -155,7 +207,7 @@ func (w *stageWriter) write(s *step) error {
 		s.dev, s.ino, s.ctime = dev, ino, ctime
 		return nil
 	}
-	f, err := w.fds.createStaged(s.staged, fresh.createMode(e))
+	f, err := fds.createStaged(s.staged, fresh.createMode(e))
 	if err != nil {
 		return ioErr(e.Path, "create its staging file", err)
 	}
@@ -173,7 +225,7 @@ func (w *stageWriter) write(s *step) error {
 		e.Fix = "free space on DIR's filesystem and run again; DIR is unchanged"
 		return e
 	}
-	return a.settleStaged(w.fds, f, s)
+	return a.settleStaged(fds, f, s)
 }
 
 // smallFile is a small staged file for makeSmall to make whole: its
