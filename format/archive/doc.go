@@ -10,7 +10,11 @@
 // "lz4" (one or more LZ4 frames), "zstd" (one or more Zstandard frames, of a
 // window of 32 MiB at most) or "none" (the plain tar). A reader tells them
 // apart by their first bytes: 1f 8b for gzip, 04 22 4d 18 for LZ4, 28 b5 2f
-// fd for Zstandard, and "ustar" at offset 257 for tar. Every member is a
+// fd for Zstandard, and "ustar" at offset 257 for tar. A reader takes POSIX
+// ustar headers only (with a correct checksum), and a PAX extended header
+// only right before a member, of which it applies the size and path
+// records; it refuses GNU, v7 and star headers, GNU sparse records and PAX
+// global headers, none of which a writer makes. Every member is a
 // regular file of mode 0644, owner 0:0, modification time 0 (the Unix
 // epoch), so that the same input gives the same archive. Members come in
 // this order, and no others:
