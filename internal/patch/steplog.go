@@ -295,14 +295,9 @@ func (l *stepLog) eachWhere(need func(stepHead) bool, fn func(s *step) error) er
 	return c.err
 }
 
-// backward calls fn for every step, in reverse path order, reading the
-// log a window at a time from its end.
-func (l *stepLog) backward(fn func(s *step) error) error {
-	return l.backwardWhere(nil, fn)
-}
-
-// backwardWhere is backward for the steps whose records need, if not nil,
-// accepts (see eachWhere).
+// backwardWhere calls fn for every step whose record need, if not nil,
+// accepts (see eachWhere), in reverse path order, reading the log a window
+// at a time from its end.
 func (l *stepLog) backwardWhere(need func(stepHead) bool, fn func(s *step) error) error {
 	if err := l.flush(); err != nil {
 		return err
