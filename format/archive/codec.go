@@ -35,7 +35,7 @@ const (
 
 // Zstd is written by klauspost/compress/zstd as independent frames of
 // zstdFrameSize bytes of input, each with a content checksum, encoded on
-// GOMAXPROCS goroutines at once and written in order (zstdFrames), as
+// GOMAXPROCS goroutines at once (zstdMaxJobs at most) and written in order (zstdFrames), as
 // zstd -T0 splits its input. One frame at a time used one core and a half:
 // the encoder finds the matches of a block on one goroutine while the one
 // before is entropy coded. On the 256 MiB db file, two cores: ibt-pack
@@ -63,6 +63,9 @@ const (
 	zstdFastWindow   = 2 << 20
 	zstdMaxWindow    = 32 << 20
 	zstdFrameSize    = 8 << 20
+	// zstdMaxJobs bounds the frames encoded at once: each holds some 16 MiB
+	// (its input and its output), so memory stays bounded on many cores.
+	zstdMaxJobs = 4
 )
 
 // compressor wraps w in the codec's writer. The returned Close flushes the
@@ -106,11 +109,12 @@ func (c Codec) compressor(w io.Writer, level int) (io.WriteCloser, error) {
 		if level < 1 || level > 22 {
 			return nil, fmt.Errorf("zstd level %d out of range 1..22", level)
 		}
-		jobs := runtime.GOMAXPROCS(0)
+		jobs := min(runtime.GOMAXPROCS(0), zstdMaxJobs)
 		opts := []zstd.EOption{
 			zstd.WithEncoderLevel(zstd.EncoderLevelFromZstd(level)),
 			zstd.WithEncoderConcurrency(jobs),
 			zstd.WithEncoderCRC(true),
+			zstd.WithZeroFrames(true), // an empty input is still a frame
 		}
 		if level <= 5 {
 			opts = append(opts, zstd.WithWindowSize(zstdFastWindow))

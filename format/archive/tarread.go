@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"strconv"
 )
 
@@ -31,6 +32,8 @@ const (
 	// maxPAXSize bounds the content of a PAX extended header, as
 	// archive/tar does.
 	maxPAXSize = 1 << 20
+	// maxMemberSize keeps a member's size and its padding within an int64.
+	maxMemberSize = math.MaxInt64 - blockSize
 )
 
 // errTarHeader is wrapped by every error for a malformed header.
@@ -93,7 +96,7 @@ func (t *tarReader) next() (*tarHeader, error) {
 	t.remain, t.pad = 0, 0
 	if m, end, err = t.header(); err != nil || end {
 		if end {
-			return nil, fmt.Errorf("%w: the end of the archive after a PAX extended header", errTarHeader)
+			return nil, io.ErrUnexpectedEOF // the member it describes is missing
 		}
 		return nil, err
 	}
@@ -176,7 +179,7 @@ func parseHeader(blk *[blockSize]byte) (*tarHeader, bool, error) {
 		return nil, false, fmt.Errorf("%w: checksum %d, the block sums to %d", errTarHeader, want, unsigned)
 	}
 	size, ok := parseNumber(blk[offSize : offSize+lenSize])
-	if !ok || size < 0 {
+	if !ok || size < 0 || size > maxMemberSize {
 		return nil, false, fmt.Errorf("%w: size field %q", errTarHeader, blk[offSize:offSize+lenSize])
 	}
 	m := &tarHeader{Typeflag: blk[offTypeflag], Size: size}
@@ -269,7 +272,7 @@ func parsePAX(b []byte) (size int64, name string, err error) {
 		switch key := string(k); {
 		case key == "size":
 			s, perr := strconv.ParseInt(string(v), 10, 64)
-			if perr != nil || s < 0 {
+			if perr != nil || s < 0 || s > maxMemberSize {
 				return bad(fmt.Sprintf("size %q", v))
 			}
 			size = s

@@ -184,6 +184,10 @@ func TestTarReaderRefuses(t *testing.T) {
 	// archive/tar writes no sparse records: one of the same length, replaced
 	sparse := writeStd(t, []stdMember{{hdr: tar.Header{Name: "s", Format: tar.FormatPAX, PAXRecords: map[string]string{"comment": "0123456789"}}, data: "x"}}, true)
 	sparse = bytes.Replace(sparse, []byte("comment=0123456789"), []byte("GNU.sparse.major=1"), 1)
+	// a size whose padding would not fit an int64, in place of a record of
+	// the same length
+	huge := writeStd(t, []stdMember{{hdr: tar.Header{Name: "h", Format: tar.FormatPAX, PAXRecords: map[string]string{"comment": "0123456789abcdef"}}, data: "x"}}, true)
+	huge = bytes.Replace(huge, []byte("comment=0123456789abcdef"), []byte("size=9223372036854775807"), 1)
 	for name, c := range map[string]struct {
 		b    []byte
 		want string
@@ -193,7 +197,8 @@ func TestTarReaderRefuses(t *testing.T) {
 		"a zero block, then more":  {zeroThenHeader, "a zero block, then a header"},
 		"two PAX headers in a row": {twoPAX, "two PAX extended headers"},
 		"a GNU sparse PAX record":  {sparse, "sparse"},
-		"a PAX header at the end":  {twoPAX[:2*blockSize], "after a PAX extended header"},
+		"a PAX header at the end":  {twoPAX[:2*blockSize], "unexpected EOF"},
+		"a size of 2^63-1":         {huge, "PAX extended header: size"},
 		"a header cut short":       {ustar[:300], "unexpected EOF"},
 		"content cut short":        {ustar[:blockSize+3], "unexpected EOF"},
 	} {
