@@ -23,7 +23,7 @@ type packCmd struct {
 	Input string `arg:"" optional:"" default:"-" placeholder:"DELTA" help:"The delta stream to read ('-', the default, for standard input)."`
 	Codec string `default:"gzip" enum:"gzip,lz4,zstd,none" help:"Compression of the tar stream: gzip, lz4, zstd or none (default: gzip)."`
 	Level int    `help:"Compression level (gzip: -2..9, default 5; lz4: 1..9, default fast; zstd: 1..22 as zstd's, in four steps: 1-2, 3-5, 6-9, 10-22; default 3)."`
-	Jobs  int    `short:"j" placeholder:"N" help:"Compress on N cores at once (default: all of them); the archive is the same for every N."`
+	Jobs  int    `short:"j" placeholder:"N" help:"Compress on N cores at once (default: all of them; zstd uses 4 at most); the archive is the same for every N."`
 	outputFlag
 }
 
