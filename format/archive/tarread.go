@@ -7,6 +7,7 @@ import (
 	"io"
 	"math"
 	"strconv"
+	"strings"
 )
 
 // tarReader reads the tar stream of an archive: POSIX ustar members, and a
@@ -183,14 +184,18 @@ func parseHeader(blk *[blockSize]byte) (*tarHeader, bool, error) {
 		return nil, false, fmt.Errorf("%w: size field %q", errTarHeader, blk[offSize:offSize+lenSize])
 	}
 	m := &tarHeader{Typeflag: blk[offTypeflag], Size: size}
-	if m.Typeflag == 0 {
-		m.Typeflag = '0' // the regular file of old writers
-	}
 	name := cString(blk[offName : offName+lenName])
 	if prefix := cString(blk[offPrefix : offPrefix+lenPrefix]); len(prefix) > 0 {
 		m.Name = string(prefix) + "/" + string(name)
 	} else {
 		m.Name = string(name)
+	}
+	if m.Typeflag == 0 {
+		// old writers' regular file, or directory by its trailing slash
+		m.Typeflag = '0'
+		if strings.HasSuffix(m.Name, "/") {
+			m.Typeflag = '5'
+		}
 	}
 	return m, false, nil
 }

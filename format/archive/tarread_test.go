@@ -17,12 +17,13 @@ type tarEntry struct {
 	data     string
 }
 
-// readOurs reads every member of b with tarReader.
-func readOurs(b []byte) ([]tarEntry, error) {
-	t := newTarReader(bytes.NewReader(b))
+// readMembers reads every member with next, which returns a member's
+// header, and r, its content, up to the first that is not a regular file,
+// where the archive's reader stops.
+func readMembers(next func() (tarHeader, error), r io.Reader) ([]tarEntry, error) {
 	var out []tarEntry
 	for {
-		h, err := t.Next()
+		h, err := next()
 		if err == io.EOF {
 			return out, nil
 		}
@@ -30,10 +31,9 @@ func readOurs(b []byte) ([]tarEntry, error) {
 			return out, err
 		}
 		if h.Typeflag != '0' {
-			// the archive's reader stops here, taking only regular files
 			return append(out, tarEntry{h.Name, h.Typeflag, ""}), nil
 		}
-		data, err := io.ReadAll(t)
+		data, err := io.ReadAll(r)
 		if err != nil {
 			return out, err
 		}
@@ -44,27 +44,28 @@ func readOurs(b []byte) ([]tarEntry, error) {
 	}
 }
 
+// readOurs reads every member of b with tarReader.
+func readOurs(b []byte) ([]tarEntry, error) {
+	t := newTarReader(bytes.NewReader(b))
+	return readMembers(func() (tarHeader, error) {
+		h, err := t.Next()
+		if err != nil {
+			return tarHeader{}, err
+		}
+		return *h, nil
+	}, t)
+}
+
 // readStd reads every member of b with archive/tar.
 func readStd(b []byte) ([]tarEntry, error) {
 	t := tar.NewReader(bytes.NewReader(b))
-	var out []tarEntry
-	for {
+	return readMembers(func() (tarHeader, error) {
 		h, err := t.Next()
-		if err == io.EOF {
-			return out, nil
-		}
 		if err != nil {
-			return out, err
+			return tarHeader{}, err
 		}
-		if h.Typeflag != tar.TypeReg {
-			return append(out, tarEntry{h.Name, h.Typeflag, ""}), nil
-		}
-		data, err := io.ReadAll(t)
-		if err != nil {
-			return out, err
-		}
-		out = append(out, tarEntry{h.Name, h.Typeflag, string(data)})
-	}
+		return tarHeader{Name: h.Name, Typeflag: h.Typeflag, Size: h.Size}, nil
+	}, t)
 }
 
 type stdMember struct {
