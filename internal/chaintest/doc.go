@@ -1,5 +1,7 @@
 // Package chaintest holds a model-based test of whole backup chains, and
-// nothing else: its code is all in _test.go files.
+// nothing else: its code is all in _test.go files, built on Linux only (it
+// makes and lists extended attributes, ACLs and device nodes as Linux has
+// them).
 //
 // TestChain grows a random tree (seeded math/rand) with files of shared
 // blocks, sparse files, directories, symlinks, hard links, odd names, modes,
