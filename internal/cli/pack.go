@@ -3,6 +3,7 @@ package cli
 import (
 	"fmt"
 	"io"
+	"math"
 	"runtime"
 
 	"github.com/ibt-tools/ibt/format"
@@ -27,7 +28,19 @@ type packCmd struct {
 	outputFlag
 }
 
+// packGCPercent is ibt-pack's GOGC, unless GOGC or GOMEMLIMIT say
+// otherwise. Its live heap is the codec's buffers and the data held for a
+// batch of small files, some 26 MB with gzip on two cores; what it frees
+// is a little for each file, so collecting at half the live heap instead
+// of all of it costs nothing measurable and keeps the peak RSS of a full
+// backup of many small files within the 64 MiB a command may use. No
+// limit: zstd's frames in flight are live, and a limit below them would
+// keep the collector running.
+// Measurements: BENCHMARKS.md, "Measurements behind design choices".
+const packGCPercent = 50
+
 func (p *packCmd) run(c *runContext) error {
+	defer tuneGC(packGCPercent, math.MaxInt64)()
 	if p.Jobs < 0 {
 		return usagef("-j %d: the number of cores must be positive", p.Jobs)
 	}
