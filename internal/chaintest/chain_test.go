@@ -47,7 +47,7 @@ func (r *run) archive(g *gen, sign, diffArgs []string) string {
 		r.tool("ibt-diff", append(diffArgs, r.idx[n-1], idx)...)
 	}
 	r.tool("ibt-delta", "-o", delta, diff)
-	codec := []string{"gzip", "lz4", "none"}[g.r.Intn(3)]
+	codec := []string{"gzip", "lz4", "zstd", "none"}[g.r.Intn(4)]
 	r.tool("ibt-pack", "--codec", codec, "-o", arch, delta)
 	r.idx, r.arch = append(r.idx, idx), append(r.arch, arch)
 	os.Remove(diff)

@@ -147,7 +147,8 @@ func mergeRun(t *testing.T, seed int64, archives, from, to, pick int, on map[str
 	r.step = to
 	r.changes = []string{fmt.Sprintf("merging archives %d to %d of %d", from, to, archives)}
 	merged := filepath.Join(r.work, "merged.tar")
-	args := append([]string{"-o", merged, "--codec", "none"}, r.arch[from:to+1]...)
+	codec := []string{"gzip", "lz4", "zstd", "none"}[g.r.Intn(4)]
+	args := append([]string{"-o", merged, "--codec", codec}, r.arch[from:to+1]...)
 	if out, ok := r.mayRefuse("ibt-merge", args...); !ok {
 		t.Skipf("ibt-merge does not compose this chain yet: %s", out)
 	}
