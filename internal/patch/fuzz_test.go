@@ -23,7 +23,7 @@ func fuzzTrees() (tr, tr) {
 // verification may fail).
 func FuzzApply(f *testing.F) {
 	old, new := fuzzTrees()
-	for _, codec := range []archive.Codec{archive.None, archive.Gzip} {
+	for _, codec := range []archive.Codec{archive.None, archive.Gzip, archive.LZ4, archive.Zstd} {
 		a := makeArchiveCodec(f, old, new, codec)
 		f.Add(a)
 		for _, n := range []int{0, 10, 100, 512, 1024, len(a) / 2, len(a) - 1} {
