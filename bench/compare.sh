@@ -229,6 +229,26 @@ case_db() {
   measure db.tar.gz "" "tar czf $W/full.tgz -C $W/new data.bin"
   measure db.tar.zstd "" "tar cf - -C $W/new data.bin | zstd -q -1 > $W/full.tar.zst"
   measure db.tar.zstd3 "" "tar cf - -C $W/new data.bin | zstd -q -3 -T0 > $W/full3.tar.zst"
+  # The full restore of the file into a new directory against tar's of its archives, gzip and
+  # zstd (issue 16: a large file at least as fast as tar), on the work directory's disk and on
+  # tmpfs; ibt-patch verifies and flushes each one, tar does neither.
+  local suffix XR
+  for suffix in "" .tmpfs; do
+    XR=$W/x
+    if [ -n "$suffix" ]; then
+      [ -n "${RESTORE_TMPFS-/dev/shm}" ] && [ -d "${RESTORE_TMPFS-/dev/shm}" ] || continue
+      XR=${RESTORE_TMPFS-/dev/shm}/ibt-compare-restore-db
+    fi
+    measure "db.tar.xzf$suffix" "rm -rf $XR && mkdir $XR" "tar xzf $W/full.tgz -C $XR"
+    samefile "$XR/data.bin" "$N"
+    measure "db.ibt.restore$suffix" "rm -rf $XR" "$PA $XR -i $W/full.tar.gz"
+    same "$XR" "$W/new"
+    measure "db.tar.xzstd$suffix" "rm -rf $XR && mkdir $XR" "tar xf $W/full3.tar.zst --zstd -C $XR"
+    samefile "$XR/data.bin" "$N"
+    measure "db.ibt.restore.zstd$suffix" "rm -rf $XR" "$PA $XR -i $W/full-ibt.tar.zst"
+    same "$XR" "$W/new"
+    rm -rf "$XR"
+  done
   rm -rf "$W/r" "$W"/*.out
 
   row db rdiff signature db.rdiff.sig "$ob" "$nb" "$(size "$W/rdiff.sig")" "" "db.rdiff.sig" "db.rdiff.sig"
@@ -256,6 +276,15 @@ case_db() {
   row db ibt "full, ibt-pack --codec lz4" db.ibt.full.lz4 "$nb" "$nb" "$(size "$W/full.tar.lz4")" "" "db.tar.gz" "db.tar.gz"
   row db "tar | zstd -3 -T0" "full backup, on all cores" db.tar.zstd3 "$nb" "$nb" "$(size "$W/full3.tar.zst")" "" "db.tar.zstd3" "db.tar.zstd3"
   row db ibt "full, ibt-pack --codec zstd" db.ibt.full.zstd "$nb" "$nb" "$(size "$W/full-ibt.tar.zst")" "" "db.tar.zstd3" "db.tar.zstd3"
+  local where
+  for suffix in "" .tmpfs; do
+    [ -f "$RES/db.ibt.restore$suffix.json" ] || continue
+    where=disk; [ -n "$suffix" ] && where=tmpfs
+    row db tar "xzf (full restore, $where)" "db.tar.xzf$suffix" "$nb" "$nb" "" "" "db.tar.xzf$suffix" ""
+    row db ibt "ibt-patch: full restore, verified ($where)" "db.ibt.restore$suffix" "$nb" "$nb" "" "" "db.tar.xzf$suffix" ""
+    row db tar "xf --zstd (full restore, $where)" "db.tar.xzstd$suffix" "$nb" "$nb" "" "" "db.tar.xzstd$suffix" ""
+    row db ibt "ibt-patch of the zstd archive: full restore, verified ($where)" "db.ibt.restore.zstd$suffix" "$nb" "$nb" "" "" "db.tar.xzstd$suffix" ""
+  done
 }
 
 # --- case big: a 1 GiB file of random bytes, pages rewritten and bytes inserted, on tmpfs --
@@ -451,7 +480,22 @@ case_src() {
   measure src.ibt.full "" "$S $NEW | $D --full - | $DL | $P -o $W/full.tar.gz"
   measure src.ibt.merge "" "$BIN/ibt-merge -o $W/synth.tar.gz $W/oldfull.tar.gz $W/inc.tar.gz"
   rm -rf "$W/r"; restore "$PA" "$W/r" -i "$W/synth.tar.gz"; same "$W/r" "$NEW"
-  same "$W/r" "$NEW"
+  # The full restore of the tree into a new directory against tar xzf of tar czf's archive
+  # (issue 16), on the work directory's disk and on tmpfs; ibt-patch verifies each one.
+  measure src.tar.gz "" "tar czf $W/full.tgz -C $NEW ."
+  local suffix XR
+  for suffix in "" .tmpfs; do
+    XR=$W/x
+    if [ -n "$suffix" ]; then
+      [ -n "${RESTORE_TMPFS-/dev/shm}" ] && [ -d "${RESTORE_TMPFS-/dev/shm}" ] || continue
+      XR=${RESTORE_TMPFS-/dev/shm}/ibt-compare-restore-src
+    fi
+    measure "src.tar.xzf$suffix" "rm -rf $XR && mkdir $XR" "tar xzf $W/full.tgz -C $XR"
+    samecontent "$XR" "$NEW"
+    measure "src.ibt.restore$suffix" "rm -rf $XR" "$PA $XR -i $W/full.tar.gz"
+    same "$XR" "$NEW"
+    rm -rf "$XR"
+  done
 
   row src rsync "-a -c --delete --only-write-batch" src.rsync "$nb" "$nb" "$(size "$W/rsync.batch")" "$(gzsize "$W/rsync.batch")" "src.rsync" "src.rsync"
   row src ibt "ibt-sign (the index)" src.ibt.sign "$nb" "$nb" "$(size "$W/new.idx")" "" "" "src.rdiff.sigs"
@@ -461,8 +505,16 @@ case_src() {
   row src ibt ibt-pack src.ibt.pack "$nb" "$nb" "$(size "$W/inc1.tar.gz")" "" "" ""
   row src ibt "incremental: sign + diff + delta + pack" src.ibt.inc "$nb" "$nb" "$(size "$W/inc.tar.gz")" "" "src.rsync" "src.rsync"
   row src ibt "ibt-patch (old -> new)" src.ibt.patch "$nb" "$nb" "" "" "" ""
-  row src ibt "full: sign + diff --full + delta + pack" src.ibt.full "$nb" "$nb" "$(size "$W/full.tar.gz")" "" "" ""
+  row src ibt "full: sign + diff --full + delta + pack" src.ibt.full "$nb" "$nb" "$(size "$W/full.tar.gz")" "" "src.tar.gz" "src.tar.gz"
   row src ibt "ibt-merge old full + incremental (a synthetic full, no tree read)" src.ibt.merge "$nb" "$nb" "$(size "$W/synth.tar.gz")" "" "src.ibt.full" "src.ibt.full"
+  row src tar "czf (full backup)" src.tar.gz "$nb" "$nb" "$(size "$W/full.tgz")" "" "src.tar.gz" "src.tar.gz"
+  local where
+  for suffix in "" .tmpfs; do
+    [ -f "$RES/src.ibt.restore$suffix.json" ] || continue
+    where=disk; [ -n "$suffix" ] && where=tmpfs
+    row src tar "xzf (full restore, $where)" "src.tar.xzf$suffix" "$nb" "$nb" "" "" "src.tar.xzf$suffix" ""
+    row src ibt "ibt-patch: full restore, verified ($where)" "src.ibt.restore$suffix" "$nb" "$nb" "" "" "src.tar.xzf$suffix" ""
+  done
   src_chain "$W" "$NEW"
 
   if [ "$SRC_RDIFF" = 1 ]; then
@@ -678,6 +730,12 @@ if "db.ibt.sign" in meas:
           lambda r: r >= 1, speed)
     check("db full backup, --codec zstd: output no larger than tar | zstd -3 -T0's",
           int(byk["db.ibt.full.zstd"][6]) / int(byk["db.tar.zstd3"][6]), lambda x: x <= 1, lambda x: "%.3f×" % x)
+    for suffix, where in (("", "disk"), (".tmpfs", "tmpfs")):
+        if "db.ibt.restore" + suffix in meas:
+            check("db full restore (%s): no slower than tar xzf" % where, ratio("db.ibt.restore" + suffix, "db.tar.xzf" + suffix),
+                  lambda r: r >= 1, speed)
+            check("db full restore of the zstd archive (%s): no slower than tar xf --zstd" % where,
+                  ratio("db.ibt.restore.zstd" + suffix, "db.tar.xzstd" + suffix), lambda r: r >= 1, speed)
 if "src.ibt.sign" in meas:
     check("src: index ≤ 3% of the data", pct("src.ibt.sign"), lambda p: p <= 3,
           lambda p: "%.2f%% (%.2f%% with --no-lz4)" % (p, pct("src.ibt.sign.lz4")))
@@ -689,6 +747,10 @@ if "src.ibt.sign" in meas:
           lambda x: abs(x - 1) <= 0.05, lambda x: "%.3f×" % x)
     check("src: merging 30 small incrementals no slower than applying them", ratio("src.ibt.chain.merge", "src.ibt.chain.apply"),
           lambda r: r >= 1, speed)
+    for suffix, where in (("", "disk"), (".tmpfs", "tmpfs")):
+        if "src.ibt.restore" + suffix in meas:
+            check("src full restore (%s): at most 1.3× the time of tar xzf" % where,
+                  t("src.ibt.restore" + suffix) / t("src.tar.xzf" + suffix), lambda x: x <= 1.3, lambda x: "%.2f× tar's time" % x)
     check("src: ibt-merge under 64 MiB peak RSS", max(meas[k][1] for k in ("src.ibt.merge", "src.ibt.chain.merge")),
           lambda m: m < 64 * 1024, lambda m: "%.0f MiB at most" % (m / 1024))
 if "big.ibt.patch.nosync" in meas:
