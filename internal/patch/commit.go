@@ -64,7 +64,13 @@ func (a *applier) commit() error {
 		if c.New == nil || (s.staged != "" || s.done) && c.New.Type != format.TypeDir {
 			return nil
 		}
-		if err := setMeta(a.root, c.New.Path, c.New, a.chown); err != nil {
+		var err error
+		if c.New.Type == format.TypeDir && c.New.Path != "" {
+			err = a.fds.dirMeta(c.New.Path, c.New, a.chown)
+		} else {
+			err = setMeta(a.root, c.New.Path, c.New, a.chown)
+		}
+		if err != nil {
 			return a.commitErr(c.Path(), err)
 		}
 		// a directory made in place may have taken its parent's default

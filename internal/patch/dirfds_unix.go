@@ -3,14 +3,18 @@
 package patch
 
 import (
+	"fmt"
 	"io"
 	"io/fs"
 	"os"
 	"path"
+	"strconv"
 	"strings"
 	"time"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/ibt-tools/ibt/format"
 )
 
 // dirFds keeps open the directories a restore works in over and over: the
@@ -25,12 +29,69 @@ import (
 type dirFds struct {
 	root  *os.Root
 	stage *os.File // stageDir, or nil until first used
-	dir   string   // the path of cur
-	cur   *os.File // a directory of DIR, or nil
-	// sdir and scur: the directory of the last staged name below a
-	// directory staged whole (see stageTree), where the next ones go too
-	sdir string
-	scur *os.File
+	top   *os.File // DIR itself, or nil until first used
+	// tree: the directories of DIR along the last tree path's directory;
+	// staged: those of the staging directory along the last staged name
+	// below a directory staged whole (see stageTree)
+	tree, staged heldPath
+}
+
+// heldPath holds open the directories along one path below a directory:
+// fds[i] is the directory names[:i+1]. The next path, in path order (or
+// its reverse), shares most of them, and only the components past those
+// it shares are opened, each by an openat on its parent that follows no
+// symlink: what the root confines stays confined.
+type heldPath struct {
+	names []string
+	fds   []int
+}
+
+// open returns a descriptor of the directory below base whose path
+// components are comps (base itself for none), held until a later open
+// leaves that path or drop. prefix names base in errors. A component that
+// is not a plain name, or not a directory (a symlink included), fails.
+func (h *heldPath) open(base int, prefix string, comps []string) (int, error) {
+	m := 0
+	for m < len(h.names) && m < len(comps) && h.names[m] == comps[m] {
+		m++
+	}
+	h.drop(m)
+	for i := m; i < len(comps); i++ {
+		c := comps[i]
+		if c == "" || c == "." || c == ".." {
+			return -1, &fs.PathError{Op: "openat", Path: path.Join(prefix, strings.Join(comps[:i+1], "/")), Err: fs.ErrInvalid}
+		}
+		parent := base
+		if i > 0 {
+			parent = h.fds[i-1]
+		}
+		fd, err := openat(parent, c, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0)
+		if err != nil {
+			return -1, &fs.PathError{Op: "openat", Path: path.Join(prefix, strings.Join(comps[:i+1], "/")), Err: err}
+		}
+		h.names, h.fds = append(h.names, c), append(h.fds, fd)
+	}
+	if len(comps) == 0 {
+		return base, nil
+	}
+	return h.fds[len(comps)-1], nil
+}
+
+// drop closes the held directories past the first n.
+func (h *heldPath) drop(n int) {
+	for i := len(h.fds) - 1; i >= n; i-- {
+		unix.Close(h.fds[i])
+	}
+	n = min(n, len(h.fds))
+	h.names, h.fds = h.names[:n], h.fds[:n]
+}
+
+// components splits a slash-separated directory path; "" has none.
+func components(dir string) []string {
+	if dir == "" {
+		return nil
+	}
+	return strings.Split(dir, "/")
 }
 
 func newDirFds(root *os.Root) *dirFds { return &dirFds{root: root} }
@@ -45,28 +106,26 @@ func stageBase(name string) (string, bool) {
 // stagedParent returns an open descriptor of the directory of the staged
 // root name, directly in the staging directory or below a directory
 // staged whole, and name's last component; ok is false for any other name.
-func (d *dirFds) stagedParent(name string) (dir *os.File, base string, ok bool, err error) {
+// The descriptor stays d's.
+func (d *dirFds) stagedParent(name string) (dir int, base string, ok bool, err error) {
 	if base, ok := stageBase(name); ok {
-		dir, err := d.stageDir()
-		return dir, base, true, err
-	}
-	if !strings.HasPrefix(name, stageDir+"/") {
-		return nil, "", false, nil
-	}
-	sdir, base := path.Split(name)
-	sdir = strings.TrimSuffix(sdir, "/")
-	if d.scur == nil || d.sdir != sdir {
-		if d.scur != nil {
-			d.scur.Close()
-			d.scur, d.sdir = nil, ""
-		}
-		f, err := d.root.OpenFile(sdir, os.O_RDONLY|unix.O_DIRECTORY|unix.O_NOFOLLOW, 0)
+		f, err := d.stageDir()
 		if err != nil {
-			return nil, "", true, err
+			return -1, "", true, err
 		}
-		d.sdir, d.scur = sdir, f
+		return int(f.Fd()), base, true, nil
 	}
-	return d.scur, base, true, nil
+	rel, ok := strings.CutPrefix(name, stageDir+"/")
+	if !ok {
+		return -1, "", false, nil
+	}
+	sdir, base := path.Split(rel)
+	f, err := d.stageDir()
+	if err != nil {
+		return -1, "", true, err
+	}
+	dir, err = d.staged.open(int(f.Fd()), stageDir, components(strings.TrimSuffix(sdir, "/")))
+	return dir, base, true, err
 }
 
 // mkdirStaged makes the directory name, a root name in the staging
@@ -79,7 +138,7 @@ func (d *dirFds) mkdirStaged(name string) error {
 	if err != nil {
 		return err
 	}
-	if err := unix.Mkdirat(int(dir.Fd()), base, 0o700); err != nil {
+	if err := unix.Mkdirat(dir, base, 0o700); err != nil {
 		return &fs.PathError{Op: "mkdirat", Path: name, Err: err}
 	}
 	return nil
@@ -109,7 +168,7 @@ func (d *dirFds) createStaged(name string, mode uint32) (*os.File, error) {
 	if err != nil {
 		return nil, err
 	}
-	fd, err := openat(int(dir.Fd()), base, unix.O_RDWR|unix.O_CREAT|unix.O_EXCL|unix.O_NOFOLLOW|unix.O_CLOEXEC, mode)
+	fd, err := openat(dir, base, unix.O_RDWR|unix.O_CREAT|unix.O_EXCL|unix.O_NOFOLLOW|unix.O_CLOEXEC, mode)
 	if err != nil {
 		return nil, &fs.PathError{Op: "openat", Path: name, Err: err}
 	}
@@ -136,26 +195,25 @@ func (d *dirFds) stagedMTime(name string, mtime int64) error {
 		return err
 	}
 	ts := []unix.Timespec{{Nsec: utimeOmit}, unix.NsecToTimespec(mtime)}
-	if err := unix.UtimesNanoAt(int(dir.Fd()), base, ts, unix.AT_SYMLINK_NOFOLLOW); err != nil {
+	if err := unix.UtimesNanoAt(dir, base, ts, unix.AT_SYMLINK_NOFOLLOW); err != nil {
 		return &fs.PathError{Op: "utimensat", Path: name, Err: err}
 	}
 	return nil
 }
 
 // parentOf returns an open descriptor of the directory of the tree path p,
-// and p's last component.
-func (d *dirFds) parentOf(p string) (*os.File, string, error) {
+// d's, and p's last component.
+func (d *dirFds) parentOf(p string) (int, string, error) {
 	dir, base := path.Split(p)
-	dir = strings.TrimSuffix(dir, "/")
-	if d.cur == nil || d.dir != dir {
-		d.forget()
-		f, err := d.root.OpenFile(name(dir), os.O_RDONLY|unix.O_DIRECTORY|unix.O_NOFOLLOW, 0)
+	if d.top == nil {
+		f, err := d.root.OpenFile(".", os.O_RDONLY|unix.O_DIRECTORY, 0)
 		if err != nil {
-			return nil, "", err
+			return -1, "", err
 		}
-		d.dir, d.cur = dir, f
+		d.top = f
 	}
-	return d.cur, base, nil
+	fd, err := d.tree.open(int(d.top.Fd()), "", components(strings.TrimSuffix(dir, "/")))
+	return fd, base, err
 }
 
 // rename moves the staged entry name (a root name) to the tree path p.
@@ -172,8 +230,11 @@ func (d *dirFds) rename(name, p string) error {
 	if err != nil {
 		return err
 	}
-	if err := unix.Renameat(int(from.Fd()), base, int(to.Fd()), toBase); err != nil {
+	if err := unix.Renameat(int(from.Fd()), base, to, toBase); err != nil {
 		return &os.LinkError{Op: "renameat", Old: name, New: p, Err: err}
+	}
+	if len(d.staged.names) > 0 && d.staged.names[0] == base {
+		d.staged.drop(0) // it is no longer in the staging directory
 	}
 	return nil
 }
@@ -188,9 +249,9 @@ func (d *dirFds) identity(p string) (dev, ino uint64, ctime int64, ok bool) {
 	return statIdentity(dir, base)
 }
 
-func statIdentity(dir *os.File, base string) (dev, ino uint64, ctime int64, ok bool) {
+func statIdentity(dir int, base string) (dev, ino uint64, ctime int64, ok bool) {
 	var st unix.Stat_t
-	if unix.Fstatat(int(dir.Fd()), base, &st, unix.AT_SYMLINK_NOFOLLOW) != nil || st.Mode&unix.S_IFMT != unix.S_IFREG {
+	if unix.Fstatat(dir, base, &st, unix.AT_SYMLINK_NOFOLLOW) != nil || st.Mode&unix.S_IFMT != unix.S_IFREG {
 		return 0, 0, 0, false
 	}
 	return uint64(st.Dev), uint64(st.Ino), st.Ctim.Nano(), true
@@ -205,20 +266,16 @@ func (d *dirFds) stagedIdentity(name string) (dev, ino uint64, ctime int64, ok b
 	return statIdentity(dir, base)
 }
 
-// forget closes the directory of the last path: the commit calls it
-// whenever it makes or removes a directory.
-func (d *dirFds) forget() {
-	if d.cur != nil {
-		d.cur.Close()
-		d.cur, d.dir = nil, ""
-	}
-}
+// forget closes the directories of DIR held along the last path: the
+// commit calls it whenever it makes, removes or renames a directory.
+func (d *dirFds) forget() { d.tree.drop(0) }
 
 func (d *dirFds) close() {
 	d.forget()
-	if d.scur != nil {
-		d.scur.Close()
-		d.scur, d.sdir = nil, ""
+	d.staged.drop(0)
+	if d.top != nil {
+		d.top.Close()
+		d.top = nil
 	}
 	if d.stage != nil {
 		d.stage.Close()
@@ -236,7 +293,7 @@ func (d *dirFds) makeSmall(name string, f smallFile) (dev, ino uint64, ctime int
 	if !ok || err != nil {
 		return 0, 0, 0, ok, err
 	}
-	fd, err := openat(int(dir.Fd()), base, unix.O_WRONLY|unix.O_CREAT|unix.O_EXCL|unix.O_NOFOLLOW|unix.O_CLOEXEC, f.create)
+	fd, err := openat(dir, base, unix.O_WRONLY|unix.O_CREAT|unix.O_EXCL|unix.O_NOFOLLOW|unix.O_CLOEXEC, f.create)
 	if err != nil {
 		return 0, 0, 0, true, &fs.PathError{Op: "openat", Path: name, Err: err}
 	}
@@ -263,7 +320,7 @@ func (d *dirFds) makeSmall(name string, f smallFile) (dev, ino uint64, ctime int
 		}
 	}
 	ts := [2]unix.Timespec{{Nsec: utimeOmit}, unix.NsecToTimespec(f.mtime)}
-	if err := futimens(fd, int(dir.Fd()), base, &ts); err != nil {
+	if err := futimens(fd, dir, base, &ts); err != nil {
 		return 0, 0, 0, true, &fs.PathError{Op: "futimens", Path: name, Err: err}
 	}
 	var st unix.Stat_t
@@ -295,4 +352,42 @@ func (w fdWriter) Write(p []byte) (int, error) {
 		n += k
 	}
 	return n, nil
+}
+
+// dirMeta gives the directory at the tree path p (not DIR itself) e's
+// owner (when chown is set), mode and mtime, in setMeta's order, on a
+// descriptor of its own opened without following a symlink.
+func (d *dirFds) dirMeta(p string, e *format.Entry, chown bool) error {
+	dir, base, err := d.parentOf(p)
+	if err != nil {
+		return err
+	}
+	fd, err := openat(dir, base, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return &fs.PathError{Op: "openat", Path: p, Err: err}
+	}
+	defer unix.Close(fd)
+	if chown {
+		if err := unix.Fchown(fd, int(e.UID), int(e.GID)); err != nil {
+			return fmt.Errorf("chown: %w", &fs.PathError{Op: "fchown", Path: p, Err: err})
+		}
+	}
+	if err := unix.Fchmod(fd, e.Mode&0o7777); err != nil {
+		return fmt.Errorf("chmod: %w", &fs.PathError{Op: "fchmod", Path: p, Err: err})
+	}
+	ts := [2]unix.Timespec{{Nsec: utimeOmit}, unix.NsecToTimespec(e.MTime)}
+	if err := futimens(fd, dir, base, &ts); err != nil {
+		return fmt.Errorf("set mtime: %w", &fs.PathError{Op: "futimens", Path: p, Err: err})
+	}
+	return nil
+}
+
+// procPath returns a /proc path naming the entry at the tree path p (not
+// DIR itself) without following it, through the held directory of p.
+func (d *dirFds) procPath(p string) (string, error) {
+	dir, base, err := d.parentOf(p)
+	if err != nil {
+		return "", err
+	}
+	return "/proc/self/fd/" + strconv.Itoa(dir) + "/" + base, nil
 }

@@ -4,6 +4,7 @@ import (
 	"os"
 	"time"
 
+	"github.com/ibt-tools/ibt/format"
 	"github.com/ibt-tools/ibt/internal/tree"
 )
 
@@ -46,4 +47,8 @@ func (d *dirFds) close() {}
 // an os.File.
 func (d *dirFds) makeSmall(string, smallFile) (dev, ino uint64, ctime int64, ok bool, err error) {
 	return 0, 0, 0, false, nil
+}
+
+func (d *dirFds) dirMeta(p string, e *format.Entry, chown bool) error {
+	return setMeta(d.root, p, e, chown)
 }

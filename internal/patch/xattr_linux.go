@@ -58,10 +58,23 @@ func atPath(root *os.Root, name string, fn func(p string) error) error {
 	})
 }
 
+// atPath is atPath for root name, through the directories a.fds holds
+// where name is a path of the tree below DIR.
+func (a *applier) atPath(name string, fn func(p string) error) error {
+	if a.fds == nil || name == "." || strings.HasPrefix(name, stagingName+"/") {
+		return atPath(a.root, name, fn)
+	}
+	p, err := a.fds.procPath(name)
+	if err != nil {
+		return err
+	}
+	return fn(p)
+}
+
 // syncXattrs makes the attributes of the entry at root name those of e,
 // removing restorable ones e does not have.
 func (a *applier) syncXattrs(name string, e *format.Entry) error {
-	return atPath(a.root, name, func(p string) error {
+	return a.atPath(name, func(p string) error {
 		have, err := tree.ReadXattrs(p)
 		if err != nil {
 			return fmt.Errorf("read extended attributes: %w", err)
