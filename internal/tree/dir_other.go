@@ -3,6 +3,7 @@
 package tree
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 	"syscall"
@@ -59,4 +60,29 @@ func (d dirHandle) list(l *listing, _ *[]byte) error {
 	}
 	defer f.Close()
 	return addAll(l, f)
+}
+
+// rootHandle is root's directory by path.
+func rootHandle(root *os.Root) (dirHandle, error) { return dirHandle{root.Name()}, nil }
+
+// openRegular opens the regular file name in d for reading; anything but a
+// regular file is an error wrapping ErrNotRegular.
+func (d dirHandle) openRegular(name string) (*os.File, error) {
+	p := filepath.Join(d.path, name)
+	before, err := os.Lstat(p)
+	if err != nil {
+		return nil, err
+	}
+	if !before.Mode().IsRegular() {
+		return nil, &notRegularError{name, kindOfMode(before.Mode())}
+	}
+	f, err := os.Open(p)
+	if err != nil {
+		return nil, err
+	}
+	if after, err := f.Stat(); err != nil || !os.SameFile(before, after) {
+		f.Close()
+		return nil, fmt.Errorf("%q %w", name, ErrChanged)
+	}
+	return f, nil
 }

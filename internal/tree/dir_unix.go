@@ -3,6 +3,8 @@
 package tree
 
 import (
+	"os"
+
 	"golang.org/x/sys/unix"
 )
 
@@ -81,4 +83,44 @@ func retry(call func() (int, error)) (int, error) {
 			return fd, err
 		}
 	}
+}
+
+// rootHandle opens root's directory itself.
+func rootHandle(root *os.Root) (dirHandle, error) {
+	f, err := root.OpenFile(".", os.O_RDONLY|unix.O_DIRECTORY, 0)
+	if err != nil {
+		return dirHandle{-1}, err
+	}
+	defer f.Close()
+	fd, err := unix.FcntlInt(f.Fd(), unix.F_DUPFD_CLOEXEC, 0)
+	return dirHandle{fd}, err
+}
+
+// openRegular opens the regular file name in d for reading, without
+// following a symlink or blocking on a named pipe; anything but a regular
+// file is an error wrapping ErrNotRegular.
+func (d dirHandle) openRegular(name string) (*os.File, error) {
+	fd, err := retry(func() (int, error) {
+		return unix.Openat(d.fd, name, unix.O_RDONLY|unix.O_NOFOLLOW|unix.O_NONBLOCK|unix.O_CLOEXEC, 0)
+	})
+	if err == unix.ELOOP {
+		return nil, &notRegularError{name, kindSymlink}
+	}
+	if err != nil {
+		return nil, &os.PathError{Op: "openat", Path: name, Err: err}
+	}
+	var st unix.Stat_t
+	if err := unix.Fstat(fd, &st); err != nil {
+		unix.Close(fd)
+		return nil, &os.PathError{Op: "fstat", Path: name, Err: err}
+	}
+	if st.Mode&unix.S_IFMT != unix.S_IFREG {
+		unix.Close(fd)
+		return nil, &notRegularError{name, kindOfRaw(uint32(st.Mode))}
+	}
+	if err := unix.SetNonblock(fd, false); err != nil {
+		unix.Close(fd)
+		return nil, &os.PathError{Op: "fcntl", Path: name, Err: err}
+	}
+	return os.NewFile(uintptr(fd), name), nil
 }

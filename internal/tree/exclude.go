@@ -41,12 +41,17 @@ type Excluder struct {
 type ignoreFrame struct {
 	dir      string // relative path, "" for the root
 	patterns []ignorePattern
+	// h is the directory itself, opened from its parent frame's without
+	// following a symlink, while the frame is on the path; ok is false
+	// where it could not be opened
+	h  dirHandle
+	ok bool
 }
 
 // NewExcluder returns an Excluder for the tree at root. patterns are lines
 // of a .gitignore (blank lines and lines starting with '#' are skipped);
 // ignoreFile is the name of the ignore files read in every directory, ""
-// for none.
+// for none. Close releases the directories it holds open along the path.
 func NewExcluder(root *os.Root, patterns []string, ignoreFile string) *Excluder {
 	return &Excluder{root: root, name: ignoreFile, user: parsePatterns(patterns, "")}
 }
@@ -127,10 +132,19 @@ func lastMatch(ps []ignorePattern, rel, name string, isDir bool) *ignorePattern 
 // has left and reads the ignore files of those it has entered.
 func (x *Excluder) enter(dir string) {
 	for len(x.frames) > 0 && !within(dir, x.frames[len(x.frames)-1].dir) {
-		x.frames = x.frames[:len(x.frames)-1]
+		x.pop()
 	}
 	if len(x.frames) == 0 {
-		x.frames = append(x.frames, x.load(""))
+		fr := ignoreFrame{dir: ""}
+		if x.name != "" {
+			h, err := rootHandle(x.root)
+			if err != nil {
+				x.fail(x.name, err)
+			} else {
+				fr.h, fr.ok = h, true
+			}
+		}
+		x.frames = append(x.frames, x.load(fr))
 	}
 	for top := x.frames[len(x.frames)-1].dir; top != dir; top = x.frames[len(x.frames)-1].dir {
 		start := 0
@@ -141,7 +155,32 @@ func (x *Excluder) enter(dir string) {
 		if i := strings.IndexByte(dir[start:], '/'); i >= 0 {
 			next = dir[:start+i]
 		}
-		x.frames = append(x.frames, x.load(next))
+		fr := ignoreFrame{dir: next}
+		if parent := x.frames[len(x.frames)-1]; parent.ok {
+			h, err := parent.h.openChild(next[start:])
+			switch {
+			case err == nil:
+				fr.h, fr.ok = h, true
+			case !errors.Is(err, fs.ErrNotExist) && !errors.Is(err, ErrChanged):
+				x.fail(next, err)
+			}
+		}
+		x.frames = append(x.frames, x.load(fr))
+	}
+}
+
+// pop leaves the innermost directory of the path.
+func (x *Excluder) pop() {
+	if fr := x.frames[len(x.frames)-1]; fr.ok {
+		fr.h.close()
+	}
+	x.frames = x.frames[:len(x.frames)-1]
+}
+
+// Close closes the directories the Excluder holds open.
+func (x *Excluder) Close() {
+	for len(x.frames) > 0 {
+		x.pop()
 	}
 }
 
@@ -150,20 +189,20 @@ func within(dir, ancestor string) bool {
 	return ancestor == "" || dir == ancestor || strings.HasPrefix(dir, ancestor+"/")
 }
 
-// load reads the ignore file of dir. A missing file, or one that is not a
-// regular file (a symlink is not followed, as git does not), has no
-// patterns.
-func (x *Excluder) load(dir string) ignoreFrame {
-	fr := ignoreFrame{dir: dir}
-	if x.name == "" {
+// load reads the ignore file of the frame's directory into it. A missing
+// file, or one that is not a regular file (a symlink is not followed, as
+// git does not), has no patterns; nor has a directory that could not be
+// opened (gone, or no longer a directory: the walk skips it too).
+func (x *Excluder) load(fr ignoreFrame) ignoreFrame {
+	if x.name == "" || !fr.ok {
 		return fr
 	}
 	rel, base := x.name, ""
-	if dir != "" {
-		base = dir + "/"
+	if fr.dir != "" {
+		base = fr.dir + "/"
 		rel = base + x.name
 	}
-	f, _, err := OpenFile(x.root, rel)
+	f, err := fr.h.openRegular(x.name)
 	if errors.Is(err, fs.ErrNotExist) || errors.Is(err, ErrNotRegular) {
 		return fr
 	}

@@ -62,3 +62,47 @@ func TestExcluder(t *testing.T) {
 		})
 	}
 }
+
+// TestExcluderHeldDirectories: the ignore files of nested directories are
+// read through the directories held along the path, a symlinked ignore
+// file is not followed, and Close releases every directory held.
+func TestExcluderHeldDirectories(t *testing.T) {
+	dir := t.TempDir()
+	build(t, dir, "a/b/c/d/x.log", "a/b/c/d/keep.log", "a/b/y.log", "a/z.log", "e/w.log", "real")
+	for p, c := range map[string]string{"a/.ibtignore": "*.log\n", "a/b/c/.ibtignore": "!keep.log\n", "real": "*.log\n"} {
+		if err := os.WriteFile(filepath.Join(dir, p), []byte(c), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := os.Symlink("../real", filepath.Join(dir, "e/.ibtignore")); err != nil {
+		t.Fatal(err)
+	}
+	root, err := os.OpenRoot(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer root.Close()
+	before := openFds(t)
+	x := NewExcluder(root, nil, ".ibtignore")
+	got := walkPaths(t, dir, Options{Exclude: x.Exclude})
+	x.Close()
+	if x.Err() != nil {
+		t.Fatal(x.Err())
+	}
+	want := []string{"a", "a/.ibtignore", "a/b", "a/b/c", "a/b/c/.ibtignore", "a/b/c/d", "a/b/c/d/keep.log", "e", "e/.ibtignore", "e/w.log", "real"}
+	if !slices.Equal(got, want) {
+		t.Errorf("got %q\nwant %q", got, want)
+	}
+	if after := openFds(t); after != before {
+		t.Errorf("%d descriptors open after Close, %d before", after, before)
+	}
+}
+
+// openFds counts the process's open descriptors where /proc lists them.
+func openFds(t *testing.T) int {
+	ents, err := os.ReadDir("/proc/self/fd")
+	if err != nil {
+		t.Skipf("no /proc/self/fd: %v", err)
+	}
+	return len(ents)
+}
