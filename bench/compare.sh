@@ -141,6 +141,20 @@ samecontent() {
   diff -r --no-dereference "$1" "$2" > "$RES/diff.out" 2>&1 ||
     die "restore check: $1 differs from $2 in content: $(head -5 "$RES/diff.out")"
 }
+# restore_target W CASE SUFFIX: where a full restore of CASE goes: W/x on the work
+# directory's disk for SUFFIX "", below RESTORE_TMPFS for .tmpfs (fails if that is unset).
+restore_target() {
+  if [ -z "$3" ]; then echo "$1/x"; return; fi
+  local t=${RESTORE_TMPFS-/dev/shm}
+  [ -n "$t" ] && [ -d "$t" ] || return 1
+  echo "$t/ibt-compare-restore-$2"
+}
+# restore_where CASE SUFFIX: "disk" or "tmpfs" for the rows of CASE's full restores; fails
+# where they were not measured.
+restore_where() {
+  [ -f "$RES/$1.ibt.restore$2.json" ] || return 1
+  if [ -z "$2" ]; then echo disk; else echo tmpfs; fi
+}
 # restore COMMAND...: a restore that must succeed; its messages go to the log.
 restore() {
   "$@" >> "$LOG" 2>&1 || die "restore failed: $*: $(tail -5 "$LOG")"
@@ -234,11 +248,7 @@ case_db() {
   # tmpfs; ibt-patch verifies and flushes each one, tar does neither.
   local suffix XR
   for suffix in "" .tmpfs; do
-    XR=$W/x
-    if [ -n "$suffix" ]; then
-      [ -n "${RESTORE_TMPFS-/dev/shm}" ] && [ -d "${RESTORE_TMPFS-/dev/shm}" ] || continue
-      XR=${RESTORE_TMPFS-/dev/shm}/ibt-compare-restore-db
-    fi
+    XR=$(restore_target "$W" db "$suffix") || continue
     measure "db.tar.xzf$suffix" "rm -rf $XR && mkdir $XR" "tar xzf $W/full.tgz -C $XR"
     samefile "$XR/data.bin" "$N"
     measure "db.ibt.restore$suffix" "rm -rf $XR" "$PA $XR -i $W/full.tar.gz"
@@ -278,8 +288,7 @@ case_db() {
   row db ibt "full, ibt-pack --codec zstd" db.ibt.full.zstd "$nb" "$nb" "$(size "$W/full-ibt.tar.zst")" "" "db.tar.zstd3" "db.tar.zstd3"
   local where
   for suffix in "" .tmpfs; do
-    [ -f "$RES/db.ibt.restore$suffix.json" ] || continue
-    where=disk; [ -n "$suffix" ] && where=tmpfs
+    where=$(restore_where db "$suffix") || continue
     row db tar "xzf (full restore, $where)" "db.tar.xzf$suffix" "$nb" "$nb" "" "" "db.tar.xzf$suffix" ""
     row db ibt "ibt-patch: full restore, verified ($where)" "db.ibt.restore$suffix" "$nb" "$nb" "" "" "db.tar.xzf$suffix" ""
     row db tar "xf --zstd (full restore, $where)" "db.tar.xzstd$suffix" "$nb" "$nb" "" "" "db.tar.xzstd$suffix" ""
@@ -485,11 +494,7 @@ case_src() {
   measure src.tar.gz "" "tar czf $W/full.tgz -C $NEW ."
   local suffix XR
   for suffix in "" .tmpfs; do
-    XR=$W/x
-    if [ -n "$suffix" ]; then
-      [ -n "${RESTORE_TMPFS-/dev/shm}" ] && [ -d "${RESTORE_TMPFS-/dev/shm}" ] || continue
-      XR=${RESTORE_TMPFS-/dev/shm}/ibt-compare-restore-src
-    fi
+    XR=$(restore_target "$W" src "$suffix") || continue
     measure "src.tar.xzf$suffix" "rm -rf $XR && mkdir $XR" "tar xzf $W/full.tgz -C $XR"
     samecontent "$XR" "$NEW"
     measure "src.ibt.restore$suffix" "rm -rf $XR" "$PA $XR -i $W/full.tar.gz"
@@ -510,8 +515,7 @@ case_src() {
   row src tar "czf (full backup)" src.tar.gz "$nb" "$nb" "$(size "$W/full.tgz")" "" "src.tar.gz" "src.tar.gz"
   local where
   for suffix in "" .tmpfs; do
-    [ -f "$RES/src.ibt.restore$suffix.json" ] || continue
-    where=disk; [ -n "$suffix" ] && where=tmpfs
+    where=$(restore_where src "$suffix") || continue
     row src tar "xzf (full restore, $where)" "src.tar.xzf$suffix" "$nb" "$nb" "" "" "src.tar.xzf$suffix" ""
     row src ibt "ibt-patch: full restore, verified ($where)" "src.ibt.restore$suffix" "$nb" "$nb" "" "" "src.tar.xzf$suffix" ""
   done
