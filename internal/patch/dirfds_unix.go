@@ -355,29 +355,32 @@ func (w fdWriter) Write(p []byte) (int, error) {
 }
 
 // dirMeta gives the directory at the tree path p (not DIR itself) e's
-// owner (when chown is set), mode and mtime, in setMeta's order, on a
-// descriptor of its own opened without following a symlink.
+// owner (when chown is set), mode and mtime, in setMeta's order, by name
+// in its held parent and without following a symlink, as the root's calls
+// do: no descriptor of its own, which a directory its owner may not read
+// would refuse.
 func (d *dirFds) dirMeta(p string, e *format.Entry, chown bool) error {
 	dir, base, err := d.parentOf(p)
 	if err != nil {
 		return err
 	}
-	fd, err := openat(dir, base, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0)
-	if err != nil {
-		return &fs.PathError{Op: "openat", Path: p, Err: err}
-	}
-	defer unix.Close(fd)
 	if chown {
-		if err := unix.Fchown(fd, int(e.UID), int(e.GID)); err != nil {
-			return fmt.Errorf("chown: %w", &fs.PathError{Op: "fchown", Path: p, Err: err})
+		if err := unix.Fchownat(dir, base, int(e.UID), int(e.GID), unix.AT_SYMLINK_NOFOLLOW); err != nil {
+			return fmt.Errorf("chown: %w", &fs.PathError{Op: "fchownat", Path: p, Err: err})
 		}
 	}
-	if err := unix.Fchmod(fd, e.Mode&0o7777); err != nil {
-		return fmt.Errorf("chmod: %w", &fs.PathError{Op: "fchmod", Path: p, Err: err})
+	switch err := unix.Fchmodat(dir, base, e.Mode&0o7777, unix.AT_SYMLINK_NOFOLLOW); {
+	case err == unix.EOPNOTSUPP || err == unix.ENOSYS:
+		// a kernel without fchmodat2: the root's way
+		if err := d.root.Chmod(p, fileMode(e.Mode)); err != nil {
+			return fmt.Errorf("chmod: %w", err)
+		}
+	case err != nil:
+		return fmt.Errorf("chmod: %w", &fs.PathError{Op: "fchmodat", Path: p, Err: err})
 	}
-	ts := [2]unix.Timespec{{Nsec: utimeOmit}, unix.NsecToTimespec(e.MTime)}
-	if err := futimens(fd, dir, base, &ts); err != nil {
-		return fmt.Errorf("set mtime: %w", &fs.PathError{Op: "futimens", Path: p, Err: err})
+	ts := []unix.Timespec{{Nsec: utimeOmit}, unix.NsecToTimespec(e.MTime)}
+	if err := unix.UtimesNanoAt(dir, base, ts, unix.AT_SYMLINK_NOFOLLOW); err != nil {
+		return fmt.Errorf("set mtime: %w", &fs.PathError{Op: "utimensat", Path: p, Err: err})
 	}
 	return nil
 }
