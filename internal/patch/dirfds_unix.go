@@ -34,6 +34,9 @@ type dirFds struct {
 	// staged: those of the staging directory along the last staged name
 	// below a directory staged whole (see stageTree)
 	tree, staged heldPath
+	// noChmodat: fchmodat without following a symlink is not there (a
+	// kernel before fchmodat2), and dirMeta goes the root's way
+	noChmodat bool
 }
 
 // heldPath holds open the directories along one path below a directory:
@@ -369,9 +372,13 @@ func (d *dirFds) dirMeta(p string, e *format.Entry, chown bool) error {
 			return fmt.Errorf("chown: %w", &fs.PathError{Op: "fchownat", Path: p, Err: err})
 		}
 	}
-	switch err := unix.Fchmodat(dir, base, e.Mode&0o7777, unix.AT_SYMLINK_NOFOLLOW); {
+	err = unix.EOPNOTSUPP
+	if !d.noChmodat {
+		err = unix.Fchmodat(dir, base, e.Mode&0o7777, unix.AT_SYMLINK_NOFOLLOW)
+	}
+	switch {
 	case err == unix.EOPNOTSUPP || err == unix.ENOSYS:
-		// a kernel without fchmodat2: the root's way
+		d.noChmodat = true
 		if err := d.root.Chmod(p, fileMode(e.Mode)); err != nil {
 			return fmt.Errorf("chmod: %w", err)
 		}

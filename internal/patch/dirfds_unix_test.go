@@ -65,8 +65,8 @@ func TestHeldPath(t *testing.T) {
 	if len(h.fds) != 0 {
 		t.Errorf("still held: %v", h.names)
 	}
-	if _, err := h.open(top, "", []string{"a", "up"}); !errors.Is(err, unix.ELOOP) && !errors.Is(err, unix.ENOTDIR) {
-		t.Errorf("through a symlink: %v, want ELOOP or ENOTDIR", err)
+	if fd, err := h.open(top, "", []string{"a", "up"}); err == nil {
+		t.Errorf("through a symlink: descriptor %d, want an error", fd)
 	}
 	for _, bad := range []string{"..", ".", ""} {
 		if _, err := h.open(top, "", []string{"a", bad}); !errors.Is(err, fs.ErrInvalid) {

@@ -3,7 +3,6 @@
 package tree
 
 import (
-	"fmt"
 	"os"
 	"path/filepath"
 	"syscall"
@@ -65,24 +64,9 @@ func (d dirHandle) list(l *listing, _ *[]byte) error {
 // rootHandle is root's directory by path.
 func rootHandle(root *os.Root) (dirHandle, error) { return dirHandle{root.Name()}, nil }
 
-// openRegular opens the regular file name in d for reading; anything but a
-// regular file is an error wrapping ErrNotRegular.
-func (d dirHandle) openRegular(name string) (*os.File, error) {
-	p := filepath.Join(d.path, name)
-	before, err := os.Lstat(p)
-	if err != nil {
-		return nil, err
-	}
-	if !before.Mode().IsRegular() {
-		return nil, &notRegularError{name, kindOfMode(before.Mode())}
-	}
-	f, err := os.Open(p)
-	if err != nil {
-		return nil, err
-	}
-	if after, err := f.Stat(); err != nil || !os.SameFile(before, after) {
-		f.Close()
-		return nil, fmt.Errorf("%q %w", name, ErrChanged)
-	}
-	return f, nil
+// openIgnore opens the Excluder's ignore file rel through the root: a
+// directory handle here is a path, which the root confines and it does not.
+func (x *Excluder) openIgnore(_ ignoreFrame, rel string) (*os.File, error) {
+	f, _, err := OpenFile(x.root, rel)
+	return f, err
 }

@@ -3,6 +3,8 @@
 package tree
 
 import (
+	"fmt"
+	"io/fs"
 	"os"
 
 	"golang.org/x/sys/unix"
@@ -96,31 +98,46 @@ func rootHandle(root *os.Root) (dirHandle, error) {
 	return dirHandle{fd}, err
 }
 
-// openRegular opens the regular file name in d for reading, without
-// following a symlink or blocking on a named pipe; anything but a regular
-// file is an error wrapping ErrNotRegular.
+// openRegular opens the regular file name in d for reading; anything but a
+// regular file is an error wrapping ErrNotRegular, and is never opened (a
+// device's open may act). The file is lstat'ed, then opened without
+// following a symlink or blocking on a named pipe, and must still be the
+// file the lstat saw.
 func (d dirHandle) openRegular(name string) (*os.File, error) {
+	var before unix.Stat_t
+	if err := unix.Fstatat(d.fd, name, &before, unix.AT_SYMLINK_NOFOLLOW); err != nil {
+		return nil, &os.PathError{Op: "lstat", Path: name, Err: err}
+	}
+	if before.Mode&unix.S_IFMT != unix.S_IFREG {
+		return nil, &notRegularError{name, kindOfRaw(uint32(before.Mode))}
+	}
 	fd, err := retry(func() (int, error) {
 		return unix.Openat(d.fd, name, unix.O_RDONLY|unix.O_NOFOLLOW|unix.O_NONBLOCK|unix.O_CLOEXEC, 0)
 	})
-	if err == unix.ELOOP {
-		return nil, &notRegularError{name, kindSymlink}
-	}
 	if err != nil {
 		return nil, &os.PathError{Op: "openat", Path: name, Err: err}
 	}
-	var st unix.Stat_t
-	if err := unix.Fstat(fd, &st); err != nil {
+	var after unix.Stat_t
+	if err := unix.Fstat(fd, &after); err != nil {
 		unix.Close(fd)
 		return nil, &os.PathError{Op: "fstat", Path: name, Err: err}
 	}
-	if st.Mode&unix.S_IFMT != unix.S_IFREG {
+	if after.Mode&unix.S_IFMT != unix.S_IFREG || after.Dev != before.Dev || after.Ino != before.Ino {
 		unix.Close(fd)
-		return nil, &notRegularError{name, kindOfRaw(uint32(st.Mode))}
+		return nil, fmt.Errorf("%q %w", name, ErrChanged)
 	}
 	if err := unix.SetNonblock(fd, false); err != nil {
 		unix.Close(fd)
 		return nil, &os.PathError{Op: "fcntl", Path: name, Err: err}
 	}
 	return os.NewFile(uintptr(fd), name), nil
+}
+
+// openIgnore opens the Excluder's ignore file of the frame's directory,
+// relative to the directory the frame holds: none where it holds none.
+func (x *Excluder) openIgnore(fr ignoreFrame, _ string) (*os.File, error) {
+	if !fr.ok {
+		return nil, fs.ErrNotExist
+	}
+	return fr.h.openRegular(x.name)
 }

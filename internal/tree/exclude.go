@@ -194,7 +194,7 @@ func within(dir, ancestor string) bool {
 // git does not), has no patterns; nor has a directory that could not be
 // opened (gone, or no longer a directory: the walk skips it too).
 func (x *Excluder) load(fr ignoreFrame) ignoreFrame {
-	if x.name == "" || !fr.ok {
+	if x.name == "" {
 		return fr
 	}
 	rel, base := x.name, ""
@@ -202,7 +202,7 @@ func (x *Excluder) load(fr ignoreFrame) ignoreFrame {
 		base = fr.dir + "/"
 		rel = base + x.name
 	}
-	f, err := fr.h.openRegular(x.name)
+	f, err := x.openIgnore(fr, rel)
 	if errors.Is(err, fs.ErrNotExist) || errors.Is(err, ErrNotRegular) {
 		return fr
 	}

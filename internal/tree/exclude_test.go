@@ -82,17 +82,21 @@ func TestExcluderHeldDirectories(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer root.Close()
+	walk := func() {
+		x := NewExcluder(root, nil, ".ibtignore")
+		got := walkPaths(t, dir, Options{Exclude: x.Exclude})
+		x.Close()
+		if x.Err() != nil {
+			t.Fatal(x.Err())
+		}
+		want := []string{"a", "a/.ibtignore", "a/b", "a/b/c", "a/b/c/.ibtignore", "a/b/c/d", "a/b/c/d/keep.log", "e", "e/.ibtignore", "e/w.log", "real"}
+		if !slices.Equal(got, want) {
+			t.Errorf("got %q\nwant %q", got, want)
+		}
+	}
+	walk() // the first may open what the runtime keeps (its poller)
 	before := openFds(t)
-	x := NewExcluder(root, nil, ".ibtignore")
-	got := walkPaths(t, dir, Options{Exclude: x.Exclude})
-	x.Close()
-	if x.Err() != nil {
-		t.Fatal(x.Err())
-	}
-	want := []string{"a", "a/.ibtignore", "a/b", "a/b/c", "a/b/c/.ibtignore", "a/b/c/d", "a/b/c/d/keep.log", "e", "e/.ibtignore", "e/w.log", "real"}
-	if !slices.Equal(got, want) {
-		t.Errorf("got %q\nwant %q", got, want)
-	}
+	walk()
 	if after := openFds(t); after != before {
 		t.Errorf("%d descriptors open after Close, %d before", after, before)
 	}
