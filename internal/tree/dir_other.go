@@ -61,7 +61,11 @@ func (d dirHandle) list(l *listing, _ *[]byte) error {
 	return addAll(l, f)
 }
 
-// rootHandle is root's directory by path.
+// heldDirs: the Excluder holds no directories here (a handle is a path),
+// and opens ignore files through the root.
+const heldDirs = false
+
+// rootHandle is root's directory by path (unused: see heldDirs).
 func rootHandle(root *os.Root) (dirHandle, error) { return dirHandle{root.Name()}, nil }
 
 // openIgnore opens the Excluder's ignore file rel through the root: a

@@ -133,6 +133,10 @@ func (d dirHandle) openRegular(name string) (*os.File, error) {
 	return os.NewFile(uintptr(fd), name), nil
 }
 
+// heldDirs: the Excluder holds its path's directories open and reads ignore
+// files relative to them.
+const heldDirs = true
+
 // openIgnore opens the Excluder's ignore file of the frame's directory,
 // relative to the directory the frame holds: none where it holds none.
 func (x *Excluder) openIgnore(fr ignoreFrame, _ string) (*os.File, error) {

@@ -136,7 +136,7 @@ func (x *Excluder) enter(dir string) {
 	}
 	if len(x.frames) == 0 {
 		fr := ignoreFrame{dir: ""}
-		if x.name != "" {
+		if x.name != "" && heldDirs {
 			h, err := rootHandle(x.root)
 			if err != nil {
 				x.fail(x.name, err)
