@@ -27,7 +27,7 @@ var memberLimits = format.MsgpackLimits{Depth: 16, AnyType: true}
 // and order, record contents, sizes, ops, and the trailer's counts and
 // checksum. Any error is final: later calls return it again.
 type Reader struct {
-	zr      *bufio.Reader     // the tar stream, decoded
+	zr      io.Reader         // the tar stream, decoded
 	ahead   *readahead.Reader // decoding it, for NewReadAheadReader
 	pos     countingReader
 	tr      *tarReader
@@ -119,24 +119,37 @@ func newReader(r io.Reader, ahead bool) (ar *Reader, err error) {
 	if err != nil {
 		return nil, err
 	}
-	zr := br
+	var zr io.Reader = br
 	if codec != None {
-		z, err := codec.decompressor(br)
-		if err != nil {
-			return nil, err
+		z, zerr := codec.decompressor(br)
+		if zerr != nil {
+			return nil, zerr
 		}
+		var head []byte
 		if ahead {
+			// The read-ahead's chunks are the buffer: a bufio.Reader
+			// over them would copy every byte once more. It is closed on
+			// any failure below (err is the result).
 			a := readahead.New(z, aheadChunks, aheadChunkSize)
 			defer func() {
 				if err != nil {
 					a.Close()
 				}
 			}()
-			z = a
 			ar = &Reader{ahead: a}
+			head = make([]byte, blockSize)
+			var n int
+			n, err = io.ReadFull(a, head)
+			head = head[:n]
+			if err == io.ErrUnexpectedEOF {
+				err = io.EOF
+			}
+			zr = io.MultiReader(bytes.NewReader(head), a)
+		} else {
+			b := bufio.NewReaderSize(z, 64<<10)
+			head, err = b.Peek(blockSize)
+			zr = b
 		}
-		zr = bufio.NewReaderSize(z, 64<<10)
-		head, err := zr.Peek(512)
 		if format.Sniff(head) != format.InputTar {
 			if err != nil && err != io.EOF {
 				return nil, readErr("the first tar header", err)

@@ -58,14 +58,27 @@ type stageWriter struct {
 	failed atomic.Bool   // a batch failed: the makers make no more
 	done   chan struct{} // closed when the logger returns
 	err    error         // the first failure; read after wg.Wait or done
-	// the batch being filled, by the reading goroutine
+	// the batch being filled, by the reading goroutine: its steps, the
+	// bytes of their content, and the slab that content is read into
 	next  []*step
 	bytes int
+	slab  []byte
+	// slabs whose batches are made, for the reading goroutine to fill
+	// again: memory the process has touched already, where a buffer new
+	// for every file cost a page fault every 4 KiB of content, the most
+	// expensive part of reading a restore's small files
+	free chan []byte
 }
+
+// slabSize holds the content of a batch: it is sent once it holds
+// batchBytes, and a file adds at most asyncMax and the byte that shows its
+// end (readSmall).
+const slabSize = batchBytes + asyncMax + 1
 
 // batch is steps handed over together.
 type batch struct {
 	steps  []*step
+	slab   []byte        // their content, in one slab (stageWriter.free)
 	made   chan struct{} // closed once its files are made, or failed
 	failAt int           // the step whose file failed, or len(steps)
 	err    error
@@ -79,7 +92,7 @@ func (a *applier) startWriter() {
 	a.freshFile() // asked here, before the makers read it
 	n := max(1, min(runtime.GOMAXPROCS(0), maxMakers))
 	w := &stageWriter{a: a, jobs: make(chan *batch, stageQueue), logq: make(chan *batch, stageQueue+n),
-		done: make(chan struct{})}
+		done: make(chan struct{}), free: make(chan []byte, stageQueue+n+1)}
 	a.writer = w
 	a.log.wait = w.wait
 	for range n {
@@ -131,24 +144,45 @@ func (w *stageWriter) send() {
 	if len(w.next) == 0 {
 		return
 	}
-	b := &batch{steps: w.next, made: make(chan struct{}), failAt: len(w.next)}
+	b := &batch{steps: w.next, slab: w.slab, made: make(chan struct{}), failAt: len(w.next)}
 	w.wg.Add(1)
 	w.logq <- b
 	w.jobs <- b
-	w.next, w.bytes = make([]*step, 0, batchSteps), 0
+	w.next, w.bytes, w.slab = make([]*step, 0, batchSteps), 0, nil
+}
+
+// space returns a buffer of n bytes for the content of a step the reading
+// goroutine is about to log, in the slab of the batch being filled;
+// n is at most slabSize.
+func (w *stageWriter) space(n int) []byte {
+	if cap(w.slab)-len(w.slab) < n {
+		w.send()
+	}
+	if w.slab == nil {
+		select {
+		case w.slab = <-w.free:
+		default:
+			w.slab = make([]byte, 0, slabSize)
+		}
+	}
+	k := len(w.slab)
+	w.slab = w.slab[:k+n]
+	return w.slab[k : k+n : k+n]
 }
 
 // make makes the files of the batches it takes, on fds.
 func (w *stageWriter) make(fds *dirFds) {
 	for b := range w.jobs {
 		for i, s := range b.steps {
-			if s.data == nil || b.err != nil || w.failed.Load() {
-				continue
-			}
-			if b.err = w.write(fds, s); b.err != nil {
-				b.failAt = i
+			if s.data != nil && b.err == nil && !w.failed.Load() {
+				if b.err = w.write(fds, s); b.err != nil {
+					b.failAt = i
+				}
 			}
 			s.data = nil
+		}
+		if b.slab != nil {
+			w.free <- b.slab[:0] // never blocks: no more slabs are made than it holds
 		}
 		close(b.made)
 	}
@@ -256,7 +290,7 @@ func (a *applier) stagesLater(s *step) bool {
 // for.
 func (a *applier) stageLaterContent(src *source, s *step) error {
 	e := s.c.New
-	b, err := readSmall(src.content(), e.Size)
+	b, err := readSmall(src.content(), a.writer.space(int(e.Size)+1))
 	if err != nil {
 		return err
 	}
@@ -270,10 +304,10 @@ func (a *applier) stageLaterContent(src *source, s *step) error {
 	return nil
 }
 
-// readSmall reads r to its end into a buffer of size bytes (and one more,
-// to see the end): a small file's content, read as copyContent reads it.
-func readSmall(r io.Reader, size int64) ([]byte, error) {
-	b := make([]byte, size+1)
+// readSmall reads r to its end into b, a buffer one byte longer than the
+// content should be (to see its end): a small file's content, read as
+// copyContent reads it.
+func readSmall(r io.Reader, b []byte) ([]byte, error) {
 	n := 0
 	for {
 		k, err := r.Read(b[n:])
