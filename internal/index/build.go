@@ -193,7 +193,7 @@ func Build(root *os.Root, opt Options, w io.Writer) (Stats, error) {
 		}
 		wopt := tree.Options{
 			Warn:          func(p, why string) { warnf("skipping %q: %s", p, why) },
-			Exclude:       ex.Exclude,
+			Ignore:        ex,
 			AllowVanished: opt.SkipChanged,
 			Xattrs:        true,
 		}

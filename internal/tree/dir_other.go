@@ -74,3 +74,8 @@ func (x *Excluder) openIgnore(_ ignoreFrame, rel string) (*os.File, error) {
 	f, _, err := OpenFile(x.root, rel)
 	return f, err
 }
+
+// openIgnoreIn is openIgnore for the ignore file rel of the directory d.
+func (x *Excluder) openIgnoreIn(_ dirHandle, rel string) (*os.File, error) {
+	return x.openIgnore(ignoreFrame{}, rel)
+}

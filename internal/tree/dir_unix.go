@@ -139,9 +139,14 @@ const heldDirs = true
 
 // openIgnore opens the Excluder's ignore file of the frame's directory,
 // relative to the directory the frame holds: none where it holds none.
-func (x *Excluder) openIgnore(fr ignoreFrame, _ string) (*os.File, error) {
+func (x *Excluder) openIgnore(fr ignoreFrame, rel string) (*os.File, error) {
 	if !fr.ok {
 		return nil, fs.ErrNotExist
 	}
-	return fr.h.openRegular(x.name)
+	return x.openIgnoreIn(fr.h, rel)
+}
+
+// openIgnoreIn opens the ignore file rel of the directory d.
+func (x *Excluder) openIgnoreIn(d dirHandle, _ string) (*os.File, error) {
+	return d.openRegular(x.name)
 }

@@ -144,7 +144,7 @@ func (x *Excluder) enter(dir string) {
 				fr.h, fr.ok = h, true
 			}
 		}
-		x.frames = append(x.frames, x.load(fr))
+		x.frames = append(x.frames, x.load(fr, func(rel string) (*os.File, error) { return x.openIgnore(fr, rel) }))
 	}
 	for top := x.frames[len(x.frames)-1].dir; top != dir; top = x.frames[len(x.frames)-1].dir {
 		start := 0
@@ -165,7 +165,7 @@ func (x *Excluder) enter(dir string) {
 				x.fail(next, err)
 			}
 		}
-		x.frames = append(x.frames, x.load(fr))
+		x.frames = append(x.frames, x.load(fr, func(rel string) (*os.File, error) { return x.openIgnore(fr, rel) }))
 	}
 }
 
@@ -189,11 +189,12 @@ func within(dir, ancestor string) bool {
 	return ancestor == "" || dir == ancestor || strings.HasPrefix(dir, ancestor+"/")
 }
 
-// load reads the ignore file of the frame's directory into it. A missing
-// file, or one that is not a regular file (a symlink is not followed, as
-// git does not), has no patterns; nor has a directory that could not be
-// opened (gone, or no longer a directory: the walk skips it too).
-func (x *Excluder) load(fr ignoreFrame) ignoreFrame {
+// load reads the ignore file of the frame's directory into it, opening it
+// with open. A missing file, or one that is not a regular file (a symlink is
+// not followed, as git does not), has no patterns; nor has a directory that
+// could not be opened (gone, or no longer a directory: the walk skips it
+// too).
+func (x *Excluder) load(fr ignoreFrame, open func(rel string) (*os.File, error)) ignoreFrame {
 	if x.name == "" {
 		return fr
 	}
@@ -202,7 +203,7 @@ func (x *Excluder) load(fr ignoreFrame) ignoreFrame {
 		base = fr.dir + "/"
 		rel = base + x.name
 	}
-	f, err := x.openIgnore(fr, rel)
+	f, err := open(rel)
 	if errors.Is(err, fs.ErrNotExist) || errors.Is(err, ErrNotRegular) {
 		return fr
 	}
@@ -221,6 +222,22 @@ func (x *Excluder) load(fr ignoreFrame) ignoreFrame {
 	}
 	fr.patterns = parsePatterns(strings.Split(strings.TrimPrefix(string(data), utf8BOM), "\n"), base)
 	return fr
+}
+
+// listed is told by a Walk with Options.Ignore of every directory it has
+// listed, before any entry of it is given to Exclude: dir is its relative
+// path, d the walk's own handle of it and l its listing. The directory's
+// ignore file is read through d, and only where l has one: no directory is
+// opened twice, and none without an ignore file is looked into.
+func (x *Excluder) listed(dir string, d dirHandle, l *listing) {
+	for len(x.frames) > 0 && !within(dir, x.frames[len(x.frames)-1].dir) {
+		x.pop()
+	}
+	fr := ignoreFrame{dir: dir}
+	if x.name != "" && l.has(x.name) {
+		fr = x.load(fr, func(rel string) (*os.File, error) { return x.openIgnoreIn(d, rel) })
+	}
+	x.frames = append(x.frames, fr)
 }
 
 func (x *Excluder) fail(rel string, err error) {

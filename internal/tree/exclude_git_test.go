@@ -3,6 +3,7 @@ package tree
 import (
 	"bytes"
 	"fmt"
+	"maps"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -231,19 +232,27 @@ func compareWithGit(t *testing.T, dir string, all, user []string, gitKeeps map[s
 		t.Fatal(err)
 	}
 	defer root.Close()
-	x := NewExcluder(root, user, ".ibtignore")
-	weKeep := map[string]bool{}
-	err = Walk(dir, Options{Exclude: x.Exclude}, func(n *Node) error {
-		if n.Type != TypeDir {
-			weKeep[n.Path] = true
+	var weKeep map[string]bool
+	for _, mode := range excluderModes {
+		x := NewExcluder(root, user, ".ibtignore")
+		keep := map[string]bool{}
+		err = Walk(dir, mode.options(x), func(n *Node) error {
+			if n.Type != TypeDir {
+				keep[n.Path] = true
+			}
+			return nil
+		})
+		x.Close()
+		if err != nil {
+			t.Fatal(err)
 		}
-		return nil
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if x.Err() != nil {
-		t.Fatal(x.Err())
+		if x.Err() != nil {
+			t.Fatal(x.Err())
+		}
+		if weKeep != nil && !maps.Equal(keep, weKeep) {
+			t.Fatalf("%s: %s: the walk keeps other files with its Excluder as Options.Ignore than as Options.Exclude", what, mode.name)
+		}
+		weKeep = keep
 	}
 	var diffs []string
 	for _, p := range slices.Sorted(slices.Values(all)) {

@@ -51,13 +51,16 @@ func TestExcluder(t *testing.T) {
 				t.Fatal(err)
 			}
 			defer root.Close()
-			x := NewExcluder(root, tt.user, ".ibtignore")
-			got := walkPaths(t, dir, Options{Exclude: x.Exclude})
-			if x.Err() != nil {
-				t.Fatal(x.Err())
-			}
-			if !slices.Equal(got, tt.want) {
-				t.Errorf("got %q\nwant %q", got, tt.want)
+			for _, mode := range excluderModes {
+				x := NewExcluder(root, tt.user, ".ibtignore")
+				got := walkPaths(t, dir, mode.options(x))
+				x.Close()
+				if x.Err() != nil {
+					t.Fatal(x.Err())
+				}
+				if !slices.Equal(got, tt.want) {
+					t.Errorf("%s: got %q\nwant %q", mode.name, got, tt.want)
+				}
 			}
 		})
 	}
@@ -83,15 +86,17 @@ func TestExcluderHeldDirectories(t *testing.T) {
 	}
 	defer root.Close()
 	walk := func() {
-		x := NewExcluder(root, nil, ".ibtignore")
-		got := walkPaths(t, dir, Options{Exclude: x.Exclude})
-		x.Close()
-		if x.Err() != nil {
-			t.Fatal(x.Err())
-		}
-		want := []string{"a", "a/.ibtignore", "a/b", "a/b/c", "a/b/c/.ibtignore", "a/b/c/d", "a/b/c/d/keep.log", "e", "e/.ibtignore", "e/w.log", "real"}
-		if !slices.Equal(got, want) {
-			t.Errorf("got %q\nwant %q", got, want)
+		for _, mode := range excluderModes {
+			x := NewExcluder(root, nil, ".ibtignore")
+			got := walkPaths(t, dir, mode.options(x))
+			x.Close()
+			if x.Err() != nil {
+				t.Fatal(x.Err())
+			}
+			want := []string{"a", "a/.ibtignore", "a/b", "a/b/c", "a/b/c/.ibtignore", "a/b/c/d", "a/b/c/d/keep.log", "e", "e/.ibtignore", "e/w.log", "real"}
+			if !slices.Equal(got, want) {
+				t.Errorf("%s: got %q\nwant %q", mode.name, got, want)
+			}
 		}
 	}
 	walk() // the first may open what the runtime keeps (its poller)
@@ -109,4 +114,15 @@ func openFds(t *testing.T) int {
 		t.Skipf("no /proc/self/fd: %v", err)
 	}
 	return len(ents)
+}
+
+// excluderModes are the two ways a walk takes an Excluder: its Exclude
+// method alone, which opens the directories along the path itself, and
+// Options.Ignore, which reads ignore files through the walk's handles.
+var excluderModes = []struct {
+	name    string
+	options func(x *Excluder) Options
+}{
+	{"Exclude", func(x *Excluder) Options { return Options{Exclude: x.Exclude} }},
+	{"Ignore", func(x *Excluder) Options { return Options{Ignore: x} }},
 }

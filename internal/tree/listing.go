@@ -56,6 +56,14 @@ func add[S string | []byte](l *listing, name S, k kind) {
 		item{off: off, end: end + 1, kind: k, descend: true, dir: d})
 }
 
+// has reports whether the sorted listing holds an entry named name.
+func (l *listing) has(name string) bool {
+	_, ok := slices.BinarySearchFunc(l.items, []byte(name), func(it item, name []byte) int {
+		return bytes.Compare(l.arena[it.off:it.end], name)
+	})
+	return ok
+}
+
 func (l *listing) sort() {
 	slices.SortFunc(l.items, func(a, b item) int {
 		return bytes.Compare(l.arena[a.off:a.end], l.arena[b.off:b.end])

@@ -24,6 +24,10 @@ type Options struct {
 	// excluded entry is not visited and an excluded directory not descended
 	// into. isDir is what the directory listing says.
 	Exclude func(rel string, isDir bool) bool
+	// Ignore, if set, takes the place of Exclude with its Exclude method,
+	// and reads each directory's ignore file through the walk's own handle
+	// of it, where the directory's listing has one (Excluder.listed).
+	Ignore *Excluder
 	// AllowVanished makes an entry that disappeared between the listing of
 	// its directory and its lstat a warning instead of an error.
 	AllowVanished bool
@@ -65,6 +69,9 @@ func Walk(root string, opt Options, fn func(n *Node) error) error {
 		return fmt.Errorf("read directory %q: %w", root, err)
 	}
 	l.sort()
+	if opt.Ignore != nil {
+		opt.Ignore.listed("", d, l)
+	}
 	return w.visit(d, 0, 0)
 }
 
@@ -142,8 +149,15 @@ func (w *walker) prepare(l *listing, it item, depth, plen int) *Node {
 	}
 	w.path = append(w.path[:plen], name...)
 	rel := string(w.path)
-	if w.opt.Exclude != nil && w.opt.Exclude(rel, it.kind == kindDir) {
-		return nil
+	switch {
+	case w.opt.Ignore != nil:
+		if w.opt.Ignore.Exclude(rel, it.kind == kindDir) {
+			return nil
+		}
+	case w.opt.Exclude != nil:
+		if w.opt.Exclude(rel, it.kind == kindDir) {
+			return nil
+		}
 	}
 	return &Node{Path: rel}
 }
@@ -239,5 +253,8 @@ func (w *walker) descend(d dirHandle, name []byte, depth, plen int, state dirSta
 		return fmt.Errorf("read directory %q: %w", rel(), err)
 	}
 	l.sort()
+	if w.opt.Ignore != nil {
+		w.opt.Ignore.listed(rel(), child, l)
+	}
 	return w.visit(child, depth+1, clen)
 }
