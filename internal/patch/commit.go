@@ -74,8 +74,9 @@ func (a *applier) commit() error {
 			return a.commitErr(c.Path(), err)
 		}
 		// a directory made in place may have taken its parent's default
-		// ACL, which only root, who restores ACLs, can take away again
-		made := c.New.Type == format.TypeDir && s.state != stNew && a.chown
+		// ACL, which only root, who restores ACLs, can take away again;
+		// one staged whole was made where none is (see stagesTree)
+		made := c.New.Type == format.TypeDir && s.state != stNew && s.staged == "" && a.chown
 		if len(c.New.Xattrs) > 0 || s.oldXattrs || made {
 			if err := a.syncXattrs(c.New.Path, c.New); err != nil {
 				return a.commitErr(c.Path(), err)

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -58,10 +59,16 @@ func atPath(root *os.Root, name string, fn func(p string) error) error {
 	})
 }
 
+// held reports whether root name is a path of the tree below DIR, whose
+// directories a.fds holds.
+func (a *applier) held(name string) bool {
+	return a.fds != nil && name != "." && !strings.HasPrefix(name, stagingName+"/")
+}
+
 // atPath is atPath for root name, through the directories a.fds holds
 // where name is a path of the tree below DIR.
 func (a *applier) atPath(name string, fn func(p string) error) error {
-	if a.fds == nil || name == "." || strings.HasPrefix(name, stagingName+"/") {
+	if !a.held(name) {
 		return atPath(a.root, name, fn)
 	}
 	p, err := a.fds.procPath(name)
@@ -74,6 +81,23 @@ func (a *applier) atPath(name string, fn func(p string) error) error {
 // syncXattrs makes the attributes of the entry at root name those of e,
 // removing restorable ones e does not have.
 func (a *applier) syncXattrs(name string, e *format.Entry) error {
+	if !slices.ContainsFunc(e.Xattrs, func(x format.Xattr) bool { return a.restorable(x.Name) }) && a.held(name) {
+		// Nothing to set, the common case (a directory made, checked for
+		// a default ACL it took): the attributes are listed by name in the
+		// held parent, with listxattrat where the kernel has it, which
+		// costs one lookup of the name where /proc costs two path walks.
+		dir, base, err := a.fds.parentOf(name)
+		if err != nil {
+			return err
+		}
+		have, err := tree.ReadXattrsAt(dir, base)
+		if err != nil {
+			return fmt.Errorf("read extended attributes: %w", err)
+		}
+		if !slices.ContainsFunc(have, func(x tree.Xattr) bool { return a.restorable(x.Name) }) {
+			return nil
+		}
+	}
 	return a.atPath(name, func(p string) error {
 		have, err := tree.ReadXattrs(p)
 		if err != nil {

@@ -9,6 +9,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"unsafe"
 
 	"golang.org/x/sys/unix"
@@ -49,9 +50,17 @@ func XattrScope() string {
 }
 
 func newXattrReader() *xattrReader {
-	_, err := os.Stat("/proc/self/fd")
-	return &xattrReader{all: os.Geteuid() == 0, proc: err == nil, at: listxattratWorks()}
+	e := xattrEnv()
+	return &xattrReader{all: e.all, proc: e.proc, at: e.at}
 }
+
+// xattrEnv is what every xattrReader of the process is told, asked once:
+// ibt-patch reads the attributes of each directory it makes.
+var xattrEnv = sync.OnceValue(func() (e struct{ all, proc, at bool }) {
+	_, err := os.Stat("/proc/self/fd")
+	e.all, e.proc, e.at = os.Geteuid() == 0, err == nil, listxattratWorks()
+	return e
+})
 
 // listxattratWorks probes for listxattrat: older kernels answer ENOSYS, and
 // some sandboxes' seccomp filters EPERM, for a call they do not know.
@@ -97,6 +106,15 @@ func (x *xattrReader) read(d dirHandle, name, root, rel string) ([]Xattr, error)
 // has none.
 func ReadXattrs(path string) ([]Xattr, error) {
 	return newXattrReader().readPath(path)
+}
+
+// ReadXattrsAt is ReadXattrs for the entry name in the directory dirfd,
+// which it lists with listxattrat where the kernel has it, else through
+// /proc/self/fd (as is every attribute it reads).
+func ReadXattrsAt(dirfd int, name string) ([]Xattr, error) {
+	x := newXattrReader()
+	x.proc = true
+	return x.read(dirHandle{fd: dirfd}, name, "", name)
 }
 
 func (x *xattrReader) readPath(path string) ([]Xattr, error) {

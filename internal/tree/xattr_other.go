@@ -15,3 +15,6 @@ func (x *xattrReader) read(dirHandle, string, string, string) ([]Xattr, error) {
 
 // ReadXattrs returns no attributes on this system; see Options.Xattrs.
 func ReadXattrs(string) ([]Xattr, error) { return nil, nil }
+
+// ReadXattrsAt returns no attributes on this system; see Options.Xattrs.
+func ReadXattrsAt(int, string) ([]Xattr, error) { return nil, nil }
