@@ -36,6 +36,9 @@ type hashWriter struct {
 	leaves *rsync.LeafPipe
 	buf    []byte
 	pooled bool
+	// home, if set, is the pooled chunk that buf, a file's one chunk, was
+	// cut from, to go back once the chunk is written
+	home   *[]byte
 	err    error
 	single bool // no chunk handed on yet
 	// base, if set, takes the leaves of the chunks in order, to hash the
@@ -62,11 +65,20 @@ func newHashWriter(out io.Writer, size int64) *hashWriter {
 	h.leaves = rsync.NewLeafPipe(size, bs, rsync.LeafOptions{Runs: maxInFlight, OnLeaves: h.newLeaves})
 	// A chunk holds whole blocks, so that a block never spans two chunks.
 	chunk := max(chunkSize/bs*bs, bs)
-	if size >= int64(chunk) && chunk == chunkSize {
+	// never empty, so that Write always makes progress; a file of one
+	// chunk has one byte more, so that a reader into Buffer sees its end
+	// without handing the chunk on first
+	n := max(int(min(size+1, int64(chunk))), 64)
+	switch {
+	case size >= int64(chunk) && chunk == chunkSize:
 		h.buf, h.pooled = (*chunkPool.Get().(*[]byte))[:0], true
-	} else {
-		// never empty, so that Write always makes progress
-		h.buf = make([]byte, 0, max(int(min(size, int64(chunk))), 64))
+	case n <= chunkSize:
+		// a file of one chunk: memory touched before, where a buffer new
+		// for every file cost a page fault every 4 KiB
+		h.home = chunkPool.Get().(*[]byte)
+		h.buf = (*h.home)[:0:n]
+	default:
+		h.buf = make([]byte, 0, n)
 	}
 	return h
 }
@@ -125,8 +137,8 @@ func (h *hashWriter) flush(final bool) error {
 	if len(h.buf) == 0 {
 		return nil
 	}
-	data, pooled := h.buf, h.pooled
-	h.buf, h.pooled = nil, false
+	data, pooled, home := h.buf, h.pooled, h.home
+	h.buf, h.pooled, h.home = nil, false, nil
 	if final && h.single {
 		if h.out != nil {
 			if _, err := h.out.Write(data); err != nil {
@@ -135,6 +147,9 @@ func (h *hashWriter) flush(final bool) error {
 			}
 		}
 		h.leaves.Hash(data)
+		if home != nil {
+			chunkPool.Put(home)
+		}
 		return nil
 	}
 	h.single = false

@@ -522,9 +522,13 @@ func drainOps(src *source) error {
 
 // copyContent copies a created file's content, of size bytes if the
 // archive is right, telling archive errors (corrupt) from write errors
-// (writeError). A small file gets a buffer its size (and one byte, to see
-// the end), not a large one per file.
+// (writeError). It reads straight into the buffer of a w that has one (a
+// hashWriter); else a small file gets a buffer its size (and one byte, to
+// see the end), not a large one per file.
 func copyContent(w io.Writer, r io.Reader, size int64) (int64, error) {
+	if bw, ok := w.(rsync.BufferWriter); ok {
+		return copyInto(bw, r)
+	}
 	buf := make([]byte, min(max(size, 0), 256<<10-1)+1)
 	var n int64
 	for {
@@ -535,6 +539,26 @@ func copyContent(w io.Writer, r io.Reader, size int64) (int64, error) {
 			}
 			n += int64(k)
 		}
+		if rerr == io.EOF {
+			return n, nil
+		}
+		if rerr != nil {
+			return n, corrupt(rerr)
+		}
+	}
+}
+
+// copyInto is copyContent into the buffer of bw.
+func copyInto(bw rsync.BufferWriter, r io.Reader) (int64, error) {
+	var n int64
+	for {
+		b, err := bw.Buffer()
+		if err != nil {
+			return n, err
+		}
+		k, rerr := r.Read(b)
+		bw.Commit(k)
+		n += int64(k)
 		if rerr == io.EOF {
 			return n, nil
 		}
