@@ -42,6 +42,10 @@ func TestReadAheadReadsTheSame(t *testing.T) {
 			for cut := 0; cut < len(data); cut += max(1, len(data)/47) {
 				check(fmt.Sprintf("cut at %d", cut), data[:cut])
 			}
+			// every cut that decodes to less than the first tar header
+			for cut := 1; cut < min(len(data), 400); cut++ {
+				check(fmt.Sprintf("cut at %d", cut), data[:cut])
+			}
 			for i := 0; i < len(data); i += max(1, len(data)/31) {
 				d := bytes.Clone(data)
 				d[i] ^= 0x10

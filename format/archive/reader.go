@@ -137,13 +137,16 @@ func newReader(r io.Reader, ahead bool) (ar *Reader, err error) {
 				}
 			}()
 			ar = &Reader{ahead: a}
+			// read as Peek does: a stream cut inside the first header
+			// keeps its decoder's error (io.ErrUnexpectedEOF)
 			head = make([]byte, blockSize)
-			var n int
-			n, err = io.ReadFull(a, head)
-			head = head[:n]
-			if err == io.ErrUnexpectedEOF {
-				err = io.EOF
+			n := 0
+			for n < len(head) && err == nil {
+				var k int
+				k, err = a.Read(head[n:])
+				n += k
 			}
+			head = head[:n]
 			zr = io.MultiReader(bytes.NewReader(head), a)
 		} else {
 			b := bufio.NewReaderSize(z, 64<<10)
