@@ -143,6 +143,9 @@ samecontent() {
 }
 # restore_target W CASE SUFFIX: where a full restore of CASE goes: W/x on the work
 # directory's disk for SUFFIX "", below RESTORE_TMPFS for .tmpfs (fails if that is unset).
+# Every full restore, ibt's or tar's, starts after a sync: the one before it left its tree's
+# writes and its removal dirty, and ibt-patch, which flushes what it wrote (syncfs where it
+# wrote many files), would otherwise pay for the other's writeback as well as its own.
 restore_target() {
   if [ -z "$3" ]; then echo "$1/x"; return; fi
   local t=${RESTORE_TMPFS-/dev/shm}
@@ -249,13 +252,13 @@ case_db() {
   local suffix XR
   for suffix in "" .tmpfs; do
     XR=$(restore_target "$W" db "$suffix") || continue
-    measure "db.tar.xzf$suffix" "rm -rf $XR && mkdir $XR" "tar xzf $W/full.tgz -C $XR"
+    measure "db.tar.xzf$suffix" "rm -rf $XR && mkdir $XR && sync" "tar xzf $W/full.tgz -C $XR"
     samefile "$XR/data.bin" "$N"
-    measure "db.ibt.restore$suffix" "rm -rf $XR" "$PA $XR -i $W/full.tar.gz"
+    measure "db.ibt.restore$suffix" "rm -rf $XR && sync" "$PA $XR -i $W/full.tar.gz"
     same "$XR" "$W/new"
-    measure "db.tar.xzstd$suffix" "rm -rf $XR && mkdir $XR" "tar xf $W/full3.tar.zst --zstd -C $XR"
+    measure "db.tar.xzstd$suffix" "rm -rf $XR && mkdir $XR && sync" "tar xf $W/full3.tar.zst --zstd -C $XR"
     samefile "$XR/data.bin" "$N"
-    measure "db.ibt.restore.zstd$suffix" "rm -rf $XR" "$PA $XR -i $W/full-ibt.tar.zst"
+    measure "db.ibt.restore.zstd$suffix" "rm -rf $XR && sync" "$PA $XR -i $W/full-ibt.tar.zst"
     same "$XR" "$W/new"
     rm -rf "$XR"
   done
@@ -495,9 +498,9 @@ case_src() {
   local suffix XR
   for suffix in "" .tmpfs; do
     XR=$(restore_target "$W" src "$suffix") || continue
-    measure "src.tar.xzf$suffix" "rm -rf $XR && mkdir $XR" "tar xzf $W/full.tgz -C $XR"
+    measure "src.tar.xzf$suffix" "rm -rf $XR && mkdir $XR && sync" "tar xzf $W/full.tgz -C $XR"
     samecontent "$XR" "$NEW"
-    measure "src.ibt.restore$suffix" "rm -rf $XR" "$PA $XR -i $W/full.tar.gz"
+    measure "src.ibt.restore$suffix" "rm -rf $XR && sync" "$PA $XR -i $W/full.tar.gz"
     same "$XR" "$NEW"
     rm -rf "$XR"
   done
@@ -594,15 +597,15 @@ case_many() {
   # The full restore into a new directory against tar xzf of tar czf's archive (issue 16: at
   # most 1.3x), on the disk of the work directory and on tmpfs; ibt-patch verifies each one.
   local X=$W/x XS=${RESTORE_TMPFS-/dev/shm}/ibt-compare-restore
-  measure many.tar.xzf "rm -rf $X && mkdir $X" "tar xzf $W/full.tgz -C $X"
+  measure many.tar.xzf "rm -rf $X && mkdir $X && sync" "tar xzf $W/full.tgz -C $X"
   samecontent "$X" "$T"  # tar's default format keeps mtimes to the second
-  measure many.ibt.restore "rm -rf $X" "$PA $X -i $W/full.tar.gz"
+  measure many.ibt.restore "rm -rf $X && sync" "$PA $X -i $W/full.tar.gz"
   same "$X" "$T"
   rm -rf "$X"
   if [ -n "${RESTORE_TMPFS-/dev/shm}" ] && [ -d "$(dirname "$XS")" ]; then
-    measure many.tar.xzf.tmpfs "rm -rf $XS && mkdir $XS" "tar xzf $W/full.tgz -C $XS"
+    measure many.tar.xzf.tmpfs "rm -rf $XS && mkdir $XS && sync" "tar xzf $W/full.tgz -C $XS"
     samecontent "$XS" "$T"
-    measure many.ibt.restore.tmpfs "rm -rf $XS" "$PA $XS -i $W/full.tar.gz"
+    measure many.ibt.restore.tmpfs "rm -rf $XS && sync" "$PA $XS -i $W/full.tar.gz"
     same "$XS" "$T"
     rm -rf "$XS"
   fi
