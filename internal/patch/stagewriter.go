@@ -157,6 +157,7 @@ func (w *stageWriter) send() {
 func (w *stageWriter) space(n int) []byte {
 	if cap(w.slab)-len(w.slab) < n {
 		w.send()
+		w.slab = nil // gone with its batch, or (no step logged since) dropped
 	}
 	if w.slab == nil {
 		select {

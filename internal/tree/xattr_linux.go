@@ -54,8 +54,9 @@ func newXattrReader() *xattrReader {
 	return &xattrReader{all: e.all, proc: e.proc, at: e.at}
 }
 
-// xattrEnv is what every xattrReader of the process is told, asked once:
-// ibt-patch reads the attributes of each directory it makes.
+// xattrEnv is what every xattrReader of the process is told, asked once,
+// so that ReadXattrs and ReadXattrsAt of one entry cost only its own calls
+// (they took three more: a stat of /proc/self/fd, geteuid, a probe).
 var xattrEnv = sync.OnceValue(func() (e struct{ all, proc, at bool }) {
 	_, err := os.Stat("/proc/self/fd")
 	e.all, e.proc, e.at = os.Geteuid() == 0, err == nil, listxattratWorks()
