@@ -140,7 +140,6 @@ func Build(root *os.Root, opt Options, w io.Writer) (Stats, error) {
 	start := time.Now().UnixNano()
 	dir := root.Name()
 	ex := tree.NewExcluder(root, opt.Exclude, IgnoreFile)
-	defer ex.Close()
 	top, err := tree.Stat(root, ".")
 	if err != nil {
 		return st, fmt.Errorf("failed to read directory %q: %w", opt.Name, oserr.Cause(err))

@@ -21,7 +21,6 @@ func (a *applier) walkMerged(visit func(n *tree.Node, s *step) error) error {
 	}
 	pending := log.next() // the next step not yet visited
 	ex := tree.NewExcluder(a.root, a.header.Exclude, format.IgnoreFile)
-	defer ex.Close()
 	err = tree.Walk(a.dir, tree.Options{Ignore: ex}, func(n *tree.Node) error {
 		if err := ex.Err(); err != nil {
 			return err

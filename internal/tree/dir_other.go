@@ -61,21 +61,9 @@ func (d dirHandle) list(l *listing, _ *[]byte) error {
 	return addAll(l, f)
 }
 
-// heldDirs: the Excluder holds no directories here (a handle is a path),
-// and opens ignore files through the root.
-const heldDirs = false
-
-// rootHandle is root's directory by path (unused: see heldDirs).
-func rootHandle(root *os.Root) (dirHandle, error) { return dirHandle{root.Name()}, nil }
-
 // openIgnore opens the Excluder's ignore file rel through the root: a
 // directory handle here is a path, which the root confines and it does not.
-func (x *Excluder) openIgnore(_ ignoreFrame, rel string) (*os.File, error) {
+func (x *Excluder) openIgnore(_ dirHandle, rel string) (*os.File, error) {
 	f, _, err := OpenFile(x.root, rel)
 	return f, err
-}
-
-// openIgnoreIn is openIgnore for the ignore file rel of the directory d.
-func (x *Excluder) openIgnoreIn(_ dirHandle, rel string) (*os.File, error) {
-	return x.openIgnore(ignoreFrame{}, rel)
 }

@@ -4,7 +4,6 @@ package tree
 
 import (
 	"fmt"
-	"io/fs"
 	"os"
 
 	"golang.org/x/sys/unix"
@@ -87,17 +86,6 @@ func retry(call func() (int, error)) (int, error) {
 	}
 }
 
-// rootHandle opens root's directory itself.
-func rootHandle(root *os.Root) (dirHandle, error) {
-	f, err := root.OpenFile(".", os.O_RDONLY|unix.O_DIRECTORY, 0)
-	if err != nil {
-		return dirHandle{-1}, err
-	}
-	defer f.Close()
-	fd, err := unix.FcntlInt(f.Fd(), unix.F_DUPFD_CLOEXEC, 0)
-	return dirHandle{fd}, err
-}
-
 // openRegular opens the regular file name in d for reading; anything but a
 // regular file is an error wrapping ErrNotRegular, and is never opened (a
 // device's open may act). The file is lstat'ed, then opened without
@@ -133,20 +121,7 @@ func (d dirHandle) openRegular(name string) (*os.File, error) {
 	return os.NewFile(uintptr(fd), name), nil
 }
 
-// heldDirs: the Excluder holds its path's directories open and reads ignore
-// files relative to them.
-const heldDirs = true
-
-// openIgnore opens the Excluder's ignore file of the frame's directory,
-// relative to the directory the frame holds: none where it holds none.
-func (x *Excluder) openIgnore(fr ignoreFrame, rel string) (*os.File, error) {
-	if !fr.ok {
-		return nil, fs.ErrNotExist
-	}
-	return x.openIgnoreIn(fr.h, rel)
-}
-
-// openIgnoreIn opens the ignore file rel of the directory d.
-func (x *Excluder) openIgnoreIn(d dirHandle, _ string) (*os.File, error) {
+// openIgnore opens the Excluder's ignore file of the directory d.
+func (x *Excluder) openIgnore(d dirHandle, _ string) (*os.File, error) {
 	return d.openRegular(x.name)
 }

@@ -16,10 +16,12 @@ const maxIgnoreFile = 1 << 20
 
 // Excluder decides which paths a walk skips, with .gitignore semantics: a
 // list of patterns given by the user, and ignore files found in the tree,
-// each applying to its own directory and below. Its Exclude method is
-// meant for Options.Exclude; it follows the walk, so the ignore file of a
-// directory is read when the walk enters it and forgotten when it leaves,
-// and only the files on the current path are held.
+// each applying to its own directory and below. It is meant for
+// Options.Ignore: it follows the walk, reading the ignore file of a
+// directory through the walk's own handle of it when the walk has listed it
+// (see listed), and forgetting it when the walk leaves; only the patterns
+// of the directories on the current path are held. Given as Options.Exclude
+// instead, its Exclude method applies the user's patterns alone.
 //
 // Priority follows git: the user's patterns first, then the ignore files
 // from the deepest directory up; within a list the last matching pattern
@@ -41,17 +43,12 @@ type Excluder struct {
 type ignoreFrame struct {
 	dir      string // relative path, "" for the root
 	patterns []ignorePattern
-	// h is the directory itself, opened from its parent frame's without
-	// following a symlink, while the frame is on the path; ok is false
-	// where it could not be opened
-	h  dirHandle
-	ok bool
 }
 
 // NewExcluder returns an Excluder for the tree at root. patterns are lines
 // of a .gitignore (blank lines and lines starting with '#' are skipped);
 // ignoreFile is the name of the ignore files read in every directory, ""
-// for none. Close releases the directories it holds open along the path.
+// for none.
 func NewExcluder(root *os.Root, patterns []string, ignoreFile string) *Excluder {
 	return &Excluder{root: root, name: ignoreFile, user: parsePatterns(patterns, "")}
 }
@@ -105,7 +102,7 @@ func (x *Excluder) Exclude(rel string, isDir bool) bool {
 	if i := strings.LastIndexByte(rel, '/'); i >= 0 {
 		dir = rel[:i]
 	}
-	x.enter(dir)
+	x.leave(dir)
 	name := rel[strings.LastIndexByte(rel, '/')+1:]
 	if p := lastMatch(x.user, rel, name, isDir); p != nil {
 		return !p.negative
@@ -128,59 +125,10 @@ func lastMatch(ps []ignorePattern, rel, name string, isDir bool) *ignorePattern 
 	return nil
 }
 
-// enter makes dir the innermost frame: it leaves the directories the walk
-// has left and reads the ignore files of those it has entered.
-func (x *Excluder) enter(dir string) {
+// leave drops the frames of the directories the walk has left for dir.
+func (x *Excluder) leave(dir string) {
 	for len(x.frames) > 0 && !within(dir, x.frames[len(x.frames)-1].dir) {
-		x.pop()
-	}
-	if len(x.frames) == 0 {
-		fr := ignoreFrame{dir: ""}
-		if x.name != "" && heldDirs {
-			h, err := rootHandle(x.root)
-			if err != nil {
-				x.fail(x.name, err)
-			} else {
-				fr.h, fr.ok = h, true
-			}
-		}
-		x.frames = append(x.frames, x.load(fr, func(rel string) (*os.File, error) { return x.openIgnore(fr, rel) }))
-	}
-	for top := x.frames[len(x.frames)-1].dir; top != dir; top = x.frames[len(x.frames)-1].dir {
-		start := 0
-		if top != "" {
-			start = len(top) + 1
-		}
-		next := dir
-		if i := strings.IndexByte(dir[start:], '/'); i >= 0 {
-			next = dir[:start+i]
-		}
-		fr := ignoreFrame{dir: next}
-		if parent := x.frames[len(x.frames)-1]; parent.ok {
-			h, err := parent.h.openChild(next[start:])
-			switch {
-			case err == nil:
-				fr.h, fr.ok = h, true
-			case !errors.Is(err, fs.ErrNotExist) && !errors.Is(err, ErrChanged):
-				x.fail(next, err)
-			}
-		}
-		x.frames = append(x.frames, x.load(fr, func(rel string) (*os.File, error) { return x.openIgnore(fr, rel) }))
-	}
-}
-
-// pop leaves the innermost directory of the path.
-func (x *Excluder) pop() {
-	if fr := x.frames[len(x.frames)-1]; fr.ok {
-		fr.h.close()
-	}
-	x.frames = x.frames[:len(x.frames)-1]
-}
-
-// Close closes the directories the Excluder holds open.
-func (x *Excluder) Close() {
-	for len(x.frames) > 0 {
-		x.pop()
+		x.frames = x.frames[:len(x.frames)-1]
 	}
 }
 
@@ -189,27 +137,36 @@ func within(dir, ancestor string) bool {
 	return ancestor == "" || dir == ancestor || strings.HasPrefix(dir, ancestor+"/")
 }
 
-// load reads the ignore file of the frame's directory into it, opening it
-// with open. A missing file, or one that is not a regular file (a symlink is
-// not followed, as git does not), has no patterns; nor has a directory that
-// could not be opened (gone, or no longer a directory: the walk skips it
-// too).
-func (x *Excluder) load(fr ignoreFrame, open func(rel string) (*os.File, error)) ignoreFrame {
-	if x.name == "" {
-		return fr
+// listed is told by a Walk with Options.Ignore of every directory it has
+// listed, before any entry of it is given to Exclude: dir is its relative
+// path, d the walk's own handle of it and l its listing. The directory's
+// ignore file is read through d, and only where l has one: no directory is
+// opened twice, and none without an ignore file is looked into. A file
+// that is not a regular file (a symlink is not followed, as git does not)
+// has no patterns.
+func (x *Excluder) listed(dir string, d dirHandle, l *listing) {
+	x.leave(dir)
+	fr := ignoreFrame{dir: dir}
+	if x.name != "" && l.has(x.name) {
+		fr.patterns = x.load(dir, d)
 	}
+	x.frames = append(x.frames, fr)
+}
+
+// load reads the patterns of the ignore file of the directory dir, d.
+func (x *Excluder) load(dir string, d dirHandle) []ignorePattern {
 	rel, base := x.name, ""
-	if fr.dir != "" {
-		base = fr.dir + "/"
+	if dir != "" {
+		base = dir + "/"
 		rel = base + x.name
 	}
-	f, err := open(rel)
+	f, err := x.openIgnore(d, rel)
 	if errors.Is(err, fs.ErrNotExist) || errors.Is(err, ErrNotRegular) {
-		return fr
+		return nil
 	}
 	if err != nil {
 		x.fail(rel, err)
-		return fr
+		return nil
 	}
 	defer f.Close()
 	data, err := io.ReadAll(io.LimitReader(f, maxIgnoreFile+1))
@@ -218,26 +175,9 @@ func (x *Excluder) load(fr ignoreFrame, open func(rel string) (*os.File, error))
 	}
 	if err != nil {
 		x.fail(rel, err)
-		return fr
+		return nil
 	}
-	fr.patterns = parsePatterns(strings.Split(strings.TrimPrefix(string(data), utf8BOM), "\n"), base)
-	return fr
-}
-
-// listed is told by a Walk with Options.Ignore of every directory it has
-// listed, before any entry of it is given to Exclude: dir is its relative
-// path, d the walk's own handle of it and l its listing. The directory's
-// ignore file is read through d, and only where l has one: no directory is
-// opened twice, and none without an ignore file is looked into.
-func (x *Excluder) listed(dir string, d dirHandle, l *listing) {
-	for len(x.frames) > 0 && !within(dir, x.frames[len(x.frames)-1].dir) {
-		x.pop()
-	}
-	fr := ignoreFrame{dir: dir}
-	if x.name != "" && l.has(x.name) {
-		fr = x.load(fr, func(rel string) (*os.File, error) { return x.openIgnoreIn(d, rel) })
-	}
-	x.frames = append(x.frames, fr)
+	return parsePatterns(strings.Split(strings.TrimPrefix(string(data), utf8BOM), "\n"), base)
 }
 
 func (x *Excluder) fail(rel string, err error) {

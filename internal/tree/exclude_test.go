@@ -51,25 +51,22 @@ func TestExcluder(t *testing.T) {
 				t.Fatal(err)
 			}
 			defer root.Close()
-			for _, mode := range excluderModes {
-				x := NewExcluder(root, tt.user, ".ibtignore")
-				got := walkPaths(t, dir, mode.options(x))
-				x.Close()
-				if x.Err() != nil {
-					t.Fatal(x.Err())
-				}
-				if !slices.Equal(got, tt.want) {
-					t.Errorf("%s: got %q\nwant %q", mode.name, got, tt.want)
-				}
+			x := NewExcluder(root, tt.user, ".ibtignore")
+			got := walkPaths(t, dir, Options{Ignore: x})
+			if x.Err() != nil {
+				t.Fatal(x.Err())
+			}
+			if !slices.Equal(got, tt.want) {
+				t.Errorf("got %q\nwant %q", got, tt.want)
 			}
 		})
 	}
 }
 
-// TestExcluderHeldDirectories: the ignore files of nested directories are
-// read through the directories held along the path, a symlinked ignore
-// file is not followed, and Close releases every directory held.
-func TestExcluderHeldDirectories(t *testing.T) {
+// TestExcluderThroughTheWalk: the ignore files of nested directories are
+// read through the walk's handles, a symlinked ignore file is not
+// followed, and no descriptor is left open.
+func TestExcluderThroughTheWalk(t *testing.T) {
 	dir := t.TempDir()
 	build(t, dir, "a/b/c/d/x.log", "a/b/c/d/keep.log", "a/b/y.log", "a/z.log", "e/w.log", "real")
 	for p, c := range map[string]string{"a/.ibtignore": "*.log\n", "a/b/c/.ibtignore": "!keep.log\n", "real": "*.log\n"} {
@@ -86,24 +83,21 @@ func TestExcluderHeldDirectories(t *testing.T) {
 	}
 	defer root.Close()
 	walk := func() {
-		for _, mode := range excluderModes {
-			x := NewExcluder(root, nil, ".ibtignore")
-			got := walkPaths(t, dir, mode.options(x))
-			x.Close()
-			if x.Err() != nil {
-				t.Fatal(x.Err())
-			}
-			want := []string{"a", "a/.ibtignore", "a/b", "a/b/c", "a/b/c/.ibtignore", "a/b/c/d", "a/b/c/d/keep.log", "e", "e/.ibtignore", "e/w.log", "real"}
-			if !slices.Equal(got, want) {
-				t.Errorf("%s: got %q\nwant %q", mode.name, got, want)
-			}
+		x := NewExcluder(root, nil, ".ibtignore")
+		got := walkPaths(t, dir, Options{Ignore: x})
+		if x.Err() != nil {
+			t.Fatal(x.Err())
+		}
+		want := []string{"a", "a/.ibtignore", "a/b", "a/b/c", "a/b/c/.ibtignore", "a/b/c/d", "a/b/c/d/keep.log", "e", "e/.ibtignore", "e/w.log", "real"}
+		if !slices.Equal(got, want) {
+			t.Errorf("got %q\nwant %q", got, want)
 		}
 	}
 	walk() // the first may open what the runtime keeps (its poller)
 	before := openFds(t)
 	walk()
 	if after := openFds(t); after != before {
-		t.Errorf("%d descriptors open after Close, %d before", after, before)
+		t.Errorf("%d descriptors open after the walk, %d before", after, before)
 	}
 }
 
@@ -114,15 +108,4 @@ func openFds(t *testing.T) int {
 		t.Skipf("no /proc/self/fd: %v", err)
 	}
 	return len(ents)
-}
-
-// excluderModes are the two ways a walk takes an Excluder: its Exclude
-// method alone, which opens the directories along the path itself, and
-// Options.Ignore, which reads ignore files through the walk's handles.
-var excluderModes = []struct {
-	name    string
-	options func(x *Excluder) Options
-}{
-	{"Exclude", func(x *Excluder) Options { return Options{Exclude: x.Exclude} }},
-	{"Ignore", func(x *Excluder) Options { return Options{Ignore: x} }},
 }

@@ -57,7 +57,7 @@ func TestSelector(t *testing.T) {
 			t.Errorf("%q selects %q\nwant %q", tt.patterns, got, tt.want)
 		}
 		x := NewExcluder(root, tt.patterns, "")
-		kept := walkPaths(t, dir, Options{Exclude: x.Exclude})
+		kept := walkPaths(t, dir, Options{Ignore: x})
 		for _, p := range paths {
 			if s.Selects(p, !strings.Contains(p, ".")) == slices.Contains(kept, p) {
 				t.Errorf("%q: Selects(%q) is %v, but the Excluder keeps it: %v", tt.patterns, p, !slices.Contains(kept, p), slices.Contains(kept, p))
