@@ -47,6 +47,12 @@ type stepLog struct {
 	// wait, if set, waits until every step given to the stage writer is
 	// added (see stagewriter.go); every read of the log calls it first
 	wait func() error
+	// heads holds every distinct head a record was added with (a dropped
+	// one also as keep turns it), so that a pass whose need accepts none
+	// reads nothing (see any)
+	heads map[stepHead]struct{}
+	// win is backwardWhere's window, kept for the next backward pass
+	win []byte
 }
 
 // newStepLog creates the log in the staging directory, or for a dry run,
@@ -111,6 +117,16 @@ func (l *stepLog) add(s *step) error {
 	}
 	if _, err := l.w.Write(l.buf); err != nil {
 		return ioErr(logName, "write the step log", err)
+	}
+	if h, ok := peekStep(l.buf[4 : 4+n]); ok {
+		if l.heads == nil {
+			l.heads = map[stepHead]struct{}{}
+		}
+		l.heads[h] = struct{}{}
+		if h.flags2&recDropped != 0 {
+			h.flags2 = 0
+			l.heads[h] = struct{}{}
+		}
 	}
 	l.lastAt = l.size
 	l.n++
@@ -203,13 +219,29 @@ func (l *stepLog) find(p string) (*step, error) {
 	return nil, nil
 }
 
-// cursor reads the log forwards.
+// any says whether a record of the log may be one need accepts: a head
+// like its own was added. A pass that none is for skips the log unread.
+func (l *stepLog) any(need func(stepHead) bool) bool {
+	for h := range l.heads {
+		if need(h) {
+			return true
+		}
+	}
+	return false
+}
+
+// cursor reads the log forwards. The steps it returns live in two slots
+// that it decodes into in turn: a step stays valid until two more have
+// been returned, so that a pass holds the step it is at and the next one
+// without allocating for every record.
 type cursor struct {
-	l   *stepLog
-	r   *bufio.Reader
-	cur *step
-	err error
-	buf []byte // the record being read; decodeStep keeps none of it
+	l     *stepLog
+	r     *bufio.Reader
+	cur   *step
+	err   error
+	buf   []byte // the record being read; decodeStep keeps none of it
+	slots [2]*decoded
+	k     int // the slot the next record is decoded into
 	// need, if set, is asked about each record's head; a record it
 	// declines is passed over undecoded (next returns only the others)
 	need func(stepHead) bool
@@ -229,6 +261,7 @@ func (c *cursor) next() *step {
 	for {
 		s := c.record()
 		if s == nil || !s.dropped {
+			c.k ^= 1 // a dropped step's slot is taken by the next record
 			return s
 		}
 	}
@@ -265,7 +298,10 @@ func (c *cursor) record() *step {
 			return skippedStep
 		}
 	}
-	c.cur, c.err = c.l.decode(b[:n])
+	if c.slots[c.k] == nil {
+		c.slots[c.k] = new(decoded)
+	}
+	c.cur, c.err = c.l.decodeInto(c.slots[c.k], b[:n])
 	return c.cur
 }
 
@@ -273,15 +309,22 @@ func (c *cursor) record() *step {
 // that next passes it over.
 var skippedStep = &step{dropped: true}
 
-// each calls fn for every step, in path order.
+// each calls fn for every step, in path order. fn must not keep s, whose
+// memory the next steps reuse.
 func (l *stepLog) each(fn func(s *step) error) error {
 	return l.eachWhere(nil, fn)
 }
 
 // eachWhere is each for the steps whose records need, if not nil, accepts
 // (see stepHead): a pass with nothing to do for most steps does not decode
-// them.
+// them, and one with nothing to do reads nothing.
 func (l *stepLog) eachWhere(need func(stepHead) bool, fn func(s *step) error) error {
+	if err := l.flush(); err != nil {
+		return err
+	}
+	if need != nil && !l.any(need) {
+		return nil
+	}
 	c, err := l.forward()
 	if err != nil {
 		return err
@@ -297,13 +340,18 @@ func (l *stepLog) eachWhere(need func(stepHead) bool, fn func(s *step) error) er
 
 // backwardWhere calls fn for every step whose record need, if not nil,
 // accepts (see eachWhere), in reverse path order, reading the log a window
-// at a time from its end.
+// at a time from its end. fn must not keep s, whose memory the next steps
+// reuse.
 func (l *stepLog) backwardWhere(need func(stepHead) bool, fn func(s *step) error) error {
 	if err := l.flush(); err != nil {
 		return err
 	}
+	if need != nil && !l.any(need) {
+		return nil
+	}
 	var win []byte
-	winStart := l.size // win holds the log's bytes [winStart, winStart+len(win))
+	all := new(decoded) // every step of the pass is decoded into it
+	winStart := l.size  // win holds the log's bytes [winStart, winStart+len(win))
 	end := l.size
 	// get returns the log's bytes [off, off+n), from the window if there.
 	get := func(off, n int64) ([]byte, error) {
@@ -311,7 +359,10 @@ func (l *stepLog) backwardWhere(need func(stepHead) bool, fn func(s *step) error
 			return win[off-winStart : off-winStart+n], nil
 		}
 		start := max(0, off+n-max(logWindow, n))
-		b := make([]byte, off+n-start)
+		if int64(cap(l.win)) < off+n-start {
+			l.win = make([]byte, off+n-start)
+		}
+		b := l.win[:off+n-start]
 		if _, err := l.f.ReadAt(b, start); err != nil {
 			return nil, l.readErr(err)
 		}
@@ -340,7 +391,7 @@ func (l *stepLog) backwardWhere(need func(stepHead) bool, fn func(s *step) error
 				continue
 			}
 		}
-		s, err := l.decode(b)
+		s, err := l.decodeInto(all, b)
 		if err != nil {
 			return err
 		}
@@ -361,7 +412,12 @@ func (l *stepLog) readErr(err error) error {
 }
 
 func (l *stepLog) decode(b []byte) (*step, error) {
-	s, err := decodeStep(b)
+	return l.decodeInto(new(decoded), b)
+}
+
+// decodeInto decodes the record b into all, whose earlier step it replaces.
+func (l *stepLog) decodeInto(all *decoded, b []byte) (*step, error) {
+	s, err := decodeStepInto(all, b)
 	if err != nil {
 		return nil, l.readErr(err)
 	}
@@ -544,6 +600,12 @@ type decoded struct {
 // decodeStep decodes a record made by appendStep. The step keeps no part
 // of b, which the caller may reuse.
 func decodeStep(b []byte) (*step, error) {
+	return decodeStepInto(new(decoded), b)
+}
+
+// decodeStepInto is decodeStep into all, whose earlier step, change and
+// entry it overwrites.
+func decodeStepInto(all *decoded, b []byte) (*step, error) {
 	d := &recDecoder{b: b}
 	flags := d.byte()
 	flags2 := d.byte()
@@ -552,7 +614,7 @@ func decodeStep(b []byte) (*step, error) {
 	oldType := format.Type(d.byte())
 	i := d.uvarint()
 	p := string(d.bytes())
-	all := &decoded{c: format.Change{Op: op}}
+	all.c = format.Change{Op: op}
 	s := &all.s
 	*s = step{c: &all.c, state: st, i: int(i),
 		late: flags&recLate != 0, done: flags&recDone != 0, link: flags&recLink != 0,
