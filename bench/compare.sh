@@ -80,7 +80,7 @@ install_tools() {
 
 build_ibt() {
   say "building ibt into $BIN"
-  (cd "$REPO" && go build -o "$BIN/" ./cmd/...) || die "go build ./cmd/... failed"
+  (cd "$REPO" && CGO_ENABLED=0 go build -trimpath -ldflags "-s -w" -o "$BIN/" ./cmd/...) || die "go build ./cmd/... failed"
   # the commit measured: the tree as built, whatever is committed during the run
   IBT_REV="$(cd "$REPO" && git rev-parse --short HEAD 2>/dev/null || echo '?')"
   if [ -n "$(cd "$REPO" && git status --porcelain 2>/dev/null)" ]; then IBT_REV+=" + uncommitted changes"; fi

@@ -22,7 +22,7 @@ BIN=${BIN:-$REPO/bin}
 W=$DATA/work/durable
 export XDG_CACHE_HOME=$W/cache
 
-(cd "$REPO" && go build -o "$BIN/" ./cmd/...)
+(cd "$REPO" && CGO_ENABLED=0 go build -trimpath -ldflags "-s -w" -o "$BIN/" ./cmd/...)
 bash "$REPO/bench/corpus.sh" "$DATA" db >&2
 rm -rf "$W"; mkdir -p "$W/old" "$W/new"
 cp "$DATA/db/old.bin" "$W/old/data.bin"

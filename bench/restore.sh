@@ -32,7 +32,7 @@ M=$DATA/restore-$FILES
 say() { printf '== %s\n' "$*" >&2; }
 die() { printf 'restore.sh: FAIL: %s\n' "$*" >&2; exit 1; }
 
-(cd "$REPO" && go build -o "$BIN/" ./cmd/...) || die "go build ./cmd/... failed"
+(cd "$REPO" && CGO_ENABLED=0 go build -trimpath -ldflags "-s -w" -o "$BIN/" ./cmd/...) || die "go build ./cmd/... failed"
 REV="$(cd "$REPO" && git rev-parse --short HEAD)"
 [ -z "$(cd "$REPO" && git status --porcelain -- . ':!bench-data' ':!bin')" ] || REV+=" + uncommitted changes"
 # ibt-patch keeps its known files in the cache directory: one of the bench's own (set after

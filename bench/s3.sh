@@ -100,7 +100,7 @@ if [ ! -x "$WEED_BIN" ]; then
   mv "$WEED_BIN.tmp" "$WEED_BIN"
   echo "weed built in $(($(date +%s) - t0)) s: $WEED_BIN"
 fi
-(cd "$REPO" && go build -o "$T/bin/" ./cmd/...)
+(cd "$REPO" && CGO_ENABLED=0 go build -trimpath -ldflags "-s -w" -o "$T/bin/" ./cmd/...)
 export PATH=$T/bin:$PATH
 echo "rclone: $(rclone version | head -n 1)"
 echo "weed:   $("$WEED_BIN" version 2>&1 | head -n 1)"

@@ -7,7 +7,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 T=$(mktemp -d); trap 'rm -rf "$T"' EXIT
 echo "building the tools..."
-go build -o "$T/bin/" ./cmd/...
+CGO_ENABLED=0 go build -trimpath -ldflags "-s -w" -o "$T/bin/" ./cmd/...
 export PATH=$T/bin:$PATH
 export XDG_CACHE_HOME=$T/cache # where ibt-patch keeps what it verified, outside the restored tree
 
