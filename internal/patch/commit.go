@@ -66,7 +66,14 @@ func (a *applier) commit() error {
 		}
 		var err error
 		if c.New.Type == format.TypeDir && c.New.Path != "" {
-			err = a.fds.dirMeta(c.New.Path, c.New, a.chown)
+			chown, chmod := a.chown, true
+			if s.staged != "" && a.ws.pending == nil && a.fresh != nil {
+				// made in staging by this run (stageTree): with the
+				// owner and, where it could be, the mode it is to have
+				chown = chown && !a.fresh.owns(c.New)
+				chmod = !a.fresh.makesDir(c.New)
+			}
+			err = a.fds.dirMeta(c.New.Path, c.New, chown, chmod)
 		} else {
 			err = setMeta(a.root, c.New.Path, c.New, a.chown)
 		}

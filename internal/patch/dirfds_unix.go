@@ -132,16 +132,18 @@ func (d *dirFds) stagedParent(name string) (dir int, base string, ok bool, err e
 }
 
 // mkdirStaged makes the directory name, a root name in the staging
-// directory or below a directory staged whole, for this run alone (0700).
-func (d *dirFds) mkdirStaged(name string) error {
+// directory or below a directory staged whole, with the permissions perm
+// (which let its owner make entries in it; the staging directory lets
+// nobody else reach it).
+func (d *dirFds) mkdirStaged(name string, perm uint32) error {
 	dir, base, ok, err := d.stagedParent(name)
 	if !ok {
-		return d.root.Mkdir(name, 0o700)
+		return d.root.Mkdir(name, fs.FileMode(perm))
 	}
 	if err != nil {
 		return err
 	}
-	if err := unix.Mkdirat(dir, base, 0o700); err != nil {
+	if err := unix.Mkdirat(dir, base, perm); err != nil {
 		return &fs.PathError{Op: "mkdirat", Path: name, Err: err}
 	}
 	return nil
@@ -358,11 +360,12 @@ func (w fdWriter) Write(p []byte) (int, error) {
 }
 
 // dirMeta gives the directory at the tree path p (not DIR itself) e's
-// owner (when chown is set), mode and mtime, in setMeta's order, by name
+// owner (when chown is set), mode (when chmod is) and mtime, in setMeta's
+// order, by name
 // in its held parent and without following a symlink, as the root's calls
 // do: no descriptor of its own, which a directory its owner may not read
 // would refuse.
-func (d *dirFds) dirMeta(p string, e *format.Entry, chown bool) error {
+func (d *dirFds) dirMeta(p string, e *format.Entry, chown, chmod bool) error {
 	dir, base, err := d.parentOf(p)
 	if err != nil {
 		return err
@@ -372,9 +375,11 @@ func (d *dirFds) dirMeta(p string, e *format.Entry, chown bool) error {
 			return fmt.Errorf("chown: %w", &fs.PathError{Op: "fchownat", Path: p, Err: err})
 		}
 	}
-	err = unix.EOPNOTSUPP
-	if !d.noChmodat {
+	err = nil
+	if chmod && !d.noChmodat {
 		err = unix.Fchmodat(dir, base, e.Mode&0o7777, unix.AT_SYMLINK_NOFOLLOW)
+	} else if chmod {
+		err = unix.EOPNOTSUPP
 	}
 	switch {
 	case err == unix.EOPNOTSUPP || err == unix.ENOSYS:

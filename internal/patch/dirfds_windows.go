@@ -33,7 +33,7 @@ func (d *dirFds) identity(p string) (dev, ino uint64, ctime int64, ok bool) {
 	return n.Dev, n.Inode, n.CTime, true
 }
 
-func (d *dirFds) mkdirStaged(name string) error { return d.root.Mkdir(name, 0o700) }
+func (d *dirFds) mkdirStaged(name string, _ uint32) error { return d.root.Mkdir(name, 0o700) }
 
 func (d *dirFds) stagedIdentity(name string) (dev, ino uint64, ctime int64, ok bool) {
 	return d.identity(name)
@@ -49,6 +49,6 @@ func (d *dirFds) makeSmall(string, smallFile) (dev, ino uint64, ctime int64, ok 
 	return 0, 0, 0, false, nil
 }
 
-func (d *dirFds) dirMeta(p string, e *format.Entry, chown bool) error {
+func (d *dirFds) dirMeta(p string, e *format.Entry, chown, _ bool) error {
 	return setMeta(d.root, p, e, chown)
 }

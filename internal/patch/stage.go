@@ -240,6 +240,9 @@ func (a *applier) settleStaged(fds *dirFds, f *os.File, s *step) (err error) {
 type freshFile struct {
 	uid, gid, perm uint32
 	ok             bool
+	// setgid: the staging directory has the setgid bit, which the
+	// directories made below it take
+	setgid bool
 }
 
 // freshFile probes the staging directory once; in a dry run, or if the
@@ -263,8 +266,20 @@ func (a *applier) freshFile() *freshFile {
 		return a.fresh
 	}
 	n := tree.NodeFromInfo(name, fi, "")
-	a.fresh = &freshFile{uid: n.UID, gid: n.GID, perm: n.Mode & 0o777, ok: fi.Mode().IsRegular()}
+	sd, err := a.root.Lstat(stageDir)
+	if err != nil {
+		return a.fresh
+	}
+	a.fresh = &freshFile{uid: n.UID, gid: n.GID, perm: n.Mode & 0o777, ok: fi.Mode().IsRegular(),
+		setgid: sd.Mode()&fs.ModeSetgid != 0}
 	return a.fresh
+}
+
+// makesDir reports whether e's directory, made in staging with e's mode,
+// has that mode, and the mode lets its owner make its entries: it is then
+// made so, and needs no chmod.
+func (f *freshFile) makesDir(e *format.Entry) bool {
+	return f.createsMode(e) && !f.setgid && e.Mode&0o700 == 0o700
 }
 
 // owns reports whether a file created in staging has e's owner already.
@@ -314,7 +329,11 @@ func (a *applier) stageTree(s *step) error {
 	if !s.inside {
 		s.staged = stageName(s.i)
 	}
-	if err := a.fds.mkdirStaged(s.staged); err != nil {
+	perm := uint32(0o700)
+	if a.freshFile().makesDir(s.c.New) {
+		perm = s.c.New.Mode
+	}
+	if err := a.fds.mkdirStaged(s.staged, perm); err != nil {
 		return ioErr(s.c.Path(), "create its directory in staging", err)
 	}
 	return nil
