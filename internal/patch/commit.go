@@ -67,10 +67,12 @@ func (a *applier) commit() error {
 		var err error
 		if c.New.Type == format.TypeDir && c.New.Path != "" {
 			chown, chmod := a.chown, true
-			if s.staged != "" && a.ws.pending == nil && a.fresh != nil {
-				// made in staging by this run (stageTree): with the
-				// owner and, where it could be, the mode it is to have
-				chown = chown && !a.fresh.owns(c.New)
+			if s.staged != "" && a.fresh != nil {
+				// made in staging by this run (stageTree; every run
+				// starts from an empty staging directory, see
+				// openWorkspace), with the owner and, where it could
+				// be, the mode it is to have
+				chown = chown && !a.fresh.ownsDir(c.New)
 				chmod = !a.fresh.makesDir(c.New)
 			}
 			err = a.fds.dirMeta(c.New.Path, c.New, chown, chmod)

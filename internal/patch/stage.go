@@ -6,6 +6,7 @@ import (
 	"io"
 	"io/fs"
 	"os"
+	"runtime"
 
 	"github.com/ibt-tools/ibt/format"
 	"github.com/ibt-tools/ibt/internal/rsync"
@@ -243,7 +244,20 @@ type freshFile struct {
 	// setgid: the staging directory has the setgid bit, which the
 	// directories made below it take
 	setgid bool
+	// dirs is what the first directory made in staging showed of the
+	// probe's owner and of the mode it was made with (see checkDir)
+	dirs dirCheck
 }
+
+// dirCheck is whether a directory made in staging was seen to take the
+// owner the probe found and the mode it was made with.
+type dirCheck uint8
+
+const (
+	dirsUnchecked dirCheck = iota
+	dirsAsProbed
+	dirsDiffer
+)
 
 // freshFile probes the staging directory once; in a dry run, or if the
 // probe fails, every file is given its owner and mode.
@@ -275,11 +289,41 @@ func (a *applier) freshFile() *freshFile {
 	return a.fresh
 }
 
-// makesDir reports whether e's directory, made in staging with e's mode,
-// has that mode, and the mode lets its owner make its entries: it is then
-// made so, and needs no chmod.
+// makesDir reports whether e's directory is made in staging with e's mode
+// and then needs no chmod: on Linux, where the staging directory holds no
+// default ACL, so that a directory is made as the probe's file was; where
+// the umask leaves the mode whole and no setgid bit is passed on; and
+// where the mode lets its owner make its entries and nobody else write
+// in it, since the directory has it from when its subtree is placed,
+// while the commit still works inside.
 func (f *freshFile) makesDir(e *format.Entry) bool {
-	return f.createsMode(e) && !f.setgid && e.Mode&0o700 == 0o700
+	return runtime.GOOS == "linux" && f.dirs != dirsDiffer && f.createsMode(e) && !f.setgid &&
+		e.Mode&0o700 == 0o700 && e.Mode&0o022 == 0
+}
+
+// ownsDir reports whether e's directory, made in staging, has e's owner.
+func (f *freshFile) ownsDir(e *format.Entry) bool {
+	return f.dirs != dirsDiffer && f.owns(e)
+}
+
+// checkDir looks at the first directory made in staging, at name with
+// permissions perm: if it did not take the probe's owner or that mode (a
+// filesystem with a mask of its own for directories, an ACL), every
+// directory gets its owner and mode from the commit.
+func (a *applier) checkDir(name string, perm uint32) {
+	f := a.fresh
+	if f == nil || f.dirs != dirsUnchecked {
+		return
+	}
+	f.dirs = dirsDiffer
+	fi, err := a.root.Lstat(name)
+	if err != nil {
+		return
+	}
+	n := tree.NodeFromInfo(name, fi, "")
+	if fi.IsDir() && n.UID == f.uid && n.GID == f.gid && n.Mode == perm {
+		f.dirs = dirsAsProbed
+	}
 }
 
 // owns reports whether a file created in staging has e's owner already.
@@ -310,8 +354,11 @@ func (f *freshFile) createMode(e *format.Entry) uint32 {
 // instead of one per file, and the lookups of paths in DIR that cannot
 // exist are saved. Directories inside get their metadata in the commit's
 // last pass, as a directory made in place does, deepest first, after the
-// rename; until then they are 0700 and without ACLs, so that nothing
-// below them inherits a default ACL the archive does not record. Hard
+// rename; they are made without ACLs (the staging directory has no
+// default ACL), so that nothing below them inherits one the archive does
+// not record, and 0700 unless their own mode can be given at once (see
+// freshFile.makesDir): one that lets anyone else write in it or enter it
+// unchecked stays 0700 until the commit is done below it. Hard
 // links are made at the commit as anywhere else, once the subtree holding
 // their first path is in place. A --only restore and a dry run stage
 // nothing whole.
@@ -336,6 +383,7 @@ func (a *applier) stageTree(s *step) error {
 	if err := a.fds.mkdirStaged(s.staged, perm); err != nil {
 		return ioErr(s.c.Path(), "create its directory in staging", err)
 	}
+	a.checkDir(s.staged, perm)
 	return nil
 }
 

@@ -3,10 +3,15 @@
 package patch
 
 import (
+	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"syscall"
 	"testing"
+
+	"github.com/ibt-tools/ibt/format"
+	"github.com/ibt-tools/ibt/format/archive"
 )
 
 // A staged file is created with its own mode only where the umask leaves
@@ -44,50 +49,128 @@ func TestRestoredModesUnderAnyUmask(t *testing.T) {
 }
 
 // A directory made in staging is made with its own mode where the umask
-// leaves it whole and it lets its owner make entries (see makesDir), and
-// is chmodded otherwise: every mode comes out as recorded, setgid and
-// sticky bits included, under any umask, and in a DIR whose setgid bit
-// the staging directory and every directory made in it take.
+// leaves it whole, it lets its owner make entries and nobody else write
+// (see makesDir), and is chmodded otherwise: every mode comes out as
+// recorded, setgid and sticky bits included, under any umask, in a DIR
+// whose setgid bit the staging directory and every directory made in it
+// take, and with owners other than the probe's (as root).
 func TestRestoredDirectoryModes(t *testing.T) {
 	modes := map[string]uint32{"a": 0o755, "a/b": 0o700, "a/b/c": 0o750, "d": 0o555, "d/e": 0o2755,
-		"d/e/f": 0o1777, "g": 0o711, "g/h": 0o500, "g/h/i": 0o777, "j": 0o2770}
+		"d/e/f": 0o1777, "g": 0o711, "g/h": 0o500, "g/h/i": 0o777, "j": 0o2770, "k": 0o775, "k/l": 0o770}
 	want := tr{}
 	for p, m := range modes {
 		want[p] = dir().withMode(m)
 		want[p+"/x"] = file(p + "\n")
 	}
-	arch := makeArchive(t, tr{}, want)
-	for _, setgid := range []bool{false, true} {
-		for _, mask := range []int{0o022, 0o077, 0o277, 0} {
-			parent := t.TempDir()
-			if setgid {
-				if err := os.Chmod(parent, 0o755|os.ModeSetgid); err != nil {
-					t.Fatal(err)
+	owned := changes(tr{}, want)
+	for _, c := range owned {
+		c.New.UID, c.New.GID = 1234, 5678
+	}
+	archives := map[string][]byte{"own": makeArchive(t, tr{}, want)}
+	if os.Geteuid() == 0 {
+		archives["1234:5678"] = writeArchive(t, owned, want, archive.Gzip)
+	}
+	for owner, arch := range archives {
+		for _, setgid := range []bool{false, true} {
+			for _, mask := range []int{0o022, 0o077, 0o002, 0} {
+				parent := t.TempDir()
+				t.Cleanup(func() {
+					filepath.WalkDir(parent, func(p string, _ fs.DirEntry, _ error) error { return os.Chmod(p, 0o700) })
+				})
+				if setgid {
+					if err := os.Chmod(parent, 0o755|os.ModeSetgid); err != nil {
+						t.Fatal(err)
+					}
 				}
-			}
-			d := filepath.Join(parent, "dir")
-			old := syscall.Umask(mask)
-			_, err := apply(d, arch)
-			syscall.Umask(old)
-			if err != nil {
-				t.Fatalf("umask %03o, setgid parent %v: %v", mask, setgid, err)
-			}
-			for p, m := range modes {
-				fi, err := os.Lstat(filepath.Join(d, p))
+				d := filepath.Join(parent, "dir")
+				old := syscall.Umask(mask)
+				_, err := apply(d, arch)
+				syscall.Umask(old)
+				where := fmt.Sprintf("owner %s, umask %03o, setgid parent %v", owner, mask, setgid)
 				if err != nil {
-					t.Fatal(err)
+					t.Fatalf("%s: %v", where, err)
 				}
-				got := uint32(fi.Mode().Perm())
-				if fi.Mode()&os.ModeSetgid != 0 {
-					got |= 0o2000
-				}
-				if fi.Mode()&os.ModeSticky != 0 {
-					got |= 0o1000
-				}
-				if got != m {
-					t.Errorf("umask %03o, setgid parent %v: %s has mode %o, want %o", mask, setgid, p, got, m)
+				for p, m := range modes {
+					fi, err := os.Lstat(filepath.Join(d, p))
+					if err != nil {
+						t.Fatal(err)
+					}
+					got := uint32(fi.Mode().Perm())
+					if fi.Mode()&os.ModeSetgid != 0 {
+						got |= 0o2000
+					}
+					if fi.Mode()&os.ModeSticky != 0 {
+						got |= 0o1000
+					}
+					if got != m {
+						t.Errorf("%s: %s has mode %o, want %o", where, p, got, m)
+					}
+					if st := fi.Sys().(*syscall.Stat_t); owner != "own" && (st.Uid != 1234 || st.Gid != 5678) {
+						t.Errorf("%s: %s has owner %d:%d", where, p, st.Uid, st.Gid)
+					}
 				}
 			}
+		}
+	}
+}
+
+// A directory others may write in is not given that mode before the
+// commit is done below it: until then another user could put a symlink
+// where the commit still works.
+func TestRestoredDirectoryNotOpenEarly(t *testing.T) {
+	want := tr{"w": dir().withMode(0o777), "w/s": dir().withMode(0o755).withTime(baseTime + 7), "w/s/x": file("x\n"), "w/y": file("y\n")}
+	arch := makeArchive(t, tr{}, want)
+	d := filepath.Join(t.TempDir(), "dir")
+	steps := 0
+	faults.commitStep = func() {
+		steps++
+		w, err := os.Lstat(filepath.Join(d, "w"))
+		if err != nil {
+			return
+		}
+		s, err := os.Lstat(filepath.Join(d, "w/s"))
+		if err == nil && s.ModTime().UnixNano() != baseTime+7 && w.Mode().Perm()&0o022 != 0 {
+			t.Errorf("w is %v while the commit still works in it", w.Mode())
+		}
+	}
+	defer func() { faults.commitStep = nil }()
+	old := syscall.Umask(0)
+	_, err := apply(d, arch)
+	syscall.Umask(old)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if steps == 0 {
+		t.Fatal("no commit step seen")
+	}
+}
+
+// checkDir trusts the probe for directories only once a directory made
+// in staging was seen to take its owner and the mode it was made with.
+func TestCheckDir(t *testing.T) {
+	root, err := os.OpenRoot(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer root.Close()
+	old := syscall.Umask(0o022)
+	defer syscall.Umask(old)
+	for _, tc := range []struct {
+		made, perm uint32
+		want       dirCheck
+	}{{0o755, 0o755, dirsAsProbed}, {0o777, 0o777, dirsDiffer}, {0o700, 0o750, dirsDiffer}} {
+		name := fmt.Sprintf("d%o-%o", tc.made, tc.perm)
+		if err := root.Mkdir(name, fs.FileMode(tc.made)); err != nil {
+			t.Fatal(err)
+		}
+		a := &applier{root: root, fresh: &freshFile{uid: uint32(os.Geteuid()), gid: uint32(os.Getegid()), ok: true}}
+		a.checkDir(name, tc.perm)
+		a.checkDir(name, 0o1) // only the first directory is looked at
+		if a.fresh.dirs != tc.want {
+			t.Errorf("made %o, checked as %o: %v, want %v", tc.made, tc.perm, a.fresh.dirs, tc.want)
+		}
+		if tc.want == dirsDiffer && (a.fresh.makesDir(&format.Entry{Mode: 0o755}) || a.fresh.ownsDir(&format.Entry{UID: a.fresh.uid, GID: a.fresh.gid})) {
+			t.Errorf("made %o, checked as %o: the probe is still trusted", tc.made, tc.perm)
 		}
 	}
 }
