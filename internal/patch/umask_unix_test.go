@@ -33,15 +33,7 @@ func TestRestoredModesUnderAnyUmask(t *testing.T) {
 			t.Fatalf("umask %03o: %v", mask, err)
 		}
 		for p, m := range modes {
-			fi, err := os.Lstat(filepath.Join(d, p))
-			if err != nil {
-				t.Fatal(err)
-			}
-			got := uint32(fi.Mode().Perm())
-			if fi.Mode()&os.ModeSetuid != 0 {
-				got |= 0o4000
-			}
-			if got != m {
+			if got, _ := unixMode(t, filepath.Join(d, p)); got != m {
 				t.Errorf("umask %03o: %s has mode %o, want %o", mask, p, got, m)
 			}
 		}
@@ -91,21 +83,11 @@ func TestRestoredDirectoryModes(t *testing.T) {
 					t.Fatalf("%s: %v", where, err)
 				}
 				for p, m := range modes {
-					fi, err := os.Lstat(filepath.Join(d, p))
-					if err != nil {
-						t.Fatal(err)
-					}
-					got := uint32(fi.Mode().Perm())
-					if fi.Mode()&os.ModeSetgid != 0 {
-						got |= 0o2000
-					}
-					if fi.Mode()&os.ModeSticky != 0 {
-						got |= 0o1000
-					}
+					got, st := unixMode(t, filepath.Join(d, p))
 					if got != m {
 						t.Errorf("%s: %s has mode %o, want %o", where, p, got, m)
 					}
-					if st := fi.Sys().(*syscall.Stat_t); owner != "own" && (st.Uid != 1234 || st.Gid != 5678) {
+					if owner != "own" && (st.Uid != 1234 || st.Gid != 5678) {
 						t.Errorf("%s: %s has owner %d:%d", where, p, st.Uid, st.Gid)
 					}
 				}
@@ -173,4 +155,16 @@ func TestCheckDir(t *testing.T) {
 			t.Errorf("made %o, checked as %o: the probe is still trusted", tc.made, tc.perm)
 		}
 	}
+}
+
+// unixMode returns the permission, setuid, setgid and sticky bits of the
+// entry at p, and its stat.
+func unixMode(t *testing.T, p string) (uint32, *syscall.Stat_t) {
+	t.Helper()
+	fi, err := os.Lstat(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	st := fi.Sys().(*syscall.Stat_t)
+	return uint32(st.Mode) & 0o7777, st
 }
