@@ -239,7 +239,7 @@ type cursor struct {
 	r     *bufio.Reader
 	cur   *step
 	err   error
-	buf   []byte // the record being read; decodeStep keeps none of it
+	buf   []byte // the record being read; decodeStepInto keeps none of it
 	slots [2]*decoded
 	k     int // the slot the next record is decoded into
 	// need, if set, is asked about each record's head; a record it
@@ -575,7 +575,7 @@ type stepHead struct {
 }
 
 // peekStep reads the head of a record made by appendStep; ok is false if
-// the record is too short to hold one (decodeStep then says what is wrong).
+// the record is too short to hold one (decodeStepInto then says what is wrong).
 func peekStep(b []byte) (h stepHead, ok bool) {
 	d := recDecoder{b: b}
 	h.flags, h.flags2, h.op, h.state = d.byte(), d.byte(), format.Op(d.byte()), state(d.byte())
@@ -588,7 +588,7 @@ func peekStep(b []byte) (h stepHead, ok bool) {
 	return h, d.err == nil
 }
 
-// decoded is a step as decodeStep makes it: its change and new entry in
+// decoded is a step as decodeStepInto makes it: its change and new entry in
 // the same allocation, and room for the usual hash.
 type decoded struct {
 	s    step
@@ -597,14 +597,9 @@ type decoded struct {
 	hash [32]byte
 }
 
-// decodeStep decodes a record made by appendStep. The step keeps no part
-// of b, which the caller may reuse.
-func decodeStep(b []byte) (*step, error) {
-	return decodeStepInto(new(decoded), b)
-}
-
-// decodeStepInto is decodeStep into all, whose earlier step, change and
-// entry it overwrites.
+// decodeStepInto decodes a record made by appendStep into all, whose
+// earlier step, change and entry it overwrites. The step keeps no part of
+// b, which the caller may reuse.
 func decodeStepInto(all *decoded, b []byte) (*step, error) {
 	d := &recDecoder{b: b}
 	flags := d.byte()

@@ -228,3 +228,8 @@ func TestStepLogPasses(t *testing.T) {
 		t.Fatal("a pass did not find the step keep turned from dropped")
 	}
 }
+
+// decodeStep decodes a record into new memory, as the log's lookups do.
+func decodeStep(b []byte) (*step, error) {
+	return decodeStepInto(new(decoded), b)
+}
