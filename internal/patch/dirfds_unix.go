@@ -361,10 +361,9 @@ func (w fdWriter) Write(p []byte) (int, error) {
 
 // dirMeta gives the directory at the tree path p (not DIR itself) e's
 // owner (when chown is set), mode (when chmod is) and mtime, in setMeta's
-// order, by name
-// in its held parent and without following a symlink, as the root's calls
-// do: no descriptor of its own, which a directory its owner may not read
-// would refuse.
+// order, by name in its held parent and without following a symlink, as
+// the root's calls do: no descriptor of its own, which a directory its
+// owner may not read would refuse.
 func (d *dirFds) dirMeta(p string, e *format.Entry, chown, chmod bool) error {
 	dir, base, err := d.parentOf(p)
 	if err != nil {
@@ -375,14 +374,24 @@ func (d *dirFds) dirMeta(p string, e *format.Entry, chown, chmod bool) error {
 			return fmt.Errorf("chown: %w", &fs.PathError{Op: "fchownat", Path: p, Err: err})
 		}
 	}
-	err = nil
-	if chmod && !d.noChmodat {
-		err = unix.Fchmodat(dir, base, e.Mode&0o7777, unix.AT_SYMLINK_NOFOLLOW)
-	} else if chmod {
+	if chmod {
 		err = unix.EOPNOTSUPP
+		if !d.noChmodat {
+			err = unix.Fchmodat(dir, base, e.Mode&0o7777, unix.AT_SYMLINK_NOFOLLOW)
+		}
 	}
 	switch {
 	case err == unix.EOPNOTSUPP || err == unix.ENOSYS:
+		// Without fchmodat2, or a symlink, which it refuses to change:
+		// the root's chmod would follow that, so it goes only to what is
+		// not one (a symlink put in its place is for the next run).
+		var st unix.Stat_t
+		if err := unix.Fstatat(dir, base, &st, unix.AT_SYMLINK_NOFOLLOW); err != nil {
+			return fmt.Errorf("chmod: %w", &fs.PathError{Op: "fstatat", Path: p, Err: err})
+		}
+		if st.Mode&unix.S_IFMT == unix.S_IFLNK {
+			return fmt.Errorf("chmod: %w", &fs.PathError{Op: "fchmodat", Path: p, Err: unix.ELOOP})
+		}
 		d.noChmodat = true
 		if err := d.root.Chmod(p, fileMode(e.Mode)); err != nil {
 			return fmt.Errorf("chmod: %w", err)

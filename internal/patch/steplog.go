@@ -261,7 +261,7 @@ func (c *cursor) next() *step {
 	for {
 		s := c.record()
 		if s == nil || !s.dropped {
-			c.k ^= 1 // a dropped step's slot is taken by the next record
+			c.k ^= 1 // s keeps its slot; a dropped step's was reused
 			return s
 		}
 	}

@@ -168,3 +168,32 @@ func unixMode(t *testing.T, p string) (uint32, *syscall.Stat_t) {
 	st := fi.Sys().(*syscall.Stat_t)
 	return uint32(st.Mode) & 0o7777, st
 }
+
+// The metadata of a directory goes to no symlink put in its place: the
+// chmod that fchmodat2 refuses for it is not retried through the root,
+// which would follow it.
+func TestDirMetaRefusesSymlink(t *testing.T) {
+	d := t.TempDir()
+	if err := os.Mkdir(filepath.Join(d, "t"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink("t", filepath.Join(d, "l")); err != nil {
+		t.Fatal(err)
+	}
+	root, err := os.OpenRoot(d)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer root.Close()
+	fds := newDirFds(root)
+	defer fds.close()
+	for _, noChmodat := range []bool{false, true} {
+		fds.noChmodat = noChmodat
+		if err := fds.dirMeta("l", &format.Entry{Type: format.TypeDir, Mode: 0o700, MTime: baseTime}, false, true); err == nil {
+			t.Errorf("noChmodat %v: the metadata of a directory went to a symlink", noChmodat)
+		}
+		if got, _ := unixMode(t, filepath.Join(d, "t")); got != 0o755 {
+			t.Errorf("noChmodat %v: the symlink's target has mode %o", noChmodat, got)
+		}
+	}
+}
