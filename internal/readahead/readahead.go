@@ -46,22 +46,31 @@ func New(r io.Reader, chunks, size int) *Reader {
 	return a
 }
 
+// firstChunk bounds the first chunk: its reader waits for it before
+// anything else can start, so it is handed on after a few blocks of the
+// stream rather than a whole chunk.
+const firstChunk = 16 << 10
+
 // fill reads r into free chunks until r fails or ends, or Close. A chunk is
-// full unless it is the last: r's errors, io.ErrUnexpectedEOF included,
-// are passed on as they are.
+// full unless it is the first (firstChunk) or the last: r's errors,
+// io.ErrUnexpectedEOF included, are passed on as they are.
 func (a *Reader) fill(r io.Reader) {
 	defer close(a.done)
-	for {
+	for first := true; ; first = false {
 		var b []byte
 		select {
 		case b = <-a.free:
 		case <-a.stop:
 			return
 		}
+		end := len(b)
+		if first {
+			end = min(end, firstChunk)
+		}
 		n, err := 0, error(nil)
-		for n < len(b) && err == nil {
+		for n < end && err == nil {
 			var k int
-			k, err = r.Read(b[n:])
+			k, err = r.Read(b[n:end])
 			n += k
 		}
 		select {

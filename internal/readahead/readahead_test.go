@@ -7,6 +7,7 @@ import (
 	"math/rand/v2"
 	"testing"
 	"testing/iotest"
+	"time"
 )
 
 // What is read through a Reader is what the stream holds, then its error,
@@ -63,5 +64,29 @@ func TestCloseWaits(t *testing.T) {
 	}
 	if left == 0 || left > len(data)-1000 {
 		t.Fatalf("%d of %d bytes left: not read ahead", left, len(data))
+	}
+}
+
+// The first chunk is handed on once firstChunk bytes are read, not a
+// whole chunk: the reader of an archive starts while the rest of the
+// first chunk is still being decompressed.
+func TestFirstChunkEarly(t *testing.T) {
+	pr, pw := io.Pipe()
+	defer pr.Close()
+	go pw.Write(make([]byte, firstChunk)) // and no more until the end of the test
+	a := New(pr, 2, 1<<20)
+	defer func() { pw.Close(); a.Close() }()
+	got := make(chan int, 1)
+	go func() {
+		n, _ := io.ReadFull(a, make([]byte, firstChunk))
+		got <- n
+	}()
+	select {
+	case n := <-got:
+		if n != firstChunk {
+			t.Fatalf("read %d bytes, want %d", n, firstChunk)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("the first chunk was not handed on before the stream gave a whole chunk")
 	}
 }
